@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# exo: make            build exo.ko (against the running kernel), libexo,
+#                      the example and the selftests
+#      make demo       the demo library OS on Debian's stock kernel in a VM
+#      make check      the test suite (what CI runs)
+#
+# KDIR selects the kernel build tree; the VM scripts pass the stock one.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+BUILD ?= $(CURDIR)/build
+KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
+
+.PHONY: all module libexo examples selftests bpf-filters demo check \
+	deps sparse clean install
+
+all: module libexo examples selftests bpf-filters
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+libexo:
+	$(MAKE) -C libexo O=$(BUILD)/libexo
+
+examples: libexo
+	$(MAKE) -C examples O=$(BUILD)/examples LIBEXO=$(BUILD)/libexo
+
+selftests: libexo
+	$(MAKE) -C selftests O=$(BUILD)/selftests LIBEXO=$(BUILD)/libexo \
+		KSFT_DIR=$(KSFT_DIR)
+
+bpf-filters:
+	$(MAKE) -C bpf-filters O=$(BUILD)/bpf-filters
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules
+
+deps:
+	scripts/deps.sh
+
+demo:
+	scripts/demo.sh
+
+check:
+	scripts/check.sh
+
+install: libexo
+	$(MAKE) -C libexo O=$(BUILD)/libexo install
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	rm -rf $(BUILD)

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
+/*
+ * libexo: the library OS over /dev/exo.
+ *
+ * A thin layer: one struct exo per open of the device, ioctl wrappers that
+ * turn the kernel's errno into a negative return value, and a lock-free
+ * reader for the frame table the module maps read-only into the process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "libexo.h"
+
+/*
+ * Tries before exo_ftable_read() gives up with -EAGAIN. The module holds an
+ * entry's seq odd only for a few stores, so a reader that keeps losing the
+ * race is seeing a writer that was preempted; after the first spins we yield
+ * so that writer can finish.
+ */
+#define FTABLE_SPINS	64
+#define FTABLE_TRIES	1024
+
+struct exo {
+	int fd;
+	struct exo_api api;
+	void *ftable;			/* PROT_READ, ftable_size bytes */
+	size_t ftable_size;
+	/* Geometry from the header, checked once at open and trusted after. */
+	uint32_t nr_entries;
+	uint32_t entry_size;
+	uint32_t entries_offset;
+};
+
+static int exo_ioctl(const struct exo *exo, unsigned long cmd, void *arg)
+{
+	if (ioctl(exo->fd, cmd, arg) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Check the header once so every later read can rely on the geometry. */
+static int exo_ftable_check(struct exo *exo)
+{
+	const struct exo_ftable_header *h = exo->ftable;
+	uint64_t end;
+
+	if (exo->ftable_size < sizeof(*h))
+		return -EPROTO;
+	if (h->magic != EXO_FTABLE_MAGIC || h->version != EXO_FTABLE_VERSION)
+		return -EPROTO;
+	/* A larger entry is a newer module's; we read the prefix we know. */
+	if (h->entry_size < sizeof(struct exo_ftable_entry) ||
+	    h->entry_size % _Alignof(struct exo_ftable_entry))
+		return -EPROTO;
+	if (h->entries_offset < sizeof(*h) ||
+	    h->entries_offset % _Alignof(struct exo_ftable_entry))
+		return -EPROTO;
+	if (h->ctx_id != exo->api.ctx_id)
+		return -EPROTO;
+	end = (uint64_t)h->entries_offset +
+	      (uint64_t)h->nr_entries * h->entry_size;
+	if (end > exo->ftable_size)
+		return -EPROTO;
+
+	exo->nr_entries = h->nr_entries;
+	exo->entry_size = h->entry_size;
+	exo->entries_offset = h->entries_offset;
+	return 0;
+}
+
+int exo_open(struct exo **out)
+{
+	return exo_open_path(EXO_DEFAULT_DEVICE, out);
+}
+
+int exo_open_path(const char *path, struct exo **out)
+{
+	struct exo *exo;
+	void *map;
+	int ret, saved;
+
+	if (!path || !out)
+		return -EINVAL;
+
+	exo = calloc(1, sizeof(*exo));
+	if (!exo)
+		return -ENOMEM;
+
+	/* CLOEXEC: an exec'd image would only get EIO from the context. */
+	exo->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (exo->fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+
+	exo->api.size = sizeof(exo->api);
+	exo->api.api = EXO_API_VERSION;
+	ret = exo_ioctl(exo, EXO_IOC_API, &exo->api);
+	if (ret)
+		goto err_close;
+	if (exo->api.ftable_size < sizeof(struct exo_ftable_header) ||
+	    (size_t)exo->api.ftable_size != exo->api.ftable_size) {
+		ret = -EPROTO;
+		goto err_close;
+	}
+
+	exo->ftable_size = exo->api.ftable_size;
+	map = mmap(NULL, exo->ftable_size, PROT_READ, MAP_SHARED, exo->fd,
+		   EXO_MMAP_FTABLE);
+	if (map == MAP_FAILED) {
+		ret = -errno;
+		goto err_close;
+	}
+	exo->ftable = map;
+
+	ret = exo_ftable_check(exo);
+	if (ret)
+		goto err_unmap;
+
+	*out = exo;
+	return 0;
+
+err_unmap:
+	munmap(map, exo->ftable_size);
+err_close:
+	/* The header promises errno as the failing call left it. */
+	saved = errno;
+	close(exo->fd);
+	errno = saved;
+err_free:
+	free(exo);
+	return ret;
+}
+
+void exo_close(struct exo *exo)
+{
+	int saved;
+
+	if (!exo)
+		return;
+	saved = errno;
+	/* Unmap first: the mapping alone would keep the context alive. */
+	munmap(exo->ftable, exo->ftable_size);
+	close(exo->fd);
+	free(exo);
+	errno = saved;
+}
+
+int exo_fd(const struct exo *exo)
+{
+	if (!exo)
+		return -EINVAL;
+	return exo->fd;
+}
+
+const struct exo_api *exo_api(const struct exo *exo)
+{
+	return exo ? &exo->api : NULL;
+}
+
+static int exo_alloc(struct exo *exo, uint32_t how, uint32_t order,
+		     uint64_t pfn, uint32_t colour, struct exo_frame *out)
+{
+	struct exo_frame_alloc a;
+	int ret;
+
+	if (!exo || !out)
+		return -EINVAL;
+
+	/* Zero everything: the module rejects non-zero unused fields. */
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.how = how;
+	a.order = order;
+	a.pfn = pfn;
+	a.colour = colour;
+
+	ret = exo_ioctl(exo, EXO_IOC_FRAME_ALLOC, &a);
+	if (ret)
+		return ret;
+
+	out->cap = a.cap;
+	out->pfn = a.pfn;
+	out->order = a.order;
+	out->colour = a.colour;
+	return 0;
+}
+
+int exo_frame_alloc(struct exo *exo, struct exo_frame *out)
+{
+	return exo_alloc(exo, EXO_ALLOC_ANY, 0, 0, 0, out);
+}
+
+/*
+ * Ask Linux to flush every CPU's LRU-add batches: migrate_pages(2) from our
+ * nodes to the same nodes moves nothing but drains them first. A freshly
+ * faulted page waits in such a batch, off the LRU, and the kernel's
+ * alloc_contig_range() counts it as unmovable until it lands there.
+ */
+static void drain_lru_batches(void)
+{
+	unsigned long nodes[16] = { 0 };
+	unsigned long maxnode = sizeof(nodes) * 8;
+
+	/* MPOL_F_MEMS_ALLOWED (4): the nodes we may use; others are EINVAL. */
+	if (syscall(SYS_get_mempolicy, NULL, nodes, maxnode, NULL, 4UL))
+		nodes[0] = 1;
+	syscall(SYS_migrate_pages, 0, maxnode, nodes, nodes);
+}
+
+/* Tries of a named allocation that Linux refused, each after a drain. */
+#define PFN_TRIES	4
+
+int exo_frame_alloc_pfn(struct exo *exo, uint64_t pfn, struct exo_frame *out)
+{
+	int ret = exo_alloc(exo, EXO_ALLOC_PFN, 0, pfn, 0, out);
+	int i;
+
+	/*
+	 * EBUSY: another context owns the frame, or Linux could not let go of
+	 * it yet; pages faulted since the last drain sit in LRU batches again,
+	 * so drain and retry a few times.
+	 */
+	for (i = 1; i < PFN_TRIES && ret == -EBUSY; i++) {
+		drain_lru_batches();
+		ret = exo_alloc(exo, EXO_ALLOC_PFN, 0, pfn, 0, out);
+	}
+	return ret;
+}
+
+int exo_frame_alloc_colour(struct exo *exo, uint32_t colour,
+			   struct exo_frame *out)
+{
+	return exo_alloc(exo, EXO_ALLOC_COLOUR, 0, 0, colour, out);
+}
+
+int exo_frame_alloc_contig(struct exo *exo, uint32_t order,
+			   struct exo_frame *out)
+{
+	return exo_alloc(exo, EXO_ALLOC_CONTIG, order, 0, 0, out);
+}
+
+int exo_frame_free(struct exo *exo, exo_cap_t cap)
+{
+	struct exo_frame_free f;
+
+	if (!exo)
+		return -EINVAL;
+
+	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
+	f.cap = cap;
+	return exo_ioctl(exo, EXO_IOC_FRAME_FREE, &f);
+}
+
+int exo_ctx_info(struct exo *exo, struct exo_ctx_info *info)
+{
+	if (!exo || !info)
+		return -EINVAL;
+
+	/* All other fields are outputs; zero them so none reads as input. */
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return exo_ioctl(exo, EXO_IOC_CTX_INFO, info);
+}
+
+const struct exo_ftable_header *exo_ftable(const struct exo *exo)
+{
+	return exo ? exo->ftable : NULL;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/*
+ * Fields are read through volatile rather than __atomic loads: they need not
+ * be single-copy atomic (a torn read shows up as a changed seq), and on some
+ * 32-bit targets a 64-bit atomic load is a cmpxchg, which faults on a
+ * read-only mapping.
+ */
+#define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+
+int exo_ftable_read(const struct exo *exo, uint32_t index,
+		    struct exo_ftable_entry *out)
+{
+	const struct exo_ftable_entry *e;
+	struct exo_ftable_entry tmp;
+	uint32_t seq;
+	int i;
+
+	if (!exo || !out)
+		return -EINVAL;
+	if (index >= exo->nr_entries)
+		return -ERANGE;
+
+	e = (const void *)((const char *)exo->ftable + exo->entries_offset +
+			   (size_t)index * exo->entry_size);
+
+	for (i = 0; i < FTABLE_TRIES; i++) {
+		if (i >= FTABLE_SPINS)
+			sched_yield();
+		else if (i)
+			cpu_relax();
+
+		seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+		if (seq & 1)
+			continue;	/* writer in progress */
+		/* Order the field loads after the first seq load. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.seq = seq;
+		tmp.gen = READ_ONCE(e->gen);
+		tmp.pfn = READ_ONCE(e->pfn);
+		tmp.owner = READ_ONCE(e->owner);
+		tmp.state = READ_ONCE(e->state);
+		tmp.order = READ_ONCE(e->order);
+		tmp.how = READ_ONCE(e->how);
+		tmp.colour = READ_ONCE(e->colour);
+
+		/* Order the field loads before the second seq load. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) == seq) {
+			*out = tmp;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+int exo_ftable_lookup(const struct exo *exo, exo_cap_t cap,
+		      struct exo_ftable_entry *out)
+{
+	struct exo_ftable_entry e;
+	uint32_t index = EXO_CAP_INDEX(cap);
+	int ret;
+
+	if (!exo)
+		return -EINVAL;
+	/* Index 0 is never handed out; one out of range is forged. */
+	if (index == 0 || index >= exo->nr_entries)
+		return -ENOENT;
+
+	ret = exo_ftable_read(exo, index, &e);
+	if (ret)
+		return ret;
+	if (e.state != EXO_FRAME_OWNED || e.gen != EXO_CAP_GEN(cap))
+		return -ENOENT;
+	if (out)
+		*out = e;
+	return 0;
+}

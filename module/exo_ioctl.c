@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl dispatch: size-first extensible structs, as iommufd does. Each
+ * command names its struct and the minimum size it accepts (the end of the
+ * last field of version 1); copy_struct_from_user() zero-extends a shorter
+ * struct and refuses unknown non-zero trailing bytes with -E2BIG.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/stddef.h>
+#include <linux/uaccess.h>
+
+#include "exo.h"
+
+/* Every exo ioctl struct starts with these two fields. */
+struct exo_ioctl_hdr {
+	u32 size;
+	u32 flags;
+};
+
+union exo_ioctl_buf {
+	struct exo_ioctl_hdr hdr;
+	struct exo_api api;
+	struct exo_ctx_info ctx_info;
+	struct exo_frame_alloc frame_alloc;
+	struct exo_frame_free frame_free;
+};
+
+struct exo_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	u32 flags;		/* flags the command accepts */
+	bool copy_out;		/* the struct has output fields */
+	int (*execute)(struct exo_ctx *ctx, union exo_ioctl_buf *buf);
+	/* Undo a successful execute whose result could not be copied out. */
+	void (*undo)(struct exo_ctx *ctx, union exo_ioctl_buf *buf);
+};
+
+static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	struct exo_api *a = &buf->api;
+
+	if (a->__reserved)
+		return -EINVAL;
+	if (a->api != EXO_API_VERSION)
+		return -EINVAL;
+
+	a->features = EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN |
+		      EXO_FEAT_FRAME_COLOUR | EXO_FEAT_FRAME_CONTIG |
+		      EXO_FEAT_FTABLE | EXO_FEAT_MEMCG;
+	a->ioctls = GENMASK_ULL(EXO_CMD_LAST - EXO_CMD_BASE - 1, 0);
+	a->page_size = PAGE_SIZE;
+	a->nr_colours = exo_nr_colours;
+	a->max_order = exo_effective_max_order();
+	a->frame_quota = ctx->frame_quota;
+	a->ctx_id = ctx->id;
+	a->ftable_entries = ctx->nr_slots;
+	a->ftable_size = ctx->ftable_size;
+	return 0;
+}
+
+static int exo_ioc_ctx_info(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	struct exo_ctx_info *info = &buf->ctx_info;
+
+	mutex_lock(&ctx->lock);
+	info->ctx_id = ctx->id;
+	info->frame_quota = ctx->frame_quota;
+	info->frames = ctx->frames;
+	info->caps = ctx->allocs - ctx->frees;
+	info->allocs = ctx->allocs;
+	info->frees = ctx->frees;
+	mutex_unlock(&ctx->lock);
+	return 0;
+}
+
+static int exo_ioc_frame_alloc(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_frame_alloc(ctx, &buf->frame_alloc);
+}
+
+static void exo_undo_frame_alloc(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	exo_frame_unalloc(ctx, buf->frame_alloc.cap);
+}
+
+static int exo_ioc_frame_free(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_frame_free(ctx, buf->frame_free.cap);
+}
+
+#define EXO_OP(_cmd, _fn, _struct, _last)				\
+	[(_cmd) - EXO_CMD_BASE] = {					\
+		.size = sizeof(_struct),				\
+		.min_size = offsetofend(_struct, _last),		\
+		.execute = _fn,						\
+		.copy_out = true,					\
+	}
+
+static const struct exo_ioctl_op exo_ops[] = {
+	EXO_OP(EXO_CMD_API, exo_ioc_api, struct exo_api, ftable_size),
+	EXO_OP(EXO_CMD_CTX_INFO, exo_ioc_ctx_info, struct exo_ctx_info, frees),
+	[EXO_CMD_FRAME_ALLOC - EXO_CMD_BASE] = {
+		.size = sizeof(struct exo_frame_alloc),
+		.min_size = offsetofend(struct exo_frame_alloc, cap),
+		.execute = exo_ioc_frame_alloc,
+		.undo = exo_undo_frame_alloc,
+		.copy_out = true,
+	},
+	[EXO_CMD_FRAME_FREE - EXO_CMD_BASE] = {
+		.size = sizeof(struct exo_frame_free),
+		.min_size = offsetofend(struct exo_frame_free, cap),
+		.execute = exo_ioc_frame_free,
+	},
+};
+
+static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);
+
+/**
+ * exo_ioctl() - dispatch one ioctl of /dev/exo.
+ * @file: the context's file.
+ * @cmd: an EXO_IOC_* command.
+ * @arg: user pointer to the command's struct.
+ *
+ * Return: 0 or a negative errno from the table in Documentation/uapi.rst.
+ */
+long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct exo_ctx *ctx = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct exo_ioctl_op *op;
+	union exo_ioctl_buf buf;
+	unsigned int nr;
+	u32 size;
+	int ret;
+
+	nr = _IOC_NR(cmd);
+	if (cmd != _IO(EXO_IOC_TYPE, nr) || nr < EXO_CMD_BASE ||
+	    nr >= EXO_CMD_LAST)
+		return -ENOTTY;
+	op = &exo_ops[nr - EXO_CMD_BASE];
+
+	if (ctx->mm != current->mm)
+		return -EIO;
+
+	if (get_user(size, (u32 __user *)uarg))
+		return -EFAULT;
+	if (size < op->min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(&buf, op->size, uarg, size);
+	if (ret)
+		return ret;
+	if (buf.hdr.flags & ~op->flags)
+		return -EOPNOTSUPP;
+
+	ret = op->execute(ctx, &buf);
+	if (ret)
+		return ret;
+
+	if (op->copy_out &&
+	    copy_to_user(uarg, &buf, min_t(u32, size, op->size))) {
+		if (op->undo)
+			op->undo(ctx, &buf);
+		return -EFAULT;
+	}
+	return 0;
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exo: the exokernel architecture on a stock Linux kernel.
+ *
+ * /dev/exo is a misc device; each open file is one library-OS context. This
+ * file holds the device, the context lifetime, module parameters and the
+ * module-wide counters. The module only protects: what to allocate, map or
+ * give back is decided by the library OS (libexo).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "exo.h"
+
+unsigned int exo_frame_quota = 8192;
+module_param_named(frame_quota, exo_frame_quota, uint, 0644);
+MODULE_PARM_DESC(frame_quota,
+		 "Frames one context may hold; taken at open (default 8192)");
+
+unsigned int exo_max_caps = 4096;
+module_param_named(max_caps, exo_max_caps, uint, 0644);
+MODULE_PARM_DESC(max_caps,
+		 "Capabilities one context may hold, 1..1048576; taken at open (default 4096)");
+
+unsigned int exo_max_order = MAX_ORDER - 1;
+module_param_named(max_order, exo_max_order, uint, 0644);
+MODULE_PARM_DESC(max_order,
+		 "Largest order of a contiguous run (default and ceiling MAX_ORDER - 1)");
+
+unsigned int exo_nr_colours;
+module_param_named(nr_colours, exo_nr_colours, uint, 0444);
+MODULE_PARM_DESC(nr_colours,
+		 "Cache colours; 0 = derive from the last-level cache at load");
+
+#define EXO_MAX_CAPS_LIMIT	BIT(20)
+
+atomic_long_t exo_nr_frames = ATOMIC_LONG_INIT(0);
+atomic_long_t exo_frames_allocated = ATOMIC_LONG_INIT(0);
+atomic_long_t exo_frames_freed = ATOMIC_LONG_INIT(0);
+static atomic_long_t exo_nr_contexts = ATOMIC_LONG_INIT(0);
+
+/* Context ids are never reused while the module is loaded (0 is none). */
+static atomic_t exo_last_ctx_id = ATOMIC_INIT(0);
+
+unsigned int exo_effective_max_order(void)
+{
+	return min_t(unsigned int, READ_ONCE(exo_max_order), MAX_ORDER - 1);
+}
+
+static int exo_open(struct inode *inode, struct file *file)
+{
+	u32 nr_slots = clamp_t(u32, READ_ONCE(exo_max_caps), 1,
+			       EXO_MAX_CAPS_LIMIT) + 1;
+	struct exo_ctx *ctx;
+	int ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+
+	do {
+		ctx->id = atomic_inc_return(&exo_last_ctx_id);
+	} while (!ctx->id);
+	mutex_init(&ctx->lock);
+	xa_init_flags(&ctx->caps, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	ctx->frame_quota = READ_ONCE(exo_frame_quota);
+
+	ret = exo_ftable_init(ctx, nr_slots);
+	if (ret) {
+		kfree(ctx);
+		return ret;
+	}
+
+	/* The context is bound to the opener's address space, as KVM is. */
+	ctx->mm = current->mm;
+	mmgrab(ctx->mm);
+
+	file->private_data = ctx;
+	atomic_long_inc(&exo_nr_contexts);
+	return 0;
+}
+
+/* Last reference gone (close, exit, kill, munmap of the frame table). */
+static int exo_release(struct inode *inode, struct file *file)
+{
+	struct exo_ctx *ctx = file->private_data;
+
+	exo_frame_release_all(ctx);
+	xa_destroy(&ctx->caps);
+	exo_ftable_destroy(ctx);
+	mmdrop(ctx->mm);
+	mutex_destroy(&ctx->lock);
+	kfree(ctx);
+	atomic_long_dec(&exo_nr_contexts);
+	return 0;
+}
+
+static int exo_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct exo_ctx *ctx = file->private_data;
+
+	if (ctx->mm != current->mm)
+		return -EIO;
+
+	switch ((u64)vma->vm_pgoff << PAGE_SHIFT) {
+	case EXO_MMAP_FTABLE:
+		return exo_ftable_mmap(ctx, vma);
+	default:
+		return -EINVAL;
+	}
+}
+
+static const struct file_operations exo_fops = {
+	.owner = THIS_MODULE,
+	.open = exo_open,
+	.release = exo_release,
+	.unlocked_ioctl = exo_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = exo_mmap,
+	.llseek = noop_llseek,
+};
+
+static ssize_t contexts_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&exo_nr_contexts));
+}
+static DEVICE_ATTR_RO(contexts);
+
+static ssize_t frames_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&exo_nr_frames));
+}
+static DEVICE_ATTR_RO(frames);
+
+static ssize_t frames_allocated_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&exo_frames_allocated));
+}
+static DEVICE_ATTR_RO(frames_allocated);
+
+static ssize_t frames_freed_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&exo_frames_freed));
+}
+static DEVICE_ATTR_RO(frames_freed);
+
+static struct attribute *exo_attrs[] = {
+	&dev_attr_contexts.attr,
+	&dev_attr_frames.attr,
+	&dev_attr_frames_allocated.attr,
+	&dev_attr_frames_freed.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(exo);
+
+static struct miscdevice exo_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "exo",
+	.fops = &exo_fops,
+	.groups = exo_groups,
+	.mode = 0600,
+};
+
+static int __init exo_init(void)
+{
+	int ret;
+
+	if (!exo_nr_colours)
+		exo_nr_colours = exo_detect_colours();
+
+	ret = misc_register(&exo_misc);
+	if (ret)
+		return ret;
+	pr_info("loaded: api %d, %u colours, quota %u frames\n",
+		EXO_API_VERSION, exo_nr_colours, exo_frame_quota);
+	return 0;
+}
+
+static void __exit exo_exit(void)
+{
+	misc_deregister(&exo_misc);
+	/* Every context has closed (each holds a module reference). */
+	WARN(!exo_frames_idle(), "exo: %ld frames still held at unload\n",
+	     atomic_long_read(&exo_nr_frames));
+	pr_info("unloaded: %ld frames allocated, %ld freed\n",
+		atomic_long_read(&exo_frames_allocated),
+		atomic_long_read(&exo_frames_freed));
+}
+
+module_init(exo_init);
+module_exit(exo_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The exo developers");
+MODULE_DESCRIPTION("exo: exokernel-style resource management for Linux");

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# exo's test command (make check; .ci/run calls it). Installs what is
+# missing, builds everything against Debian's stock kernel, runs the host
+# checks (checkpatch, sparse, kernel-doc, man pages, library exports), then
+# boots the stock kernel under QEMU and runs the selftests there. Prints KTAP
+# per test and ends with "N passed, N failed[, N skipped]"; exits non-zero
+# on any failure.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$EXO_TOP"
+
+start=$(date +%s)
+"$EXO_TOP/scripts/deps.sh" || die "dependency installation failed"
+abi=$(cached_abi)
+kdir=/lib/modules/$abi/build
+ksrc=$("$EXO_TOP/scripts/ksrc.sh") || die "cannot extract linux-source-6.1 files"
+
+say "building exo.ko against $abi, libexo, the example and the selftests"
+mkdir -p "$EXO_BUILD"
+make -s KDIR="$kdir" KSFT_DIR="$ksrc/tools/testing/selftests" all \
+	> "$EXO_BUILD/make.log" 2>&1 || {
+	cat "$EXO_BUILD/make.log"
+	echo "0 passed, 1 failed"
+	die "build failed"
+}
+
+pass=0 fail=0 skip=0 n=0
+result() { # verdict name [detail-file]
+	n=$((n + 1))
+	case "$1" in
+	pass) pass=$((pass + 1)); echo "ok $n $2" ;;
+	skip) skip=$((skip + 1)); echo "ok $n $2 # SKIP ${3:-}" ;;
+	*) fail=$((fail + 1)); echo "not ok $n $2"
+	   [ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | head -n 40 ;;
+	esac
+}
+check() { # name command... : passes when the command prints nothing and exits 0
+	local name=$1 out=$EXO_BUILD/check-$1.log
+	shift
+	if "$@" > "$out" 2>&1 && [ ! -s "$out" ]; then
+		result pass "$name"
+	else
+		result fail "$name" "$out"
+	fi
+}
+
+echo "KTAP version 1"
+echo "# host checks"
+module_src=(module/exo_*.c module/*.h uapi/linux/exo.h)
+checkpatch() {
+	perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse -q \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${module_src[@]}" |
+		grep -E 'ERROR|WARNING|CHECK'
+	return 0
+}
+check host.checkpatch_strict checkpatch
+sparse_check() {
+	make -s -C "$kdir" M="$EXO_TOP" C=2 modules 2>&1 |
+		grep -E '(warning|error):' | grep -v 'Skipping BTF'
+	return 0
+}
+check host.sparse sparse_check
+check host.kernel_doc perl "$ksrc/scripts/kernel-doc" -none \
+	uapi/linux/exo.h module/exo_*.c module/*.h
+man_check() {
+	local m
+	for m in libexo/man/*.[37]; do
+		grep -q '^\.so ' "$m" && continue
+		MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null
+	done
+}
+check host.man_pages man_check
+exports() {
+	nm -D --defined-only "$EXO_BUILD/libexo/libexo.so" |
+		awk '$2 == "T" && $3 !~ /^exo_/ { print "not exo_: " $3 }'
+}
+check host.libexo_exports exports
+
+echo "# VM tests: Debian stock kernel $abi, accelerator ${EXO_ACCEL:-tcg}"
+echo "# the guest's console follows live; its results are re-numbered after it"
+"$EXO_TOP/scripts/vm.sh" test 2>&1 | sed -u "s/^/# vm: /"
+vm_rc=${PIPESTATUS[0]}
+echo "# VM results"
+log=$EXO_BUILD/vm-test.log
+# Re-number the guest's KTAP results into this run's.
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*" # SKIP "*)
+		name=${line#ok * }; result skip "vm.${name%% # SKIP*}" "${line#* # SKIP }" ;;
+	"ok "*) name=${line#ok * }; result pass "vm.$name" ;;
+	"not ok "*)
+		name=${line#not ok * }; echo "# guest: $line"
+		result fail "vm.${name%% # *}" ;;
+	esac
+done < <(sed -n '/^KTAP version 1/,/^EXO-GUEST-DONE/p' "$log" 2>/dev/null)
+if [ "$vm_rc" -ne 0 ] && ! grep -q '^EXO-GUEST-DONE' "$log" 2>/dev/null; then
+	tail -n 40 "$log" 2>/dev/null | sed 's/^/# /'
+	result fail vm.completed
+fi
+bad=$(grep -E 'BUG:|WARNING:|Oops|KASAN|lockdep|Kernel panic|Call Trace' "$log" 2>/dev/null)
+if [ -n "$bad" ]; then
+	printf '%s\n' "$bad" | head -n 20 | sed 's/^/# console: /'
+	result fail vm.console_clean
+fi
+
+echo "1..$n"
+echo "# took $(( $(date +%s) - start ))s"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# exo's main job (make demo): install what is missing, build exo.ko against
+# Debian's stock kernel and the example library OS, boot the stock kernel
+# under QEMU, load the module and run the example, which prints what it did.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$EXO_TOP"
+
+"$EXO_TOP/scripts/deps.sh"
+abi=$(cached_abi)
+say "building exo.ko against $abi, libexo and the example library OS"
+mkdir -p "$EXO_BUILD"
+make -s KDIR="/lib/modules/$abi/build" module libexo examples \
+	> "$EXO_BUILD/make-demo.log" 2>&1 || {
+	cat "$EXO_BUILD/make-demo.log"
+	die "build failed"
+}
+if "$EXO_TOP/scripts/vm.sh" demo; then
+	say "demo finished; the guest's console is in build/vm-demo.log"
+else
+	die "the demo failed; the guest's console is in build/vm-demo.log"
+fi

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot Debian's stock kernel under QEMU with a busybox initramfs holding
+# exo.ko and the built programs, and run one job in it:
+#   scripts/vm.sh test   run the selftests (scripts/guest/run-tests.sh)
+#   scripts/vm.sh demo   run the example library OS
+# The guest's console goes to stdout and to build/vm-JOB.log.
+# EXO_ACCEL=tcg|kvm (default tcg: nested KVM hangs on many hosts),
+# EXO_VM_TIMEOUT seconds (default 1800), EXO_VM_MEM (default 1G).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+job=${1:?usage: scripts/vm.sh test|demo}
+abi=$(cached_abi)
+[ -n "$abi" ] || die "no stock kernel in the cache: run scripts/deps.sh"
+kernel=$(kernel_dir "$abi")/vmlinuz
+[ -f "$kernel" ] || die "$kernel missing: run scripts/deps.sh"
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "$busybox missing: run scripts/deps.sh"
+readelf -d "$busybox" | grep -q NEEDED &&
+	die "$busybox is not static: install busybox-static"
+
+root=$EXO_BUILD/initramfs-$job
+rm -rf "$root"
+mkdir -p "$root/bin" "$root/tests"
+cp "$busybox" "$root/bin/busybox"
+install -m 755 "$EXO_TOP/scripts/guest/init" "$root/init"
+install -m 755 "$EXO_TOP/scripts/guest/run-tests.sh" "$root/run-tests.sh"
+cp "$EXO_TOP/module/exo.ko" "$root/exo.ko"
+case "$job" in
+test)
+	for t in "$EXO_BUILD"/selftests/*_test; do
+		install -m 755 "$t" "$root/tests/"
+	done
+	;;
+demo)
+	install -m 755 "$EXO_BUILD/examples/exo-demo" "$root/exo-demo"
+	;;
+*) die "unknown job $job" ;;
+esac
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$root.cpio.gz"
+
+accel=${EXO_ACCEL:-tcg}
+say "booting Debian's stock kernel $abi under qemu-system-x86_64 ($accel), job: $job"
+log=$EXO_BUILD/vm-$job.log
+set +e
+timeout --foreground "${EXO_VM_TIMEOUT:-1800}" \
+	qemu-system-x86_64 -accel "$accel" -cpu max -m "${EXO_VM_MEM:-1G}" -smp 2 \
+	-nographic -no-reboot -nodefaults -serial stdio \
+	-kernel "$kernel" -initrd "$root.cpio.gz" \
+	-append "console=ttyS0 quiet panic=-1 exo.job=$job exo.accel=$accel" \
+	< /dev/null 2>&1 | tr -d '\r' | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 124 ] && die "the VM did not finish within ${EXO_VM_TIMEOUT:-1800}s (log: $log)"
+grep -q '^EXO-GUEST-DONE' "$log" || die "the VM ended without finishing its job (crash?); log: $log"
+grep -q '^EXO-GUEST-DONE rc=0$' "$log"

@@ -1,0 +1,863 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exo ioctl ABI tests: struct sizing (iommufd's TEST_LENGTH pattern), flags,
+ * reserved fields, bad pointers, unknown commands, the handshake and the
+ * range checks of EXO_IOC_FRAME_ALLOC. Every failing call is checked to
+ * change nothing: not the caller's struct, not the context's counters, not
+ * the module-wide counters, not the frame table.
+ *
+ * All calls are raw ioctl()s so the tests control every byte.
+ */
+#include "exo_util.h"
+
+/* ------------------------------------------------------------------------
+ * Per-command ABI tests, one variant per ioctl.
+ */
+
+FIXTURE(cmd) {
+	struct exo_ctx ctx;
+	struct exo_counters base;
+	size_t psz;
+	uint8_t *arena;		/* page 0: RW, page 1: PROT_NONE, page 2: RO */
+	uint64_t pending_cap;	/* frame prepared for EXO_IOC_FRAME_FREE */
+};
+
+FIXTURE_VARIANT(cmd) {
+	const char *name;
+	unsigned long ioc;
+	uint32_t size;
+	int reserved_off;	/* offset of __reserved, -1 if none */
+	int reserved_len;
+	bool output;		/* the command copies results back */
+};
+
+FIXTURE_VARIANT_ADD(cmd, api) {
+	.name = "EXO_IOC_API",
+	.ioc = EXO_IOC_API,
+	.size = sizeof(struct exo_api),
+	.reserved_off = offsetof(struct exo_api, __reserved),
+	.reserved_len = sizeof(((struct exo_api *)0)->__reserved),
+	.output = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, ctx_info) {
+	.name = "EXO_IOC_CTX_INFO",
+	.ioc = EXO_IOC_CTX_INFO,
+	.size = sizeof(struct exo_ctx_info),
+	.reserved_off = -1,
+	.output = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, frame_alloc) {
+	.name = "EXO_IOC_FRAME_ALLOC",
+	.ioc = EXO_IOC_FRAME_ALLOC,
+	.size = sizeof(struct exo_frame_alloc),
+	.reserved_off = offsetof(struct exo_frame_alloc, __reserved),
+	.reserved_len = sizeof(((struct exo_frame_alloc *)0)->__reserved),
+	.output = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, frame_free) {
+	.name = "EXO_IOC_FRAME_FREE",
+	.ioc = EXO_IOC_FRAME_FREE,
+	.size = sizeof(struct exo_frame_free),
+	.reserved_off = -1,
+	.output = false,
+};
+
+FIXTURE_SETUP(cmd)
+{
+	self->ctx.fd = -1;
+	self->arena = MAP_FAILED;
+	exo_counters_read(&self->base);
+	exo_ctx_open(&self->ctx, true);
+
+	self->psz = sysconf(_SC_PAGESIZE);
+	self->arena = mmap(NULL, 3 * self->psz, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->arena);
+	memset(self->arena, 0, 3 * self->psz);
+	ASSERT_EQ(0, mprotect(self->arena + self->psz, self->psz, PROT_NONE));
+	ASSERT_EQ(0, mprotect(self->arena + 2 * self->psz, self->psz,
+			      PROT_READ));
+}
+
+FIXTURE_TEARDOWN(cmd)
+{
+	if (self->pending_cap && self->ctx.fd >= 0)
+		_test_frame_free(self->ctx.fd, self->pending_cap);
+	exo_ctx_close(&self->ctx);
+	if (self->arena != MAP_FAILED)
+		munmap(self->arena, 3 * self->psz);
+	exo_counters_expect_baseline(&self->base);
+}
+
+static void set_u32(void *buf, size_t off, uint32_t v)
+{
+	memcpy((uint8_t *)buf + off, &v, sizeof(v));
+}
+
+/*
+ * Fill @buf (@len bytes, zeroed) with a valid struct for the variant's
+ * command, its size field set to the real struct size. For FRAME_FREE this
+ * allocates the frame to free.
+ */
+static void __prep(struct __test_metadata *_metadata,
+		   FIXTURE_DATA(cmd) *self, const FIXTURE_VARIANT(cmd) *variant,
+		   void *buf, size_t len)
+{
+	memset(buf, 0, len);
+	set_u32(buf, offsetof(struct exo_api, size), variant->size);
+	switch (variant->ioc) {
+	case EXO_IOC_API:
+		set_u32(buf, offsetof(struct exo_api, api), EXO_API_VERSION);
+		break;
+	case EXO_IOC_FRAME_ALLOC:
+		set_u32(buf, offsetof(struct exo_frame_alloc, how),
+			EXO_ALLOC_ANY);
+		break;
+	case EXO_IOC_FRAME_FREE:
+		if (!self->pending_cap)
+			self->pending_cap = exo_alloc_any_cap(self->ctx.fd);
+		((struct exo_frame_free *)buf)->cap = self->pending_cap;
+		break;
+	}
+}
+#define prep(buf, len) __prep(_metadata, self, variant, buf, len)
+
+/*
+ * Undo what a call (result @rc) left behind, then check the context is back
+ * at rest: nothing held.
+ */
+static void __finish(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(cmd) *self,
+		     const FIXTURE_VARIANT(cmd) *variant, void *buf, int rc)
+{
+	struct exo_ctx_info info = { 0 };
+
+	if (!rc && variant->ioc == EXO_IOC_FRAME_ALLOC)
+		test_frame_free(self->ctx.fd,
+				((struct exo_frame_alloc *)buf)->cap);
+	if (variant->ioc == EXO_IOC_FRAME_FREE && self->pending_cap) {
+		if (rc)
+			test_frame_free(self->ctx.fd, self->pending_cap);
+		self->pending_cap = 0;
+	}
+	test_ctx_info(self->ctx.fd, &info);
+	EXPECT_EQ(0ULL, info.frames);
+	EXPECT_EQ(0ULL, info.caps);
+	EXPECT_EQ(info.allocs, info.frees);
+	EXPECT_EQ(0L, exo_ft_count_owned(self->ctx.ft));
+	exo_counters_expect(&self->base, 1, 0);
+}
+#define finish(buf, rc) __finish(_metadata, self, variant, buf, rc)
+
+/* Check the outputs of a successful call made on a buffer from prep(). */
+static void __check_output(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(cmd) *self,
+			   const FIXTURE_VARIANT(cmd) *variant, void *buf)
+{
+	const struct exo_api *api = &self->ctx.api;
+	struct exo_ctx_info info = { 0 };
+
+	switch (variant->ioc) {
+	case EXO_IOC_API: {
+		struct exo_api *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ((uint32_t)EXO_API_VERSION, out->api);
+		EXPECT_EQ(0U, out->__reserved);
+		EXPECT_EQ(EXO_FEAT_ALL, out->features);
+		EXPECT_EQ(EXO_IOCTLS_ALL, out->ioctls);
+		EXPECT_EQ(api->page_size, out->page_size);
+		EXPECT_EQ(api->nr_colours, out->nr_colours);
+		EXPECT_EQ(api->max_order, out->max_order);
+		EXPECT_EQ(api->frame_quota, out->frame_quota);
+		EXPECT_EQ(api->ctx_id, out->ctx_id);
+		EXPECT_EQ(api->ftable_entries, out->ftable_entries);
+		EXPECT_EQ(api->ftable_size, out->ftable_size);
+		break;
+	}
+	case EXO_IOC_CTX_INFO: {
+		struct exo_ctx_info *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(api->ctx_id, out->ctx_id);
+		EXPECT_EQ(api->frame_quota, out->frame_quota);
+		EXPECT_EQ(0ULL, out->frames);
+		EXPECT_EQ(0ULL, out->caps);
+		EXPECT_EQ(out->allocs, out->frees);
+		break;
+	}
+	case EXO_IOC_FRAME_ALLOC: {
+		struct exo_frame_alloc *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ((uint32_t)EXO_ALLOC_ANY, out->how);
+		EXPECT_EQ(0U, out->order);
+		EXPECT_EQ(0U, out->__reserved);
+		EXPECT_LT(0U, EXO_CAP_INDEX(out->cap));
+		EXPECT_GT(api->ftable_entries, EXO_CAP_INDEX(out->cap));
+		EXPECT_EQ((uint32_t)(out->pfn % api->nr_colours), out->colour);
+		exo_ft_expect_owned(self->ctx.ft, api->ctx_id, EXO_ALLOC_ANY,
+				    out);
+		test_ctx_info(self->ctx.fd, &info);
+		EXPECT_EQ(1ULL, info.frames);
+		EXPECT_EQ(1ULL, info.caps);
+		EXPECT_EQ(info.frees + 1, info.allocs);
+		exo_counters_expect(&self->base, 1, 1);
+		break;
+	}
+	case EXO_IOC_FRAME_FREE: {
+		struct exo_frame_free *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->pending_cap, out->cap);
+		exo_ft_expect_free(self->ctx.ft,
+				   EXO_CAP_INDEX(self->pending_cap));
+		test_ctx_info(self->ctx.fd, &info);
+		EXPECT_EQ(0ULL, info.frames);
+		EXPECT_EQ(0ULL, info.caps);
+		EXPECT_EQ(info.allocs, info.frees);
+		exo_counters_expect(&self->base, 1, 0);
+		break;
+	}
+	}
+}
+#define check_output(buf) __check_output(_metadata, self, variant, buf)
+
+/* The good path with an exactly sized struct. */
+TEST_F(cmd, good)
+{
+	uint8_t *buf = self->arena;
+
+	prep(buf, variant->size);
+	ASSERT_EQ(0, _test_ioctl(self->ctx.fd, variant->ioc, buf));
+	check_output(buf);
+	finish(buf, 0);
+}
+
+/* The good path twice in a row: the command has no hidden one-shot state. */
+TEST_F(cmd, good_repeat)
+{
+	uint8_t *buf = self->arena;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		prep(buf, variant->size);
+		ASSERT_EQ(0, _test_ioctl(self->ctx.fd, variant->ioc, buf));
+		check_output(buf);
+		finish(buf, 0);
+	}
+}
+
+TEST_F(cmd, size_zero)
+{
+	uint8_t *buf = self->arena;
+
+	prep(buf, variant->size);
+	set_u32(buf, 0, 0);
+	exo_expect_err(EINVAL, self->ctx.fd, self->ctx.ft, variant->ioc, buf,
+		       variant->size);
+	finish(buf, -EINVAL);
+}
+
+TEST_F(cmd, size_minus_one)
+{
+	uint8_t *buf = self->arena;
+
+	prep(buf, variant->size);
+	set_u32(buf, 0, variant->size - 1);
+	exo_expect_err(EINVAL, self->ctx.fd, self->ctx.ft, variant->ioc, buf,
+		       variant->size);
+	finish(buf, -EINVAL);
+}
+
+/* Every size below the struct's (its minimum is its full v1 size). */
+TEST_F(cmd, size_short_all)
+{
+	uint8_t *buf = self->arena;
+	uint32_t s;
+
+	for (s = 0; s < variant->size; s++) {
+		prep(buf, variant->size);
+		set_u32(buf, 0, s);
+		exo_expect_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			       variant->ioc, buf, variant->size);
+		finish(buf, -EINVAL);
+	}
+}
+
+/* size + 8 with one non-zero byte anywhere in the unknown tail: E2BIG. */
+TEST_F(cmd, size_long_nonzero_tail)
+{
+	uint8_t *buf = self->arena;
+	uint32_t i;
+
+	for (i = 0; i < 8; i++) {
+		prep(buf, variant->size + 8);
+		set_u32(buf, 0, variant->size + 8);
+		buf[variant->size + i] = 0x5a;
+		exo_expect_err(E2BIG, self->ctx.fd, self->ctx.ft,
+			       variant->ioc, buf, variant->size + 8);
+		finish(buf, -E2BIG);
+	}
+}
+
+/* size + 8 with a zeroed tail works; the tail stays zero. */
+TEST_F(cmd, size_long_zero_tail)
+{
+	static const uint8_t zero[8];
+	uint8_t *buf = self->arena;
+
+	prep(buf, variant->size + 8);
+	set_u32(buf, 0, variant->size + 8);
+	ASSERT_EQ(0, _test_ioctl(self->ctx.fd, variant->ioc, buf));
+	EXPECT_EQ(0, memcmp(buf + variant->size, zero, sizeof(zero)));
+	/* check_output() checks size against the struct's own size */
+	set_u32(buf, 0, variant->size);
+	check_output(buf);
+	finish(buf, 0);
+}
+
+/* A whole page, zero beyond the struct, works too. */
+TEST_F(cmd, size_page_zero_tail)
+{
+	uint8_t *buf = self->arena;
+	size_t i;
+
+	prep(buf, self->psz);
+	set_u32(buf, 0, self->psz);
+	ASSERT_EQ(0, _test_ioctl(self->ctx.fd, variant->ioc, buf));
+	for (i = variant->size; i < self->psz; i++)
+		if (buf[i])
+			break;
+	EXPECT_EQ(self->psz, i) TH_LOG("tail byte %zu written", i);
+	set_u32(buf, 0, variant->size);
+	check_output(buf);
+	finish(buf, 0);
+}
+
+/* A whole page with its last byte non-zero: E2BIG. */
+TEST_F(cmd, size_page_nonzero_last_byte)
+{
+	uint8_t *buf = self->arena;
+
+	prep(buf, self->psz);
+	set_u32(buf, 0, self->psz);
+	buf[self->psz - 1] = 1;
+	exo_expect_err(E2BIG, self->ctx.fd, self->ctx.ft, variant->ioc, buf,
+		       self->psz);
+	finish(buf, -E2BIG);
+}
+
+/* flags must be 0: every single bit is unknown. */
+TEST_F(cmd, unknown_flags)
+{
+	uint8_t *buf = self->arena;
+	unsigned int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		prep(buf, variant->size);
+		set_u32(buf, offsetof(struct exo_api, flags), 1U << bit);
+		exo_expect_err(EOPNOTSUPP, self->ctx.fd, self->ctx.ft,
+			       variant->ioc, buf, variant->size);
+		finish(buf, -EOPNOTSUPP);
+	}
+}
+
+/* Any non-zero byte of __reserved: EINVAL. */
+TEST_F(cmd, reserved_nonzero)
+{
+	uint8_t *buf = self->arena;
+	int i;
+
+	if (variant->reserved_off < 0)
+		SKIP(return, "%s: its struct has no __reserved field",
+		     variant->name);
+	for (i = 0; i < variant->reserved_len; i++) {
+		prep(buf, variant->size);
+		buf[variant->reserved_off + i] = 0x01;
+		exo_expect_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			       variant->ioc, buf, variant->size);
+		finish(buf, -EINVAL);
+
+		prep(buf, variant->size);
+		buf[variant->reserved_off + i] = 0x80;
+		exo_expect_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			       variant->ioc, buf, variant->size);
+		finish(buf, -EINVAL);
+	}
+}
+
+TEST_F(cmd, null_ptr)
+{
+	exo_expect_err(EFAULT, self->ctx.fd, self->ctx.ft, variant->ioc, NULL,
+		       0);
+	finish(NULL, -EFAULT);
+}
+
+/* A user address with nothing readable behind it. */
+TEST_F(cmd, unmapped_ptr)
+{
+	exo_expect_err(EFAULT, self->ctx.fd, self->ctx.ft, variant->ioc,
+		       self->arena + self->psz, 0);
+	finish(NULL, -EFAULT);
+}
+
+/* A kernel address (the top page of the address space). */
+TEST_F(cmd, kernel_ptr)
+{
+	exo_expect_err(EFAULT, self->ctx.fd, self->ctx.ft, variant->ioc,
+		       (void *)~(uintptr_t)0xfff, 0);
+	finish(NULL, -EFAULT);
+}
+
+/*
+ * size and flags readable at the end of a page, the rest of the struct in a
+ * PROT_NONE page: the module must fault copying the struct in.
+ */
+TEST_F(cmd, straddle_ptr)
+{
+	uint8_t *buf = self->arena + self->psz - 8;
+
+	set_u32(buf, 0, variant->size);
+	set_u32(buf, 4, 0);
+	exo_expect_err(EFAULT, self->ctx.fd, self->ctx.ft, variant->ioc, buf,
+		       8);
+	finish(NULL, -EFAULT);
+}
+
+/*
+ * A valid struct in a read-only page: the module cannot copy its results
+ * back, so the call fails with EFAULT and must leave nothing behind (for
+ * FRAME_ALLOC: no frame held, no entry in the frame table).
+ *
+ * EXO_IOC_FRAME_FREE has no output: it may succeed (the frame is freed) or
+ * fail with EFAULT (the frame is still held), but it must not fail after
+ * freeing the frame.
+ */
+TEST_F(cmd, readonly_ptr)
+{
+	uint8_t *buf = self->arena + 2 * self->psz;
+	struct exo_ctx_info info = { 0 };
+	uint64_t cap;
+	int rc;
+
+	ASSERT_EQ(0, mprotect(buf, self->psz, PROT_READ | PROT_WRITE));
+	prep(buf, variant->size);
+	ASSERT_EQ(0, mprotect(buf, self->psz, PROT_READ));
+	if (variant->output) {
+		exo_expect_err(EFAULT, self->ctx.fd, self->ctx.ft,
+			       variant->ioc, buf, variant->size);
+		finish(buf, -EFAULT);
+		return;
+	}
+
+	cap = self->pending_cap;
+	rc = _test_ioctl(self->ctx.fd, variant->ioc, buf);
+	test_ctx_info(self->ctx.fd, &info);
+	if (rc == 0) {
+		exo_ft_expect_free(self->ctx.ft, EXO_CAP_INDEX(cap));
+		EXPECT_EQ(0ULL, info.frames);
+		EXPECT_EQ(info.allocs, info.frees);
+		self->pending_cap = 0;
+	} else {
+		EXPECT_EQ(-EFAULT, rc) TH_LOG("%s", strerror(-rc));
+		EXPECT_EQ(1ULL, info.frames)
+			TH_LOG("FRAME_FREE failed (%s) but freed the frame",
+			       strerror(-rc));
+		EXPECT_EQ(0ULL, info.frees);
+		if (info.frames) {
+			struct exo_frame_alloc held = { .cap = cap };
+			struct exo_ftable_entry e = { 0 };
+
+			ASSERT_EQ(0, exo_ft_read(self->ctx.ft,
+						 EXO_CAP_INDEX(cap), &e));
+			EXPECT_EQ(EXO_FRAME_OWNED, e.state);
+			EXPECT_EQ(EXO_CAP_GEN(held.cap), e.gen);
+		} else {
+			self->pending_cap = 0;
+		}
+	}
+	finish(buf, rc);
+}
+
+/* ------------------------------------------------------------------------
+ * Tests that are not per command.
+ */
+
+FIXTURE(exo) {
+	struct exo_ctx ctx;
+	struct exo_counters base;
+};
+
+FIXTURE_SETUP(exo)
+{
+	self->ctx.fd = -1;
+	exo_counters_read(&self->base);
+	exo_ctx_open(&self->ctx, true);
+}
+
+FIXTURE_TEARDOWN(exo)
+{
+	exo_ctx_close(&self->ctx);
+	exo_counters_expect_baseline(&self->base);
+}
+
+/* A zeroed, page-sized argument so an unknown command cannot fault. */
+static void expect_enotty(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(exo) *self, unsigned long ioc)
+{
+	uint64_t arg[64] = { 0 };
+
+	arg[0] = 4096;	/* a plausible size field */
+	exo_expect_err(ENOTTY, self->ctx.fd, self->ctx.ft, ioc, arg,
+		       sizeof(arg));
+}
+
+TEST_F(exo, unknown_cmd_last)
+{
+	expect_enotty(_metadata, self, _IO(EXO_IOC_TYPE, EXO_CMD_LAST));
+	expect_enotty(_metadata, self, _IO(EXO_IOC_TYPE, EXO_CMD_LAST + 1));
+}
+
+TEST_F(exo, unknown_cmd_below_base)
+{
+	expect_enotty(_metadata, self, _IO(EXO_IOC_TYPE, EXO_CMD_BASE - 1));
+	expect_enotty(_metadata, self, _IO(EXO_IOC_TYPE, 0));
+}
+
+TEST_F(exo, unknown_cmd_other_type)
+{
+	unsigned int nr;
+
+	for (nr = EXO_CMD_BASE; nr < EXO_CMD_LAST; nr++) {
+		expect_enotty(_metadata, self, _IO('y', nr));
+		expect_enotty(_metadata, self, _IO('w', nr));
+		expect_enotty(_metadata, self, _IO('X', nr));
+	}
+}
+
+/* Every number of our type other than the four commands. */
+TEST_F(exo, unknown_cmd_all_nr)
+{
+	unsigned int nr;
+
+	for (nr = 0; nr < 256; nr++) {
+		if (nr >= EXO_CMD_BASE && nr < EXO_CMD_LAST)
+			continue;
+		expect_enotty(_metadata, self, _IO(EXO_IOC_TYPE, nr));
+	}
+}
+
+/*
+ * The command numbers do not encode a size or direction: the same number
+ * with _IOR/_IOW/_IOWR encoding is a different, unknown command.
+ */
+TEST_F(exo, unknown_cmd_sized)
+{
+	unsigned int nr;
+
+	for (nr = EXO_CMD_BASE; nr < EXO_CMD_LAST; nr++) {
+		expect_enotty(_metadata, self,
+			      _IOWR(EXO_IOC_TYPE, nr, struct exo_api));
+		expect_enotty(_metadata, self,
+			      _IOR(EXO_IOC_TYPE, nr, struct exo_ctx_info));
+		expect_enotty(_metadata, self,
+			      _IOW(EXO_IOC_TYPE, nr, struct exo_frame_free));
+	}
+}
+
+/* The handshake refuses any version but EXO_API_VERSION. */
+TEST_F(exo, api_wrong_version)
+{
+	static const uint32_t bad[] = {
+		0, EXO_API_VERSION + 1, EXO_API_VERSION + 100, 0x80000000U,
+		0xffffffffU,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct exo_api a = { .size = sizeof(a), .api = bad[i] };
+
+		exo_expect_err(EINVAL, self->ctx.fd, self->ctx.ft, EXO_IOC_API,
+			       &a, sizeof(a));
+	}
+	/* and the context still works */
+	test_api(self->ctx.fd, NULL);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Orders the buddy allocator has (MAX_ORDER): columns of /proc/buddyinfo. */
+static int buddy_orders(void)
+{
+	char line[512], *p, *end;
+	int n = -1;
+	FILE *f;
+
+	f = fopen("/proc/buddyinfo", "re");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f)) {
+		/* "Node 0, zone      DMA      1      0 ..." */
+		p = strstr(line, "zone");
+		if (p) {
+			p += 4;
+			while (*p == ' ')
+				p++;
+			p += strcspn(p, " ");	/* the zone name */
+			n = 0;
+			for (;;) {
+				strtoul(p, &end, 10);
+				if (end == p)
+					break;
+				n++;
+				p = end;
+			}
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Every handshake output against the module parameters and the system. */
+TEST_F(exo, api_outputs)
+{
+	const struct exo_api *a = &self->ctx.api;
+	uint64_t max_caps = exo_param("max_caps");
+	struct exo_ctx_info info = { 0 };
+
+	EXPECT_EQ((uint32_t)EXO_API_VERSION, a->api);
+	EXPECT_EQ(EXO_FEAT_ALL, a->features);
+	EXPECT_EQ(EXO_IOCTLS_ALL, a->ioctls);
+	EXPECT_EQ((uint32_t)sysconf(_SC_PAGESIZE), a->page_size);
+	EXPECT_LE(1U, a->nr_colours);
+	EXPECT_EQ(exo_param("nr_colours"), (uint64_t)a->nr_colours);
+	/* the max_order parameter, capped at the buddy allocator's top order */
+	if (buddy_orders() > 0) {
+		EXPECT_EQ(min_u64(exo_param("max_order"),
+				  (uint64_t)buddy_orders() - 1),
+			  (uint64_t)a->max_order);
+	} else {
+		EXPECT_GE(exo_param("max_order"), (uint64_t)a->max_order);
+	}
+	EXPECT_EQ(exo_param("frame_quota"), (uint64_t)a->frame_quota);
+	EXPECT_EQ(max_caps + 1, (uint64_t)a->ftable_entries);
+	EXPECT_EQ(0ULL, a->ftable_size % a->page_size);
+	EXPECT_LE(sizeof(struct exo_ftable_header) +
+		  (uint64_t)a->ftable_entries * sizeof(struct exo_ftable_entry),
+		  a->ftable_size);
+
+	test_ctx_info(self->ctx.fd, &info);
+	EXPECT_EQ(a->ctx_id, info.ctx_id);
+	EXPECT_EQ(a->frame_quota, info.frame_quota);
+	EXPECT_EQ(a->ctx_id, exo_ft_hdr(self->ctx.ft)->ctx_id);
+}
+
+/*
+ * ioctls bit n set <=> command EXO_CMD_BASE + n exists: each advertised
+ * command reaches its struct (NULL -> EFAULT), each other number in the
+ * 64-bit window is ENOTTY.
+ */
+TEST_F(exo, api_ioctls_match_commands)
+{
+	unsigned int bit;
+
+	ASSERT_EQ(EXO_IOCTLS_ALL, self->ctx.api.ioctls);
+	for (bit = 0; bit < 64 && EXO_CMD_BASE + bit < 256; bit++) {
+		unsigned long ioc = _IO(EXO_IOC_TYPE, EXO_CMD_BASE + bit);
+
+		if (self->ctx.api.ioctls & (UINT64_C(1) << bit))
+			exo_expect_err(EFAULT, self->ctx.fd, self->ctx.ft, ioc,
+				       NULL, 0);
+		else
+			expect_enotty(_metadata, self, ioc);
+	}
+}
+
+TEST_F(exo, api_ctx_id_unique)
+{
+	struct exo_ctx other = EXO_CTX_INIT;
+	struct exo_ctx_info info = { 0 };
+
+	exo_ctx_open(&other, false);
+	EXPECT_NE(self->ctx.api.ctx_id, other.api.ctx_id);
+	test_ctx_info(other.fd, &info);
+	EXPECT_EQ(other.api.ctx_id, info.ctx_id);
+	test_ctx_info(self->ctx.fd, &info);
+	EXPECT_EQ(self->ctx.api.ctx_id, info.ctx_id);
+	exo_ctx_close(&other);
+}
+
+/* how beyond the enum. */
+TEST_F(exo, frame_alloc_how_range)
+{
+	static const uint32_t bad[] = {
+		EXO_ALLOC_CONTIG + 1, EXO_ALLOC_CONTIG + 2, 0x80000000U,
+		0xffffffffU,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		exo_expect_alloc_err(EINVAL, self->ctx.fd, self->ctx.ft,
+				     bad[i], 0, 0, 0);
+}
+
+/*
+ * A PFN that a named allocation would accept: a frame we allocate and give
+ * back, so an EINVAL can only come from the field under test.
+ */
+static uint64_t usable_pfn(struct __test_metadata *_metadata, int fd)
+{
+	struct exo_frame_alloc a;
+
+	test_alloc_any(fd, &a);
+	test_frame_free(fd, a.cap);
+	return a.pfn;
+}
+
+/* pfn, colour or order given to an allocation that does not use it. */
+TEST_F(exo, frame_alloc_unused_fields)
+{
+	int fd = self->ctx.fd;
+	const void *ft = self->ctx.ft;
+	uint32_t colour = self->ctx.api.nr_colours > 1 ? 1 : 0;
+	uint64_t pfn = usable_pfn(_metadata, fd);
+
+	/* ANY uses none of them */
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_ANY, 0, pfn, 0);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_ANY, 0, 1, 0);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_ANY, 0, 0, 1);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_ANY, 1, 0, 0);
+	/* PFN uses pfn only */
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_PFN, 1, pfn, 0);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_PFN, 0, pfn, 1);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_PFN, 0, pfn,
+			     (uint32_t)(pfn % self->ctx.api.nr_colours) ?: 1);
+	/* COLOUR uses colour only */
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_COLOUR, 0, 1, colour);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_COLOUR, 1, 0, colour);
+	/* CONTIG uses order only */
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_CONTIG, 0, 1, 0);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_CONTIG, 0, 0, 1);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_CONTIG, 0, pfn, 0);
+}
+
+TEST_F(exo, frame_alloc_colour_range)
+{
+	uint32_t n = self->ctx.api.nr_colours;
+
+	exo_expect_alloc_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			     EXO_ALLOC_COLOUR, 0, 0, n);
+	exo_expect_alloc_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			     EXO_ALLOC_COLOUR, 0, 0, n + 1);
+	exo_expect_alloc_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			     EXO_ALLOC_COLOUR, 0, 0, 0x80000000U);
+	exo_expect_alloc_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			     EXO_ALLOC_COLOUR, 0, 0, 0xffffffffU);
+}
+
+TEST_F(exo, frame_alloc_order_range)
+{
+	uint32_t m = self->ctx.api.max_order;
+	static const uint32_t big[] = { 31, 32, 63, 64, 0xffffffffU };
+	unsigned int i;
+
+	exo_expect_alloc_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			     EXO_ALLOC_CONTIG, m + 1, 0, 0);
+	exo_expect_alloc_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			     EXO_ALLOC_CONTIG, m + 2, 0, 0);
+	for (i = 0; i < ARRAY_SIZE(big); i++)
+		if (big[i] > m)
+			exo_expect_alloc_err(EINVAL, self->ctx.fd,
+					     self->ctx.ft, EXO_ALLOC_CONTIG,
+					     big[i], 0, 0);
+}
+
+TEST_F(exo, frame_alloc_pfn_not_ram)
+{
+	exo_expect_alloc_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			     EXO_ALLOC_PFN, 0, 1ULL << 40, 0);
+	exo_expect_alloc_err(EINVAL, self->ctx.fd, self->ctx.ft,
+			     EXO_ALLOC_PFN, 0, ~0ULL, 0);
+}
+
+TEST_F(exo, frame_free_bad_cap)
+{
+	static const uint64_t bad[] = {
+		0, 1, 0x100000001ULL, 0xffffffffULL, ~0ULL,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct exo_frame_free f = { .size = sizeof(f), .cap = bad[i] };
+
+		exo_expect_err(ENOENT, self->ctx.fd, self->ctx.ft,
+			       EXO_IOC_FRAME_FREE, &f, sizeof(f));
+	}
+}
+
+/*
+ * Failed calls interleaved with a held frame: nothing about the held frame
+ * or the counters moves, and the context keeps working afterwards.
+ */
+TEST_F(exo, failed_calls_change_nothing)
+{
+	int fd = self->ctx.fd;
+	const void *ft = self->ctx.ft;
+	struct exo_frame_alloc held;
+	struct exo_ctx_info info = { 0 };
+
+	test_alloc_any(fd, &held);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_CONTIG,
+			     self->ctx.api.max_order + 1, 0, 0);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_COLOUR, 0, 0,
+			     self->ctx.api.nr_colours);
+	exo_expect_alloc_err(EINVAL, fd, ft, EXO_ALLOC_PFN, 0, 1ULL << 40, 0);
+	{
+		struct exo_frame_free f = {
+			.size = sizeof(f),
+			.cap = held.cap + (1ULL << 32),
+		};
+
+		exo_expect_err(ENOENT, fd, ft, EXO_IOC_FRAME_FREE, &f,
+			       sizeof(f));
+		f.flags = 1;
+		f.cap = held.cap;
+		exo_expect_err(EOPNOTSUPP, fd, ft, EXO_IOC_FRAME_FREE, &f,
+			       sizeof(f));
+		f.flags = 0;
+		f.size = sizeof(f) - 1;
+		exo_expect_err(EINVAL, fd, ft, EXO_IOC_FRAME_FREE, &f,
+			       sizeof(f));
+	}
+	expect_enotty(_metadata, self, _IO(EXO_IOC_TYPE, EXO_CMD_LAST));
+
+	exo_ft_expect_owned(ft, self->ctx.api.ctx_id, EXO_ALLOC_ANY, &held);
+	test_ctx_info(fd, &info);
+	EXPECT_EQ(1ULL, info.frames);
+	EXPECT_EQ(1ULL, info.caps);
+	EXPECT_EQ(1ULL, info.allocs);
+	EXPECT_EQ(0ULL, info.frees);
+	exo_counters_expect(&self->base, 1, 1);
+
+	test_frame_free(fd, held.cap);
+	test_ctx_info(fd, &info);
+	EXPECT_EQ(0ULL, info.frames);
+	EXPECT_EQ(1ULL, info.frees);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return test_harness_run(argc, argv);
+}
