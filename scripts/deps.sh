@@ -29,7 +29,10 @@ apt_update() {
 }
 
 abi=$(stock_abi)
-if [ -z "$abi" ]; then
+# Anything to fetch: refresh the lists first, so the ABI and the packages
+# come from the same, current lists.
+if [ -z "$abi" ] || [ ! -f "$(kernel_dir "$abi")/vmlinuz" ] ||
+   [ -n "$(missing "${PKGS[@]}" "linux-headers-$abi")" ]; then
 	apt_update
 	abi=$(stock_abi)
 fi
@@ -37,7 +40,6 @@ fi
 
 need=$(missing "${PKGS[@]}" "linux-headers-$abi")
 if [ -n "$need" ]; then
-	apt_update
 	say "installing:" $need
 	# shellcheck disable=SC2086
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -50,11 +52,8 @@ if [ ! -f "$kdir/vmlinuz" ]; then
 	say "downloading the stock kernel linux-image-$abi"
 	tmp=$(mktemp -d) && chmod 755 "$tmp"
 	trap 'rm -rf "$tmp"' EXIT
-	(cd "$tmp" && apt-get download -q "linux-image-$abi" >/dev/null) || {
-		apt_update
-		(cd "$tmp" && apt-get download -q "linux-image-$abi" >/dev/null) ||
-			die "apt-get download linux-image-$abi failed"
-	}
+	(cd "$tmp" && apt-get download -q "linux-image-$abi" >/dev/null) ||
+		die "apt-get download linux-image-$abi failed"
 	mkdir -p "$tmp/x"
 	dpkg-deb -x "$tmp"/linux-image-*.deb "$tmp/x"
 	rm -rf "$kdir" && mkdir -p "$kdir"
