@@ -50,7 +50,9 @@ fi
 kdir=$(kernel_dir "$abi")
 if [ ! -f "$kdir/vmlinuz" ]; then
 	say "downloading the stock kernel linux-image-$abi"
-	tmp=$(mktemp -d) && chmod 755 "$tmp"
+	tmp=$(mktemp -d)
+	# apt-get download writes as the _apt user where it exists.
+	id _apt >/dev/null 2>&1 && as_root chown _apt "$tmp"
 	trap 'rm -rf "$tmp"' EXIT
 	(cd "$tmp" && apt-get download -q "linux-image-$abi" >/dev/null) ||
 		die "apt-get download linux-image-$abi failed"
