@@ -23,8 +23,9 @@
 #define DEMO_COLOURS	8	/* colours to allocate one frame of */
 #define DEMO_ORDER	4	/* contiguous run: 16 frames */
 #define MAX_HELD	(2 + DEMO_COLOURS)
-/* Enough pages that the first has left the per-CPU LRU batch. */
-#define MEM_PAGES	64
+/* 16 MiB of our memory: it spans several 2 MiB pageblocks. */
+#define MEM_PAGES	4096
+#define MEM_TRIES	16
 
 #define NR_FRAMES(order)	((uint64_t)1 << (order))
 
@@ -254,6 +255,60 @@ static unsigned int dump_ftable(struct exo *exo, uint64_t *frames, int print)
 	return owned;
 }
 
+/*
+ * Ask for the frame under one of our own anonymous pages. Linux migrates
+ * the page away and exo gets the frame, unless something unmovable shares
+ * the frame's 2 MiB pageblock; so try a page in each of several pageblocks.
+ * Linux refusing all of them is a property of this boot, not an error.
+ */
+static void migrate_demo(struct exo *exo, long page)
+{
+	uint64_t pfn, moved, tried[MEM_TRIES];
+	int ntried = 0, ret = -EBUSY, k;
+	struct exo_frame got;
+	size_t i;
+	char *mem;
+
+	mem = mmap(NULL, MEM_PAGES * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	memset(mem, 0x5a, MEM_PAGES * page);
+	for (i = 0; i < MEM_PAGES && ntried < MEM_TRIES; i++) {
+		check(user_pfn(mem + i * page, &pfn),
+		      "reading /proc/self/pagemap");
+		for (k = 0; k < ntried && tried[k] != pfn >> 9; k++)
+			;
+		if (k < ntried)
+			continue;
+		tried[ntried++] = pfn >> 9;
+		ret = exo_frame_alloc_pfn(exo, pfn, &got);
+		if (ret != -EBUSY)
+			break;
+		printf("  pfn %#" PRIx64 " (our page at %p): Linux cannot give it up (EBUSY)\n",
+		       pfn, (void *)(mem + i * page));
+	}
+	if (ret == -EBUSY) {
+		printf("  Linux refused the frames of all %d pageblocks tried in this boot\n",
+		       ntried);
+		munmap(mem, MEM_PAGES * page);
+		return;
+	}
+	check(ret, "exo_frame_alloc_pfn");
+	check(user_pfn(mem + i * page, &moved), "reading /proc/self/pagemap");
+	printf("  our page at %p sat in pfn %#" PRIx64 "; exo now owns that frame, ",
+	       (void *)(mem + i * page), pfn);
+	print_cap(got.cap);
+	printf("\n");
+	if (got.pfn != pfn || moved == pfn || mem[i * page + 100] != 0x5a)
+		die("our page did not move intact (pfn %#" PRIx64 ", byte %#x)",
+		    moved, mem[i * page + 100]);
+	printf("  Linux migrated our page to pfn %#" PRIx64 ", contents intact\n",
+	       moved);
+	check(exo_frame_free(exo, got.cap), "exo_frame_free");
+	munmap(mem, MEM_PAGES * page);
+}
+
 int main(void)
 {
 	struct exo_frame any, named, f, run;
@@ -264,9 +319,9 @@ int main(void)
 	uint32_t order, ncol, c;
 	uint64_t frames, want;
 	unsigned int i;
-	uint64_t user, moved;
+	uint64_t want_pfn;
+	exo_cap_t old;
 	long page = sysconf(_SC_PAGESIZE);
-	char *mem;
 	int ret;
 
 	/* Keep stdout and stderr in order when the console is a pipe. */
@@ -320,39 +375,39 @@ int main(void)
 	print_cap(any.cap);
 	printf(": pfn %#" PRIx64 " went back to Linux\n", any.pfn);
 
-	step("take the frame under our own memory, by name (EXO_ALLOC_PFN)");
-	mem = mmap(NULL, MEM_PAGES * page, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	memset(mem, 0x5a, MEM_PAGES * page);
-	ret = user_pfn(mem, &user);
-	check(ret, "reading /proc/self/pagemap");
-	printf("  our anonymous page at %p sits in pfn %#" PRIx64 "\n",
-	       (void *)mem, user);
-	check(exo_frame_alloc_pfn(exo, user, &named), "exo_frame_alloc_pfn");
-	hold(&named, "named");
-	printf("  asked for pfn %#" PRIx64 ", got pfn %#" PRIx64 ", ",
-	       user, named.pfn);
-	print_cap(named.cap);
-	printf("\n");
-	if (named.pfn != user || named.order != 0)
-		die("asked for pfn %#" PRIx64 " by name, got %#" PRIx64
-		    " order %" PRIu32, user, named.pfn, named.order);
-	if (named.cap == any.cap)
-		die("the module handed out capability 0x%016" PRIx64
-		    " twice", any.cap);
-	check(user_pfn(mem, &moved), "reading /proc/self/pagemap");
-	if (moved == user || mem[100] != 0x5a)
-		die("our page did not move intact (pfn %#" PRIx64 ", byte %#x)",
-		    moved, mem[100]);
-	printf("  Linux migrated our page to pfn %#" PRIx64
-	       ", contents intact; the frame is exo's now\n", moved);
-	munmap(mem, MEM_PAGES * page);
 	expect_err(exo_ftable_lookup(exo, any.cap, NULL), ENOENT,
 		   "the old cap is stale: exo_ftable_lookup(old cap)");
 	expect_err(exo_frame_free(exo, any.cap), ENOENT,
 		   "exo_frame_free(old cap)");
+
+	step("name a frame of exo's own region, free it, name it again (EXO_ALLOC_PFN)");
+	if (!api->pool_frames)
+		die("exo has no region of its own (pool_order=0?)");
+	printf("  exo's region: %" PRIu32 " frames from pfn %#" PRIx64 "\n",
+	       api->pool_frames, (uint64_t)api->pool_pfn);
+	want_pfn = api->pool_pfn + api->pool_frames / 2;
+	check(exo_frame_alloc_pfn(exo, want_pfn, &named), "exo_frame_alloc_pfn");
+	printf("  asked for pfn %#" PRIx64 ", got pfn %#" PRIx64 ", ",
+	       want_pfn, named.pfn);
+	print_cap(named.cap);
+	printf("\n");
+	if (named.pfn != want_pfn || named.order != 0)
+		die("asked for pfn %#" PRIx64 " by name, got %#" PRIx64
+		    " order %" PRIu32, want_pfn, named.pfn, named.order);
+	old = named.cap;
+	check(exo_frame_free(exo, named.cap), "exo_frame_free");
+	check(exo_frame_alloc_pfn(exo, want_pfn, &named), "exo_frame_alloc_pfn");
+	printf("  freed it and named it again: pfn %#" PRIx64 ", ", named.pfn);
+	print_cap(named.cap);
+	printf("\n");
+	if (named.pfn != want_pfn || named.cap == old)
+		die("the second naming gave pfn %#" PRIx64 " cap 0x%016" PRIx64,
+		    named.pfn, named.cap);
+	hold(&named, "named");
+
+	step("take a frame from under our own memory, by name (EXO_ALLOC_PFN)");
+	migrate_demo(exo, page);
+
 
 	step("a second context cannot touch the first one's frame");
 	check(exo_open(&other), "exo_open (second context)");

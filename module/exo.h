@@ -8,6 +8,7 @@
 #include <linux/atomic.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <linux/exo.h>
@@ -87,6 +88,31 @@ void exo_ftable_destroy(struct exo_ctx *ctx);
 void exo_ftable_publish(struct exo_ctx *ctx, const struct exo_frames *f);
 void exo_ftable_clear(struct exo_ctx *ctx, u32 index);
 int exo_ftable_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma);
+
+/**
+ * struct exo_pool - exo's own region of frames, kept for naming.
+ * @base_pfn: first frame.
+ * @nr: frames in the region; 0 if there is none.
+ * @lock: protects @free.
+ * @free: bit i set while frame @base_pfn + i is held by no context.
+ */
+struct exo_pool {
+	unsigned long base_pfn;
+	unsigned int nr;
+	spinlock_t lock;	/* protects @free */
+	unsigned long *free;
+};
+
+extern struct exo_pool exo_pool;
+extern unsigned int exo_pool_order;
+
+/* exo_pool.c */
+int exo_pool_init(void);
+void exo_pool_exit(void);
+bool exo_pool_contains(unsigned long pfn);
+int exo_pool_take(unsigned long pfn);
+void exo_pool_put(unsigned long pfn);
+unsigned int exo_pool_nr_free(void);
 
 /* exo_colour.c */
 unsigned int exo_detect_colours(void);

@@ -53,12 +53,17 @@ static unsigned int exo_colour_of(unsigned long pfn)
 	return pfn % exo_nr_colours;
 }
 
+/* Frames of exo's region go back to it; the others back to Linux. */
 static void exo_free_run(unsigned long pfn, unsigned int order)
 {
 	unsigned long i;
 
-	for (i = 0; i < (1UL << order); i++)
-		__free_page(pfn_to_page(pfn + i));
+	for (i = 0; i < (1UL << order); i++) {
+		if (exo_pool_contains(pfn + i))
+			exo_pool_put(pfn + i);
+		else
+			__free_page(pfn_to_page(pfn + i));
+	}
 }
 
 static int exo_get_any(unsigned long *pfn)
@@ -113,11 +118,20 @@ static int exo_get_colour(unsigned int colour, unsigned long *pfn)
 	return ret;
 }
 
-/* Take exactly frame @pfn out of Linux's hands, migrating it if needed. */
+/*
+ * Take exactly frame @pfn: from exo's own region, which is certain, or out
+ * of Linux's hands, migrating a movable page off it, which Linux may refuse.
+ */
 static int exo_get_named(unsigned long pfn)
 {
 	int ret;
 
+	if (exo_pool_contains(pfn)) {
+		ret = exo_pool_take(pfn);
+		if (!ret)
+			clear_highpage(pfn_to_page(pfn));
+		return ret;
+	}
 	if (!pfn_to_online_page(pfn))
 		return -EINVAL;
 	if (xa_load(&exo_pfn_owner, pfn))

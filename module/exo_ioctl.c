@@ -41,7 +41,7 @@ static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 {
 	struct exo_api *a = &buf->api;
 
-	if (a->__reserved)
+	if (a->__reserved || a->__reserved2)
 		return -EINVAL;
 	if (a->api != EXO_API_VERSION)
 		return -EINVAL;
@@ -57,6 +57,8 @@ static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	a->ctx_id = ctx->id;
 	a->ftable_entries = ctx->nr_slots;
 	a->ftable_size = ctx->ftable_size;
+	a->pool_pfn = exo_pool.base_pfn;
+	a->pool_frames = exo_pool.nr;
 	return 0;
 }
 

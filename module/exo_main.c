@@ -35,6 +35,11 @@ module_param_named(max_order, exo_max_order, uint, 0644);
 MODULE_PARM_DESC(max_order,
 		 "Largest order of a contiguous run (default and ceiling MAX_ORDER - 1)");
 
+unsigned int exo_pool_order = 10;
+module_param_named(pool_order, exo_pool_order, uint, 0444);
+MODULE_PARM_DESC(pool_order,
+		 "exo's own region for named frames: 2^pool_order frames taken at load, 0..MAX_ORDER - 1 (default 10)");
+
 unsigned int exo_nr_colours;
 module_param_named(nr_colours, exo_nr_colours, uint, 0444);
 MODULE_PARM_DESC(nr_colours,
@@ -157,11 +162,27 @@ static ssize_t frames_freed_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(frames_freed);
 
+static ssize_t pool_frames_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", exo_pool.nr);
+}
+static DEVICE_ATTR_RO(pool_frames);
+
+static ssize_t pool_free_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", exo_pool_nr_free());
+}
+static DEVICE_ATTR_RO(pool_free);
+
 static struct attribute *exo_attrs[] = {
 	&dev_attr_contexts.attr,
 	&dev_attr_frames.attr,
 	&dev_attr_frames_allocated.attr,
 	&dev_attr_frames_freed.attr,
+	&dev_attr_pool_frames.attr,
+	&dev_attr_pool_free.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(exo);
@@ -181,11 +202,17 @@ static int __init exo_init(void)
 	if (!exo_nr_colours)
 		exo_nr_colours = exo_detect_colours();
 
-	ret = misc_register(&exo_misc);
+	ret = exo_pool_init();
 	if (ret)
 		return ret;
-	pr_info("loaded: api %d, %u colours, quota %u frames\n",
-		EXO_API_VERSION, exo_nr_colours, exo_frame_quota);
+	ret = misc_register(&exo_misc);
+	if (ret) {
+		exo_pool_exit();
+		return ret;
+	}
+	pr_info("loaded: api %d, %u colours, quota %u frames, region of %u frames at pfn %#lx\n",
+		EXO_API_VERSION, exo_nr_colours, exo_frame_quota, exo_pool.nr,
+		exo_pool.base_pfn);
 	return 0;
 }
 
@@ -195,6 +222,7 @@ static void __exit exo_exit(void)
 	/* Every context has closed (each holds a module reference). */
 	WARN(!exo_frames_idle(), "exo: %ld frames still held at unload\n",
 	     atomic_long_read(&exo_nr_frames));
+	exo_pool_exit();
 	pr_info("unloaded: %ld frames allocated, %ld freed\n",
 		atomic_long_read(&exo_frames_allocated),
 		atomic_long_read(&exo_frames_freed));

@@ -379,7 +379,7 @@ TEST_F(ctx, close_releases)
 	order = a->api.max_order < 2 ? a->api.max_order : 2;
 	test_alloc_contig(a->fd, order, NULL);
 	frames += 1ULL << order;
-	alloc_named_free(a->fd, &x);
+	alloc_named_region(a->fd, &x);
 	frames += 1;
 
 	test_ctx_info(a->fd, &info);

@@ -213,22 +213,35 @@ TEST_F(frame, alloc_any_many)
  * named PFN
  */
 
-/* A free frame (from a movable pageblock), taken by name. */
-TEST_F(frame, alloc_pfn_free_movable)
+/*
+ * A frame of exo's own region, taken by name, freed, and taken by name
+ * again: the region makes naming certain.
+ */
+TEST_F(frame, alloc_pfn_region)
 {
 	struct exo_ctx *c = &self->a;
-	struct exo_frame_alloc p = { 0 };
+	struct exo_frame_alloc p = { 0 }, q = { 0 };
 
-	alloc_named_free(c->fd, &p);
+	alloc_named_region(c->fd, &p);
 	EXPECT_EQ((uint32_t)EXO_ALLOC_PFN, p.how);
 	EXPECT_EQ(0U, p.order);
 	EXPECT_EQ((uint32_t)(p.pfn % c->api.nr_colours), p.colour);
 	exo_ft_expect_owned(c->ft, c->api.ctx_id, EXO_ALLOC_PFN, &p);
 	expect_ctx(c->fd, 1, 1, 1, 0);
 	exo_counters_expect(&self->base, 1, 1);
+	EXPECT_EQ(c->api.pool_frames - 1, exo_sysfs_u64("pool_free"));
 
 	test_frame_free(c->fd, p.cap);
 	exo_ft_expect_free(c->ft, EXO_CAP_INDEX(p.cap));
+	exo_counters_expect(&self->base, 1, 0);
+	EXPECT_EQ(c->api.pool_frames, exo_sysfs_u64("pool_free"));
+
+	/* The same frame, by name, once more; the old capability is stale. */
+	ASSERT_EQ(0, _test_alloc_pfn(c->fd, p.pfn, &q));
+	EXPECT_EQ(p.pfn, q.pfn);
+	EXPECT_NE(p.cap, q.cap);
+	EXPECT_EQ(-ENOENT, _test_frame_free(c->fd, p.cap));
+	test_frame_free(c->fd, q.cap);
 	exo_counters_expect(&self->base, 1, 0);
 }
 
@@ -309,16 +322,20 @@ TEST_F(frame, alloc_pfn_kernel)
 /*
  * A PFN holding one of our own anonymous pages: exo migrates the page away
  * and takes the frame. The page's contents survive at a new PFN.
+ *
+ * Linux gives a frame up only if nothing in its 2 MiB pageblock is
+ * unmovable, which depends on the boot; so try one page in each of up to
+ * 16 pageblocks our memory landed in, and skip, saying so, if Linux refused
+ * all of them. Any answer but success or EBUSY fails.
  */
-TEST_F(frame, alloc_pfn_migrate)
+TEST_F_TIMEOUT(frame, alloc_pfn_migrate, 240)
 {
-	enum { NPAGES = 64 };
+	enum { NPAGES = 4096, NTRY = 16 };
 	struct exo_ctx *c = &self->a;
 	struct exo_frame_alloc p = { 0 };
-	uint64_t pfn = 0, newpfn;
+	uint64_t pfn = 0, newpfn, block, tried[NTRY];
 	size_t psz = self->psz, i, j;
-	int pm, rc = -EBUSY, cpu;
-	cpu_set_t set;
+	int pm, rc = -EBUSY, ntried = 0, k;
 	uint64_t *buf;
 
 	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -327,17 +344,6 @@ TEST_F(frame, alloc_pfn_migrate)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	madvise(buf, NPAGES * psz, MADV_NOHUGEPAGE);
-
-	/*
-	 * Fault the pages in on one CPU: the per-CPU LRU batch then fills and
-	 * drains, so the first pages sit on the LRU where they can be migrated.
-	 */
-	cpu = sched_getcpu();
-	CPU_ZERO(&set);
-	if (cpu >= 0) {
-		CPU_SET(cpu, &set);
-		sched_setaffinity(0, sizeof(set), &set);
-	}
 	for (i = 0; i < NPAGES * psz / 8; i++)
 		buf[i] = 0x65786f0000000000ULL | i;
 
@@ -347,20 +353,32 @@ TEST_F(frame, alloc_pfn_migrate)
 		SKIP(return, "/proc/self/pagemap shows no PFNs");
 	}
 
-	for (i = 0; i < 8; i++) {
-		drain_lru_batches();
+	for (i = 0; i < NPAGES && ntried < NTRY; i++) {
 		pfn = pagemap_pfn(pm, (char *)buf + i * psz, psz);
 		ASSERT_NE(0ULL, pfn);
+		block = pfn >> 9;
+		for (k = 0; k < ntried && tried[k] != block; k++)
+			;
+		if (k < ntried)
+			continue;
+		tried[ntried++] = block;
+		drain_lru_batches();
 		rc = _test_alloc_pfn(c->fd, pfn, &p);
 		if (!rc)
 			break;
 		ASSERT_EQ(-EBUSY, rc)
 			TH_LOG("named allocation of our anonymous page's pfn %#llx: %s",
 			       (unsigned long long)pfn, strerror(-rc));
-		TH_LOG("anonymous page %zu (pfn %#llx) could not be migrated yet, trying the next",
-		       i, (unsigned long long)pfn);
 	}
-	ASSERT_EQ(0, rc) TH_LOG("no in-use anonymous page could be taken by name");
+	if (rc) {
+		close(pm);
+		munmap(buf, NPAGES * psz);
+		exo_counters_expect(&self->base, 1, 0);
+		SKIP(return, "Linux refused the frames of all %d pageblocks tried (EBUSY: unmovable memory shares them in this boot)",
+		     ntried);
+	}
+	TH_LOG("took pfn %#llx; pageblocks tried: %d",
+	       (unsigned long long)pfn, ntried);
 	EXPECT_EQ(pfn, p.pfn);
 	exo_ft_expect_owned(c->ft, c->api.ctx_id, EXO_ALLOC_PFN, &p);
 
@@ -1072,7 +1090,7 @@ TEST_F(frame, ftable_tracks)
 	test_alloc_contig(c->fd, order, &a[2]);
 	frames += 1ULL << order;
 	EXPECT_EQ(frames, exo_ft_frames(c->ft));
-	alloc_named_free(c->fd, &a[3]);
+	alloc_named_region(c->fd, &a[3]);
 	frames += 1;
 	EXPECT_EQ(frames, exo_ft_frames(c->ft));
 

@@ -43,6 +43,11 @@
 #include "kselftest_harness.h"
 
 #define EXO_DEV_PATH		"/dev/exo"
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
+
 #define EXO_SYSFS_DIR		"/sys/class/misc/exo"
 #define EXO_PARAM_DIR		"/sys/module/exo/parameters"
 
@@ -109,6 +114,16 @@ static inline int exo_param_get(const char *name, uint64_t *val)
 
 	snprintf(path, sizeof(path), EXO_PARAM_DIR "/%s", name);
 	return exo_read_u64(path, val);
+}
+
+/* A module-wide counter in EXO_SYSFS_DIR; ~0 if it cannot be read. */
+static __attribute__((noinline, unused)) uint64_t exo_sysfs_u64(const char *name)
+{
+	char path[128];
+	uint64_t val = 0;
+
+	snprintf(path, sizeof(path), EXO_SYSFS_DIR "/%s", name);
+	return exo_read_u64(path, &val) ? ~0ULL : val;
 }
 
 static inline int exo_param_set(const char *name, uint64_t val)
@@ -428,43 +443,26 @@ static inline uint64_t pagemap_pfn(int pm, const void *addr, size_t psz)
 }
 
 /*
- * Named allocation of a frame Linux has free, in a movable pageblock: fault
- * in an anonymous page, note its PFN, unmap it (drained, so it really goes
- * back) and ask for that PFN. Anything may grab the frame in between (a user
- * page is migrated away, a kernel allocation makes it EBUSY), so retry on
- * EBUSY; nothing else is acceptable. Needs root for the PFNs in pagemap.
+ * Named allocation from exo's own region (exo_api.pool_pfn): a frame there
+ * that no context holds must be given, so take the first free one. Only
+ * contexts of the running test hold region frames, so this is certain.
  */
-static inline void __alloc_named_free(struct __test_metadata *_metadata,
-				      int fd, struct exo_frame_alloc *out)
+static inline void __alloc_named_region(struct __test_metadata *_metadata,
+					int fd, struct exo_frame_alloc *out)
 {
-	size_t psz = sysconf(_SC_PAGESIZE);
-	uint64_t pfn = 0;
-	int attempt, pm, rc = -EBUSY;
-	void *p;
+	struct exo_api api = { .size = sizeof(api), .api = EXO_API_VERSION };
+	int rc = -EBUSY;
+	uint32_t i;
 
-	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, pm);
-	for (attempt = 0; attempt < 16; attempt++) {
-		p = mmap(NULL, psz, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		ASSERT_NE(MAP_FAILED, p);
-		*(volatile char *)p = 1;
-		pfn = pagemap_pfn(pm, p, psz);
-		munmap(p, psz);
-		drain_lru_batches();
-		ASSERT_NE(0ULL, pfn) TH_LOG("/proc/self/pagemap shows no PFNs");
-		rc = _test_alloc_pfn(fd, pfn, out);
-		if (!rc)
-			break;
-		ASSERT_EQ(-EBUSY, rc)
-			TH_LOG("named allocation of free pfn %#llx: %s",
-			       (unsigned long long)pfn, strerror(-rc));
-	}
-	close(pm);
-	ASSERT_EQ(0, rc) TH_LOG("no free frame could be taken by name");
-	EXPECT_EQ(pfn, out->pfn);
+	ASSERT_EQ(0, ioctl(fd, EXO_IOC_API, &api));
+	ASSERT_NE(0U, api.pool_frames) TH_LOG("exo has no region of its own");
+	for (i = 0; i < api.pool_frames && rc == -EBUSY; i++)
+		rc = _test_alloc_pfn(fd, api.pool_pfn + i, out);
+	ASSERT_EQ(0, rc) TH_LOG("no free frame in exo's region: %s",
+				strerror(-rc));
+	EXPECT_EQ(api.pool_pfn + i - 1, out->pfn);
 }
-#define alloc_named_free(fd, out) __alloc_named_free(_metadata, fd, out)
+#define alloc_named_region(fd, out) __alloc_named_region(_metadata, fd, out)
 
 /* The context's counters are exactly these. */
 static inline void __expect_ctx(struct __test_metadata *_metadata, int fd,

@@ -93,11 +93,14 @@ exec 3<&-
 
 c=$(counter contexts) f=$(counter frames)
 a=$(counter frames_allocated) r=$(counter frames_freed)
-echo "# counters before unload: contexts=$c frames=$f allocated=$a freed=$r"
-if [ "$c" = 0 ] && [ "$f" = 0 ] && [ "$a" = "$r" ] && [ "$a" -gt 0 ]; then
+pf=$(counter pool_frames) pr=$(counter pool_free)
+counters="contexts=$c frames=$f allocated=$a freed=$r pool_frames=$pf pool_free=$pr"
+echo "# counters before unload: $counters"
+if [ "$c" = 0 ] && [ "$f" = 0 ] && [ "$a" = "$r" ] && [ "$a" -gt 0 ] &&
+   [ "$pf" -gt 0 ] && [ "$pf" = "$pr" ]; then
 	report pass "module.counters_back_to_zero"
 else
-	report fail "module.counters_back_to_zero" "contexts=$c frames=$f allocated=$a freed=$r"
+	report fail "module.counters_back_to_zero" "$counters"
 fi
 
 if rmmod exo; then

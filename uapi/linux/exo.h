@@ -80,6 +80,11 @@ enum exo_feature {
  *	entry 0; also the most capabilities this context may hold at once,
  *	plus one.
  * @ftable_size: out: bytes to mmap at %EXO_MMAP_FTABLE.
+ * @pool_pfn: out: first frame of exo's own region, the frames exo keeps
+ *	for allocation by name (%EXO_ALLOC_PFN always finds these when no
+ *	context holds them).
+ * @pool_frames: out: frames in that region; 0 if there is none.
+ * @__reserved2: must be 0.
  */
 struct exo_api {
 	__u32 size;
@@ -95,6 +100,9 @@ struct exo_api {
 	__u32 ctx_id;
 	__u32 ftable_entries;
 	__aligned_u64 ftable_size;
+	__aligned_u64 pool_pfn;
+	__u32 pool_frames;
+	__u32 __reserved2;
 };
 
 /**
@@ -151,7 +159,9 @@ enum exo_alloc_how {
  *	generation that changes every time the index is reused.
  *
  * Frames come zeroed. A named frame is given only if exo can own that exact
- * frame: EBUSY if another context or the kernel holds it.
+ * frame: EBUSY if another context or the kernel holds it. Frames of exo's
+ * region (&exo_api.pool_pfn) are always given when no context holds them;
+ * other frames only when Linux can give them up (alloc_contig_range()).
  */
 struct exo_frame_alloc {
 	__u32 size;
