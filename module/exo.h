@@ -33,7 +33,8 @@ struct exo_frames {
 
 /**
  * struct exo_ctx - one library OS: an open file of /dev/exo.
- * @mm: address space of the opener; other address spaces get -EIO.
+ * @mm: address space of the opener; other address spaces get -EIO. NULL
+ *	for a context made by a KUnit test.
  * @id: context id, unique among live contexts.
  * @frame_quota: frames this context may hold at once.
  * @nr_slots: frame-table entries (capability indices 1..@nr_slots - 1).
@@ -72,8 +73,14 @@ extern atomic_long_t exo_frames_freed;
 
 unsigned int exo_effective_max_order(void);
 
+/* exo_main.c */
+int exo_core_init(void);
+struct exo_ctx *exo_ctx_create(struct mm_struct *mm);
+void exo_ctx_destroy(struct exo_ctx *ctx);
+
 /* exo_ioctl.c */
 long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int exo_ioctl_run(struct exo_ctx *ctx, unsigned int cmd, void *kbuf);
 
 /* exo_frame.c */
 int exo_frame_alloc(struct exo_ctx *ctx, struct exo_frame_alloc *req);

@@ -119,6 +119,44 @@ static const struct exo_ioctl_op exo_ops[] = {
 
 static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);
 
+static const struct exo_ioctl_op *exo_ioctl_op(unsigned int cmd)
+{
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (cmd != _IO(EXO_IOC_TYPE, nr) || nr < EXO_CMD_BASE ||
+	    nr >= EXO_CMD_LAST)
+		return NULL;
+	return &exo_ops[nr - EXO_CMD_BASE];
+}
+
+/**
+ * exo_ioctl_run() - validate and execute a command whose struct is in
+ *	kernel memory.
+ * @ctx: the context.
+ * @cmd: an EXO_IOC_* command.
+ * @kbuf: the command's struct, at its full kernel size, zero-extended past
+ *	the size the caller gave (in its @size field). Results are written
+ *	back here.
+ *
+ * The user-space entry copies in and out around this; KUnit calls it
+ * directly.
+ *
+ * Return: 0, -ENOTTY, -EINVAL, -EOPNOTSUPP or the command's own errno.
+ */
+int exo_ioctl_run(struct exo_ctx *ctx, unsigned int cmd, void *kbuf)
+{
+	const struct exo_ioctl_op *op = exo_ioctl_op(cmd);
+	struct exo_ioctl_hdr *hdr = kbuf;
+
+	if (!op)
+		return -ENOTTY;
+	if (hdr->size < op->min_size)
+		return -EINVAL;
+	if (hdr->flags & ~op->flags)
+		return -EOPNOTSUPP;
+	return op->execute(ctx, kbuf);
+}
+
 /**
  * exo_ioctl() - dispatch one ioctl of /dev/exo.
  * @file: the context's file.
@@ -133,16 +171,12 @@ long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	void __user *uarg = (void __user *)arg;
 	const struct exo_ioctl_op *op;
 	union exo_ioctl_buf buf;
-	unsigned int nr;
 	u32 size;
 	int ret;
 
-	nr = _IOC_NR(cmd);
-	if (cmd != _IO(EXO_IOC_TYPE, nr) || nr < EXO_CMD_BASE ||
-	    nr >= EXO_CMD_LAST)
+	op = exo_ioctl_op(cmd);
+	if (!op)
 		return -ENOTTY;
-	op = &exo_ops[nr - EXO_CMD_BASE];
-
 	if (ctx->mm != current->mm)
 		return -EIO;
 
@@ -153,10 +187,8 @@ long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = copy_struct_from_user(&buf, op->size, uarg, size);
 	if (ret)
 		return ret;
-	if (buf.hdr.flags & ~op->flags)
-		return -EOPNOTSUPP;
 
-	ret = op->execute(ctx, &buf);
+	ret = exo_ioctl_run(ctx, cmd, &buf);
 	if (ret)
 		return ret;
 

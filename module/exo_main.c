@@ -60,7 +60,13 @@ unsigned int exo_effective_max_order(void)
 	return min_t(unsigned int, READ_ONCE(exo_max_order), MAX_ORDER - 1);
 }
 
-static int exo_open(struct inode *inode, struct file *file)
+/**
+ * exo_ctx_create() - make a context with no frames.
+ * @mm: the address space it belongs to (pinned with mmgrab), or NULL.
+ *
+ * Return: the context, or ERR_PTR(-ENOMEM).
+ */
+struct exo_ctx *exo_ctx_create(struct mm_struct *mm)
 {
 	u32 nr_slots = clamp_t(u32, READ_ONCE(exo_max_caps), 1,
 			       EXO_MAX_CAPS_LIMIT) + 1;
@@ -69,7 +75,7 @@ static int exo_open(struct inode *inode, struct file *file)
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 
 	do {
 		ctx->id = atomic_inc_return(&exo_last_ctx_id);
@@ -81,30 +87,46 @@ static int exo_open(struct inode *inode, struct file *file)
 	ret = exo_ftable_init(ctx, nr_slots);
 	if (ret) {
 		kfree(ctx);
-		return ret;
+		return ERR_PTR(ret);
 	}
-
-	/* The context is bound to the opener's address space, as KVM is. */
-	ctx->mm = current->mm;
-	mmgrab(ctx->mm);
-
-	file->private_data = ctx;
+	ctx->mm = mm;
+	if (mm)
+		mmgrab(mm);
 	atomic_long_inc(&exo_nr_contexts);
+	return ctx;
+}
+
+/**
+ * exo_ctx_destroy() - return every frame of a context and free it.
+ * @ctx: a context no longer reachable from user space.
+ */
+void exo_ctx_destroy(struct exo_ctx *ctx)
+{
+	exo_frame_release_all(ctx);
+	xa_destroy(&ctx->caps);
+	exo_ftable_destroy(ctx);
+	if (ctx->mm)
+		mmdrop(ctx->mm);
+	mutex_destroy(&ctx->lock);
+	kfree(ctx);
+	atomic_long_dec(&exo_nr_contexts);
+}
+
+static int exo_open(struct inode *inode, struct file *file)
+{
+	/* The context is bound to the opener's address space, as KVM is. */
+	struct exo_ctx *ctx = exo_ctx_create(current->mm);
+
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	file->private_data = ctx;
 	return 0;
 }
 
 /* Last reference gone (close, exit, kill, munmap of the frame table). */
 static int exo_release(struct inode *inode, struct file *file)
 {
-	struct exo_ctx *ctx = file->private_data;
-
-	exo_frame_release_all(ctx);
-	xa_destroy(&ctx->caps);
-	exo_ftable_destroy(ctx);
-	mmdrop(ctx->mm);
-	mutex_destroy(&ctx->lock);
-	kfree(ctx);
-	atomic_long_dec(&exo_nr_contexts);
+	exo_ctx_destroy(file->private_data);
 	return 0;
 }
 
@@ -195,14 +217,38 @@ static struct miscdevice exo_misc = {
 	.mode = 0600,
 };
 
+static DEFINE_MUTEX(exo_core_lock);
+static bool exo_core_ready;
+
+/**
+ * exo_core_init() - set up what every context relies on: the colour count
+ *	and exo's own region. Idempotent.
+ *
+ * KUnit runs a module's suites before its init function (6.1 does so at
+ * MODULE_STATE_COMING), so the suites call this too.
+ *
+ * Return: 0, or -EINVAL for a bad pool_order.
+ */
+int exo_core_init(void)
+{
+	int ret = 0;
+
+	mutex_lock(&exo_core_lock);
+	if (!exo_core_ready) {
+		if (!exo_nr_colours)
+			exo_nr_colours = exo_detect_colours();
+		ret = exo_pool_init();
+		exo_core_ready = !ret;
+	}
+	mutex_unlock(&exo_core_lock);
+	return ret;
+}
+
 static int __init exo_init(void)
 {
 	int ret;
 
-	if (!exo_nr_colours)
-		exo_nr_colours = exo_detect_colours();
-
-	ret = exo_pool_init();
+	ret = exo_core_init();
 	if (ret)
 		return ret;
 	ret = misc_register(&exo_misc);

@@ -47,7 +47,7 @@ check() { # name command... : passes when the command prints nothing and exits 0
 
 echo "KTAP version 1"
 echo "# host checks"
-module_src=(module/exo_*.c module/*.h uapi/linux/exo.h)
+module_src=(module/exo_*.c module/*.h module/kunit/*.[ch] uapi/linux/exo.h)
 checkpatch() {
 	perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse -q \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${module_src[@]}" |
@@ -62,7 +62,7 @@ sparse_check() {
 }
 check host.sparse sparse_check
 check host.kernel_doc perl "$ksrc/scripts/kernel-doc" -none \
-	uapi/linux/exo.h module/exo_*.c module/*.h
+	uapi/linux/exo.h module/exo_*.c module/*.h module/kunit/*.[ch]
 man_check() {
 	local m
 	for m in libexo/man/*.[37]; do
@@ -77,33 +77,68 @@ exports() {
 }
 check host.libexo_exports exports
 
-echo "# VM tests: Debian stock kernel $abi, accelerator ${EXO_ACCEL:-tcg}"
-echo "# the guest's console follows live; its results are re-numbered after it"
-"$EXO_TOP/scripts/vm.sh" test 2>&1 | sed -u "s/^/# vm: /"
-vm_rc=${PIPESTATUS[0]}
-echo "# VM results"
-log=$EXO_BUILD/vm-test.log
-# Re-number the guest's KTAP results into this run's.
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*" # SKIP "*)
-		name=${line#ok * }; result skip "vm.${name%% # SKIP*}" "${line#* # SKIP }" ;;
-	"ok "*) name=${line#ok * }; result pass "vm.$name" ;;
-	"not ok "*)
-		name=${line#not ok * }; echo "# guest: $line"
-		result fail "vm.${name%% # *}" ;;
-	esac
-done < <(sed -n '/^KTAP version 1/,/^EXO-GUEST-DONE/p' "$log" 2>/dev/null)
-if [ "$vm_rc" -ne 0 ] && ! grep -q '^EXO-GUEST-DONE' "$log" 2>/dev/null; then
-	tail -n 40 "$log" 2>/dev/null | sed 's/^/# /'
-	result fail vm.completed
-fi
-bad=$(grep -E 'BUG:|WARNING:|Oops|KASAN|lockdep|Kernel panic|Call Trace' "$log" 2>/dev/null)
-if [ -n "$bad" ]; then
-	printf '%s\n' "$bad" | head -n 20 | sed 's/^/# console: /'
-	result fail vm.console_clean
+# One tier: boot a kernel with a build of exo.ko, run the selftests, and
+# re-number the guest's KTAP results into this run's as TIER.NAME.
+run_tier() { # tier kernel-description [env for vm.sh...]
+	local tier=$1 what=$2 log=$EXO_BUILD/vm-test-$1.log vm_rc line name bad
+	shift 2
+	echo "# tier $tier: $what, accelerator ${EXO_ACCEL:-tcg}"
+	echo "# the guest's console follows live; its results are re-numbered after it"
+	env EXO_TIER="$tier" "$@" "$EXO_TOP/scripts/vm.sh" test 2>&1 |
+		sed -u "s/^/# $tier: /"
+	vm_rc=${PIPESTATUS[0]}
+	echo "# tier $tier results"
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*" # SKIP "*)
+			name=${line#ok * }
+			result skip "$tier.${name%% # SKIP*}" "${line#* # SKIP }" ;;
+		"ok "*) name=${line#ok * }; result pass "$tier.$name" ;;
+		"not ok "*)
+			name=${line#not ok * }; echo "# guest: $line"
+			result fail "$tier.${name%% # *}" ;;
+		esac
+	done < <(sed -n '/^KTAP version 1/,/^EXO-GUEST-DONE/p' "$log" 2>/dev/null)
+	if [ "$vm_rc" -ne 0 ] && ! grep -q '^EXO-GUEST-DONE' "$log" 2>/dev/null; then
+		tail -n 40 "$log" 2>/dev/null | sed 's/^/# /'
+		result fail "$tier.completed"
+	fi
+	bad=$(grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|DEBUG_LOCKS_WARN_ON|divide error|Kernel panic' "$log" 2>/dev/null)
+	if [ -n "$bad" ]; then
+		printf '%s\n' "$bad" | head -n 20 | sed 's/^/# console: /'
+		result fail "$tier.console_clean"
+	fi
+	tier_summary+="# tier $tier: $((pass - tier_pass)) passed, $((fail - tier_fail)) failed, $((skip - tier_skip)) skipped"$'\n'
+	tier_pass=$pass tier_fail=$fail tier_skip=$skip
+}
+tier_summary= tier_pass=$pass tier_fail=$fail tier_skip=$skip
+tier_summary+="# host checks: $pass passed, $fail failed"$'\n'
+
+run_tier stock "Debian's stock kernel $abi"
+
+# The debug tier: the same suite on a kernel built from Debian's
+# linux-source-6.1 with KUnit, KASAN, lockdep, kmemleak and fault injection
+# (EXO_DEBUG_TIER=0 skips it, for a quick run).
+if [ "${EXO_DEBUG_TIER:-1}" != 0 ]; then
+	if dbg=$("$EXO_TOP/scripts/debug-kernel.sh"); then
+		say "building exo.ko (with its KUnit suites) against the debug kernel"
+		dsrc=$EXO_BUILD/debug-src
+		mkdir -p "$dsrc"
+		cp -r Kbuild module uapi "$dsrc/"
+		if make -s -C "$dbg" M="$dsrc" modules > "$EXO_BUILD/make-debug.log" 2>&1; then
+			run_tier debug "debug kernel $(cat "$dbg/include/config/kernel.release" 2>/dev/null)" \
+				EXO_KERNEL="$dbg/arch/x86/boot/bzImage" \
+				EXO_MODULE="$dsrc/module/exo.ko"
+		else
+			sed 's/^/# /' "$EXO_BUILD/make-debug.log" | tail -n 40
+			result fail debug.build_module
+		fi
+	else
+		result fail debug.build_kernel
+	fi
 fi
 
+printf '%s' "$tier_summary"
 echo "1..$n"
 echo "# took $(( $(date +%s) - start ))s"
 if [ "$skip" -gt 0 ]; then

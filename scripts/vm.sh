@@ -6,27 +6,39 @@
 #   scripts/vm.sh demo   run the example library OS
 # The guest's console goes to stdout and to build/vm-JOB.log.
 # EXO_ACCEL=tcg|kvm (default tcg: nested KVM hangs on many hosts),
-# EXO_VM_TIMEOUT seconds (default 1800), EXO_VM_MEM (default 1G).
+# EXO_VM_TIMEOUT seconds (default 1800), EXO_VM_MEM (default 1G),
+# EXO_KERNEL (a bzImage to boot instead of the stock kernel, e.g. the debug
+# kernel: scripts/debug-kernel.sh --bzimage), EXO_APPEND (more kernel
+# command-line arguments), EXO_MODULE (the exo.ko to load; default
+# module/exo.ko), EXO_TIER (a name for this kernel: the guest sees it as
+# exo.tier=, the log is build/vm-JOB-TIER.log).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 job=${1:?usage: scripts/vm.sh test|demo}
-abi=$(cached_abi)
-[ -n "$abi" ] || die "no stock kernel in the cache: run scripts/deps.sh"
-kernel=$(kernel_dir "$abi")/vmlinuz
-[ -f "$kernel" ] || die "$kernel missing: run scripts/deps.sh"
+if [ -n "${EXO_KERNEL:-}" ]; then
+	kernel=$EXO_KERNEL
+	[ -f "$kernel" ] || die "EXO_KERNEL=$kernel: no such file"
+	what="the kernel $kernel"
+else
+	abi=$(cached_abi)
+	[ -n "$abi" ] || die "no stock kernel in the cache: run scripts/deps.sh"
+	kernel=$(kernel_dir "$abi")/vmlinuz
+	[ -f "$kernel" ] || die "$kernel missing: run scripts/deps.sh"
+	what="Debian's stock kernel $abi"
+fi
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "$busybox missing: run scripts/deps.sh"
 readelf -d "$busybox" | grep -q NEEDED &&
 	die "$busybox is not static: install busybox-static"
 
-root=$EXO_BUILD/initramfs-$job
+root=$EXO_BUILD/initramfs-$job${EXO_TIER:+-$EXO_TIER}
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/tests"
 cp "$busybox" "$root/bin/busybox"
 install -m 755 "$EXO_TOP/scripts/guest/init" "$root/init"
 install -m 755 "$EXO_TOP/scripts/guest/run-tests.sh" "$root/run-tests.sh"
-cp "$EXO_TOP/module/exo.ko" "$root/exo.ko"
+cp "${EXO_MODULE:-$EXO_TOP/module/exo.ko}" "$root/exo.ko"
 case "$job" in
 test)
 	for t in "$EXO_BUILD"/selftests/*_test; do
@@ -41,16 +53,36 @@ esac
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$root.cpio.gz"
 
 accel=${EXO_ACCEL:-tcg}
-say "booting Debian's stock kernel $abi under qemu-system-x86_64 ($accel), job: $job"
-log=$EXO_BUILD/vm-$job.log
+say "booting $what under qemu-system-x86_64 ($accel), job: $job"
+log=$EXO_BUILD/vm-$job${EXO_TIER:+-$EXO_TIER}.log
+pidfile=$root.pid
+rm -f "$pidfile"
+# Echo the console, keep it in the log, and once the guest says it is done
+# give it a moment to power off, then end QEMU: a kernel without a working
+# power-off driver halts instead, and QEMU would wait for the timeout.
+follow() {
+	local line
+	: > "$log"
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		printf '%s\n' "$line"
+		printf '%s\n' "$line" >> "$log"
+		case "$line" in
+		EXO-GUEST-DONE*)
+			(sleep 10; [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null) &
+			;;
+		esac
+	done
+}
 set +e
 timeout --foreground "${EXO_VM_TIMEOUT:-1800}" \
 	qemu-system-x86_64 -accel "$accel" -cpu max -m "${EXO_VM_MEM:-1G}" -smp 2 \
-	-nographic -no-reboot -nodefaults -serial stdio \
+	-nographic -no-reboot -nodefaults -serial stdio -pidfile "$pidfile" \
 	-kernel "$kernel" -initrd "$root.cpio.gz" \
-	-append "console=ttyS0 quiet panic=-1 exo.job=$job exo.accel=$accel" \
-	< /dev/null 2>&1 | tr -d '\r' | tee "$log"
+	-append "console=ttyS0 quiet panic=-1 exo.job=$job exo.accel=$accel${EXO_TIER:+ exo.tier=$EXO_TIER}${EXO_APPEND:+ $EXO_APPEND}" \
+	< /dev/null 2>&1 | follow
 rc=${PIPESTATUS[0]}
+rm -f "$pidfile"
 set -e
 [ "$rc" -eq 124 ] && die "the VM did not finish within ${EXO_VM_TIMEOUT:-1800}s (log: $log)"
 grep -q '^EXO-GUEST-DONE' "$log" || die "the VM ended without finishing its job (crash?); log: $log"

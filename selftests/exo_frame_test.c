@@ -537,7 +537,7 @@ static void __expect_free_enoent(struct __test_metadata *_metadata,
 	__expect_free_enoent(_metadata, c, ft, cap)
 
 /* Caps nobody handed out: ENOENT, the real frame stays owned. */
-TEST_F(frame, cap_forged)
+TEST_F_TIMEOUT(frame, cap_forged, 180)
 {
 	struct exo_ctx *c = &self->a;
 	struct exo_frame_alloc held = { 0 };

@@ -4,7 +4,15 @@
 # results as they come, and after each result checks the kernel log: a test
 # that left BUG/WARNING/Oops/KASAN/lockdep output fails. Then the module
 # tests (rmmod). Prints KTAP lines "ok N name" / "not ok N name # why".
-BAD='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|lockdep|possible circular locking|possible recursive locking|INFO: task .* blocked|general protection fault|Kernel panic|Call Trace'
+# Kernel problems: BUG/WARNING/Oops headers (lockdep's splats start with
+# WARNING: too), sanitizer reports, lockdep's own assertions; leaks are
+# kmemleak_clean's business.
+BAD='BUG:|WARNING:|Oops|KASAN|UBSAN|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|inconsistent lock state|INFO: task .* blocked|general protection fault|divide error|Kernel panic'
+tier=stock
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in exo.tier=*) tier=${arg#exo.tier=} ;; esac
+done
+KMEMLEAK=/sys/kernel/debug/kmemleak
 RES=/tmp/results
 : > "$RES"
 n=0
@@ -25,7 +33,45 @@ klog_bad() {
 }
 
 echo "KTAP version 1"
-dmesg -c > /dev/null
+echo "# tier: $tier"
+
+# What loading the module printed: KUnit's results (a kernel with KUnit runs
+# exo's suites at insmod) and any splat.
+dmesg -c | sed 's/^\[[^]]*\] //' > /tmp/load.log
+suite=
+while IFS= read -r line; do
+	case "$line" in
+	"    # Subtest: "*) suite=${line#    # Subtest: } ;;
+	"    ok "*|"    not ok "*)
+		rest=${line#    }
+		verdict=pass
+		case "$rest" in "not ok "*) verdict=fail ;; esac
+		rest=${rest#*ok }
+		rest=${rest#* }
+		case "$rest" in
+		*" # SKIP"*) report skip "kunit.$suite.${rest%% # SKIP*}" "${rest#* # SKIP }" ;;
+		*) report $verdict "kunit.$suite.${rest%% #*}" ;;
+		esac
+		;;
+	"    # "*) [ -n "$suite" ] && echo "# kunit: ${line#    # }" ;;
+	esac
+done < /tmp/load.log
+if [ "$tier" = debug ] && ! grep -q '# Subtest: exo_' /tmp/load.log; then
+	report fail "kunit.ran" "the debug kernel ran no exo KUnit suite at insmod"
+fi
+bad=$(grep -E "$BAD" /tmp/load.log)
+if [ -n "$bad" ]; then
+	echo "$bad" | sed 's/^/# kernel: /'
+	report fail "module.load_clean" "kernel log: $(echo "$bad" | head -n1)"
+else
+	report pass "module.load_clean"
+fi
+if [ -e "$KMEMLEAK" ]; then
+	# Report what the boot left unreferenced, then set it aside: only
+	# suspects that appear while exo is in use count.
+	echo scan > "$KMEMLEAK"
+	echo clear > "$KMEMLEAK"
+fi
 for bin in /tests/*; do
 	suite=${bin##*/}
 	echo "# running $suite"
@@ -78,6 +124,27 @@ for bin in /tests/*; do
 	done < /tmp/out.$suite
 	grep -q "^RESULT " /tmp/out.$suite || report fail "$suite" "printed no result"
 done
+
+# Leaks of exo's: every context has closed, so anything exo allocated and
+# nothing references is a leak. kmemleak reports objects at least 5 s old;
+# only suspects whose allocation backtrace runs through exo count (the
+# boot leaves a few of its own).
+if [ -e "$KMEMLEAK" ]; then
+	sleep 6
+	echo scan > "$KMEMLEAK"
+	echo scan > "$KMEMLEAK"
+	awk '/^unreferenced object/ { if (b ~ /\[exo\]/) printf "%s", b; b = "" }
+	     { b = b $0 "\n" }
+	     END { if (b ~ /\[exo\]/) printf "%s", b }' "$KMEMLEAK" > /tmp/leaks
+	if [ -s /tmp/leaks ]; then
+		head -n 40 /tmp/leaks | sed 's/^/# kmemleak: /'
+		report fail "module.kmemleak_clean" "kmemleak suspects $(grep -c '^unreferenced' /tmp/leaks) objects allocated by exo"
+	else
+		report pass "module.kmemleak_clean"
+	fi
+elif [ "$tier" = debug ]; then
+	report fail "module.kmemleak_clean" "$KMEMLEAK missing in the debug kernel"
+fi
 
 # Module-level tests, in the shell: they need the module to come and go.
 counter() { cat "/sys/class/misc/exo/$1"; }
