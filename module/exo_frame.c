@@ -14,6 +14,7 @@
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/list.h>
+#include <linux/log2.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -91,9 +92,10 @@ static int exo_get_contig(unsigned int order, unsigned long *pfn)
 
 /*
  * Draw frames until one has the wanted colour; hold the misses until the
- * end so the allocator does not hand the same frame back again.
+ * end so the allocator does not hand the same frame back again. This is
+ * the fallback: the per-CPU lists recycle the same misses, so it can fail.
  */
-static int exo_get_colour(unsigned int colour, unsigned long *pfn)
+static int exo_draw_colour(unsigned int colour, unsigned long *pfn)
 {
 	unsigned int tries = min(8 * exo_nr_colours, 4096U);
 	struct page *page, *tmp;
@@ -116,6 +118,33 @@ static int exo_get_colour(unsigned int colour, unsigned long *pfn)
 		__free_page(page);
 	}
 	return ret;
+}
+
+/*
+ * An aligned block of nr_colours frames (a power of two) holds exactly one
+ * frame of each colour: take a block, keep that frame, free the rest. When
+ * no such block is to be had, draw single frames instead.
+ */
+static int exo_get_colour(unsigned int colour, unsigned long *pfn)
+{
+	unsigned int order, i, keep;
+	struct page *page;
+
+	if (!is_power_of_2(exo_nr_colours) ||
+	    ilog2(exo_nr_colours) > exo_effective_max_order())
+		return exo_draw_colour(colour, pfn);
+	order = ilog2(exo_nr_colours);
+	page = alloc_pages(EXO_GFP, order);
+	if (!page)
+		return exo_draw_colour(colour, pfn);
+	if (order)
+		split_page(page, order);
+	keep = (colour - page_to_pfn(page)) & (exo_nr_colours - 1);
+	for (i = 0; i < (1U << order); i++)
+		if (i != keep)
+			__free_page(page + i);
+	*pfn = page_to_pfn(page) + keep;
+	return 0;
 }
 
 /*

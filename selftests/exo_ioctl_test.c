@@ -573,7 +573,7 @@ TEST_F(exo, unknown_cmd_other_type)
 }
 
 /* Every number of our type other than the four commands. */
-TEST_F(exo, unknown_cmd_all_nr)
+TEST_F_TIMEOUT(exo, unknown_cmd_all_nr, 180)
 {
 	unsigned int nr;
 
