@@ -124,6 +124,12 @@ unsigned int exo_pool_nr_free(void);
 /* exo_colour.c */
 unsigned int exo_detect_colours(void);
 
+/* Frames this many apart share the last-level cache's sets. */
+static inline unsigned int exo_colour_of(unsigned long pfn)
+{
+	return pfn % exo_nr_colours;
+}
+
 static inline u64 exo_cap_make(u32 index, u32 gen)
 {
 	return (u64)gen << 32 | index;

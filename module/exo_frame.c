@@ -49,11 +49,6 @@ static u32 exo_new_gen(void)
 #define EXO_GFP	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
 		 __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
-static unsigned int exo_colour_of(unsigned long pfn)
-{
-	return pfn % exo_nr_colours;
-}
-
 /* Frames of exo's region go back to it; the others back to Linux. */
 static void exo_free_run(unsigned long pfn, unsigned int order)
 {

@@ -81,7 +81,7 @@ void exo_ftable_publish(struct exo_ctx *ctx, const struct exo_frames *f)
 	e->owner = ctx->id;
 	e->order = f->order;
 	e->how = f->how;
-	e->colour = f->pfn % exo_nr_colours;
+	e->colour = exo_colour_of(f->pfn);
 	e->state = EXO_FRAME_OWNED;
 	exo_ftable_end(e);
 	WRITE_ONCE(ctx->ftable->frames, ctx->frames);
