@@ -9,6 +9,7 @@
 #ifndef LIBEXO_H
 #define LIBEXO_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/exo.h>
 
@@ -66,6 +67,35 @@ int exo_ftable_read(const struct exo *exo, uint32_t index,
 		    struct exo_ftable_entry *out);
 int exo_ftable_lookup(const struct exo *exo, exo_cap_t cap,
 		      struct exo_ftable_entry *out);
+
+/*
+ * Virtual memory, the raw calls (one ioctl each; see <linux/exo.h> and
+ * Documentation/vm.rst). exo_vma_create() maps a new exo VMA of @len bytes
+ * (a multiple of the page size) with mmap(2) protection @prot (PROT_READ,
+ * PROT_WRITE, PROT_EXEC: the most any binding in it may allow);
+ * exo_vma_destroy() unmaps it and every binding in it.
+ */
+int exo_vma_create(struct exo *exo, size_t len, int prot, void **out);
+int exo_vma_destroy(struct exo *exo, void *addr, size_t len);
+int exo_map(struct exo *exo, const struct exo_map_entry *entries,
+	    uint32_t nr);
+int exo_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
+		uint32_t prot);
+int exo_unmap(struct exo *exo, const struct exo_vrange *ranges, uint32_t nr);
+int exo_protect(struct exo *exo, const struct exo_vrange *ranges,
+		uint32_t nr, uint32_t prot);
+int exo_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,
+	      struct exo_vpage *out);
+/* Returns the number of dirty pages (bits set in @bitmap) or -errno. */
+int exo_dirty(struct exo *exo, void *va, uint32_t nr, uint64_t *bitmap);
+int exo_stlb_set(struct exo *exo, struct exo_upte *table, void *base,
+		 uint32_t nr_entries);
+/* Returns the previous mode or -errno. */
+int exo_fault_mode_set(struct exo *exo, uint32_t mode);
+/* Returns the number of events read (0 if none and nonblocking) or -errno. */
+int exo_fault_read(struct exo *exo, struct exo_fault_event *events,
+		   uint32_t max, int nonblock);
+int exo_fault_wake(struct exo *exo, void *va, size_t len, uint32_t flags);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,16 @@
  * @EXO_CMD_CTX_INFO: context counters, &struct exo_ctx_info.
  * @EXO_CMD_FRAME_ALLOC: allocate frames, &struct exo_frame_alloc.
  * @EXO_CMD_FRAME_FREE: free frames, &struct exo_frame_free.
+ * @EXO_CMD_MAP: bind frames to virtual pages, &struct exo_map.
+ * @EXO_CMD_UNMAP: remove bindings, &struct exo_vm_ranges.
+ * @EXO_CMD_PROTECT: change the protection of bindings, &struct exo_vm_ranges.
+ * @EXO_CMD_QUERY: read bindings, &struct exo_query.
+ * @EXO_CMD_DIRTY: read and clear dirty bits, &struct exo_dirty.
+ * @EXO_CMD_STLB: register the library OS's page table, &struct exo_stlb.
+ * @EXO_CMD_FAULT_MODE: choose how faults are delivered,
+ *	&struct exo_fault_mode.
+ * @EXO_CMD_FAULT_WAKE: wake threads waiting on fault events,
+ *	&struct exo_fault_wake.
  * @EXO_CMD_LAST: one past the last command.
  */
 enum exo_cmd {
@@ -33,6 +43,14 @@ enum exo_cmd {
 	EXO_CMD_CTX_INFO,
 	EXO_CMD_FRAME_ALLOC,
 	EXO_CMD_FRAME_FREE,
+	EXO_CMD_MAP,
+	EXO_CMD_UNMAP,
+	EXO_CMD_PROTECT,
+	EXO_CMD_QUERY,
+	EXO_CMD_DIRTY,
+	EXO_CMD_STLB,
+	EXO_CMD_FAULT_MODE,
+	EXO_CMD_FAULT_WAKE,
 	EXO_CMD_LAST,
 };
 
@@ -41,6 +59,14 @@ enum exo_cmd {
 #define EXO_IOC_CTX_INFO	_IO(EXO_IOC_TYPE, EXO_CMD_CTX_INFO)
 #define EXO_IOC_FRAME_ALLOC	_IO(EXO_IOC_TYPE, EXO_CMD_FRAME_ALLOC)
 #define EXO_IOC_FRAME_FREE	_IO(EXO_IOC_TYPE, EXO_CMD_FRAME_FREE)
+#define EXO_IOC_MAP		_IO(EXO_IOC_TYPE, EXO_CMD_MAP)
+#define EXO_IOC_UNMAP		_IO(EXO_IOC_TYPE, EXO_CMD_UNMAP)
+#define EXO_IOC_PROTECT		_IO(EXO_IOC_TYPE, EXO_CMD_PROTECT)
+#define EXO_IOC_QUERY		_IO(EXO_IOC_TYPE, EXO_CMD_QUERY)
+#define EXO_IOC_DIRTY		_IO(EXO_IOC_TYPE, EXO_CMD_DIRTY)
+#define EXO_IOC_STLB		_IO(EXO_IOC_TYPE, EXO_CMD_STLB)
+#define EXO_IOC_FAULT_MODE	_IO(EXO_IOC_TYPE, EXO_CMD_FAULT_MODE)
+#define EXO_IOC_FAULT_WAKE	_IO(EXO_IOC_TYPE, EXO_CMD_FAULT_WAKE)
 
 /**
  * enum exo_feature - bits of &exo_api.features.
@@ -51,6 +77,10 @@ enum exo_cmd {
  * @EXO_FEAT_FTABLE: read-only frame table at mmap offset %EXO_MMAP_FTABLE.
  * @EXO_FEAT_MEMCG: ANY, COLOUR and CONTIG frames are charged to the
  *	caller's memory cgroup.
+ * @EXO_FEAT_VM: exo VMAs (mmap at %EXO_MMAP_VM), MAP, UNMAP, PROTECT,
+ *	QUERY, DIRTY and the SIGBUS fault upcall.
+ * @EXO_FEAT_STLB: in-kernel refill from the library OS's page table.
+ * @EXO_FEAT_FAULT_EVENTS: fault events read from the context's fd.
  */
 enum exo_feature {
 	EXO_FEAT_FRAMES = 1 << 0,
@@ -59,6 +89,9 @@ enum exo_feature {
 	EXO_FEAT_FRAME_CONTIG = 1 << 3,
 	EXO_FEAT_FTABLE = 1 << 4,
 	EXO_FEAT_MEMCG = 1 << 5,
+	EXO_FEAT_VM = 1 << 6,
+	EXO_FEAT_STLB = 1 << 7,
+	EXO_FEAT_FAULT_EVENTS = 1 << 8,
 };
 
 /**
@@ -85,6 +118,9 @@ enum exo_feature {
  *	context holds them).
  * @pool_frames: out: frames in that region; 0 if there is none.
  * @__reserved2: must be 0.
+ * @max_batch: out: most entries in one %EXO_IOC_MAP, ranges in one
+ *	%EXO_IOC_UNMAP or %EXO_IOC_PROTECT, pages in one %EXO_IOC_QUERY.
+ * @stlb_max: out: most entries in a table given to %EXO_IOC_STLB.
  */
 struct exo_api {
 	__u32 size;
@@ -103,6 +139,8 @@ struct exo_api {
 	__aligned_u64 pool_pfn;
 	__u32 pool_frames;
 	__u32 __reserved2;
+	__u32 max_batch;
+	__u32 stlb_max;
 };
 
 /**
@@ -115,6 +153,10 @@ struct exo_api {
  * @caps: out: live capabilities held now.
  * @allocs: out: successful allocations since open.
  * @frees: out: successful frees since open.
+ * @bindings: out: virtual pages bound to a frame now.
+ * @refills: out: faults the module resolved itself, from a binding or
+ *	from the library OS's page table (%EXO_IOC_STLB).
+ * @upcalls: out: faults handed to the library OS (SIGBUS or fault event).
  */
 struct exo_ctx_info {
 	__u32 size;
@@ -125,6 +167,9 @@ struct exo_ctx_info {
 	__aligned_u64 caps;
 	__aligned_u64 allocs;
 	__aligned_u64 frees;
+	__aligned_u64 bindings;
+	__aligned_u64 refills;
+	__aligned_u64 upcalls;
 };
 
 /**
@@ -190,8 +235,12 @@ struct exo_frame_free {
 #define EXO_CAP_INDEX(cap)	((__u32)((cap) & 0xffffffffu))
 #define EXO_CAP_GEN(cap)	((__u32)((cap) >> 32))
 
-/* mmap offsets of /dev/exo. */
+/*
+ * mmap offsets of /dev/exo: the frame table (read-only), and exo VMAs
+ * (MAP_SHARED, any size, empty until the library OS binds frames).
+ */
 #define EXO_MMAP_FTABLE		0ULL
+#define EXO_MMAP_VM		0x100000000ULL
 
 #define EXO_FTABLE_MAGIC	0x464f5845u	/* "EXOF" in little-endian bytes */
 #define EXO_FTABLE_VERSION	1
@@ -253,6 +302,301 @@ struct exo_ftable_entry {
 	__u8 __pad;
 	__u32 colour;
 	__u32 __reserved;
+};
+
+/*
+ * Virtual memory. An exo VMA (mmap of /dev/exo at %EXO_MMAP_VM, MAP_SHARED)
+ * has no pages until the library OS binds frames it holds to its virtual
+ * pages. The module keeps every binding (va -> frame, protection, dirty)
+ * and installs the page-table entry eagerly on MAP and lazily on a fault;
+ * taking rights away zaps the entries (one TLB shootdown per call) and the
+ * next access refills them in the kernel. A fault the module cannot refill
+ * goes to the library OS. Documentation/vm.rst has the whole protocol.
+ */
+
+/* Protection of a binding; READ is implied by WRITE and EXEC on x86. */
+#define EXO_PROT_NONE		0x0u
+#define EXO_PROT_READ		0x1u
+#define EXO_PROT_WRITE		0x2u
+#define EXO_PROT_EXEC		0x4u
+#define EXO_PROT_MASK		0x7u
+
+/**
+ * struct exo_map_entry - bind @nr consecutive virtual pages from @va to
+ *	frames @frame .. @frame + @nr - 1 of capability @cap.
+ * @va: page-aligned address inside one of this context's exo VMAs.
+ * @cap: a capability of this context.
+ * @frame: first frame within the capability's run (0 for a single frame).
+ * @nr: pages to bind, at least 1; @frame + @nr must not pass the run.
+ * @prot: EXO_PROT_* bits; WRITE and EXEC need READ, and the VMA must allow
+ *	them (it was mapped with PROT_WRITE / PROT_EXEC).
+ * @__reserved: must be 0.
+ */
+struct exo_map_entry {
+	__aligned_u64 va;
+	__aligned_u64 cap;
+	__u32 frame;
+	__u32 nr;
+	__u32 prot;
+	__u32 __reserved;
+};
+
+/**
+ * struct exo_map - bind frames to virtual pages (%EXO_IOC_MAP).
+ * @size: sizeof(struct exo_map) as the caller knows it.
+ * @flags: must be 0.
+ * @nr: entries at @entries, 1 .. &exo_api.max_batch.
+ * @__reserved: must be 0.
+ * @entries: user address of @nr &struct exo_map_entry.
+ *
+ * All or nothing: on any error no binding of the call remains. A page
+ * already bound gets EEXIST (unmap it first). The same frame may be bound
+ * at many pages with different protections. A writable binding starts
+ * dirty.
+ */
+struct exo_map {
+	__u32 size;
+	__u32 flags;
+	__u32 nr;
+	__u32 __reserved;
+	__aligned_u64 entries;
+};
+
+/**
+ * struct exo_vrange - a page-aligned virtual range.
+ * @va: first byte, page-aligned.
+ * @len: bytes, a non-zero multiple of the page size.
+ */
+struct exo_vrange {
+	__aligned_u64 va;
+	__aligned_u64 len;
+};
+
+/**
+ * struct exo_vm_ranges - unmap (%EXO_IOC_UNMAP) or protect
+ *	(%EXO_IOC_PROTECT) every bound page in some ranges.
+ * @size: sizeof(struct exo_vm_ranges) as the caller knows it.
+ * @flags: must be 0.
+ * @prot: PROTECT: the new EXO_PROT_* bits for every bound page; UNMAP: 0.
+ * @nr: ranges at @ranges, 1 .. &exo_api.max_batch.
+ * @ranges: user address of @nr &struct exo_vrange, each inside one exo
+ *	VMA of this context.
+ *
+ * Pages without a binding are skipped. All ranges are checked before
+ * anything changes. Rights taken away are gone, in every thread, when the
+ * call returns: the module zaps the span the ranges cover in each VMA once
+ * (one TLB shootdown per VMA per call); pages in that span keep their
+ * bindings and refill in the kernel on their next access. Rights given
+ * are lazy: the next access takes them without an upcall.
+ */
+struct exo_vm_ranges {
+	__u32 size;
+	__u32 flags;
+	__u32 prot;
+	__u32 nr;
+	__aligned_u64 ranges;
+};
+
+/**
+ * enum exo_vpage_state - bits of &exo_vpage.state.
+ * @EXO_VPAGE_BOUND: the page is bound to a frame.
+ * @EXO_VPAGE_PRESENT: a page-table entry is installed now.
+ * @EXO_VPAGE_ACCESSED: the entry's accessed bit (hardware) is set.
+ * @EXO_VPAGE_DIRTY: the page may have been written since it was bound or
+ *	since the last %EXO_IOC_DIRTY.
+ */
+enum exo_vpage_state {
+	EXO_VPAGE_BOUND = 1 << 0,
+	EXO_VPAGE_PRESENT = 1 << 1,
+	EXO_VPAGE_ACCESSED = 1 << 2,
+	EXO_VPAGE_DIRTY = 1 << 3,
+};
+
+/**
+ * struct exo_vpage - what %EXO_IOC_QUERY says of one virtual page.
+ * @cap: capability of the bound frame; 0 if unbound.
+ * @pfn: the bound frame.
+ * @frame: the frame's position in the capability's run.
+ * @prot: EXO_PROT_* of the binding.
+ * @state: &enum exo_vpage_state bits.
+ */
+struct exo_vpage {
+	__aligned_u64 cap;
+	__aligned_u64 pfn;
+	__u32 frame;
+	__u16 prot;
+	__u16 state;
+};
+
+/* &exo_query.flags */
+#define EXO_QUERY_CLEAR_ACCESSED	(1u << 0)
+
+/**
+ * struct exo_query - read the bindings of consecutive pages (%EXO_IOC_QUERY).
+ * @size: sizeof(struct exo_query) as the caller knows it.
+ * @flags: %EXO_QUERY_CLEAR_ACCESSED clears the accessed bits it reports
+ *	(without a TLB flush, as Linux's own page aging does on x86).
+ * @va: first page, inside an exo VMA of this context.
+ * @nr: pages, 1 .. &exo_api.max_batch, all in that VMA.
+ * @__reserved: must be 0.
+ * @pages: user address of @nr &struct exo_vpage, filled in.
+ */
+struct exo_query {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 va;
+	__u32 nr;
+	__u32 __reserved;
+	__aligned_u64 pages;
+};
+
+#define EXO_DIRTY_MAX_PAGES	(1u << 18)
+
+/**
+ * struct exo_dirty - report and clear dirty bits (%EXO_IOC_DIRTY).
+ * @size: sizeof(struct exo_dirty) as the caller knows it.
+ * @flags: must be 0.
+ * @va: first page, inside an exo VMA of this context.
+ * @nr: pages, 1 .. %EXO_DIRTY_MAX_PAGES, all in that VMA.
+ * @dirty: out: pages that were dirty.
+ * @bitmap: user address of (@nr + 63) / 64 __u64 words; bit i (of word
+ *	i / 64, from its least significant bit) is set if page i was dirty.
+ *
+ * Every page reported is clean when the call returns: its next write, in
+ * any thread, marks it dirty again.
+ */
+struct exo_dirty {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 va;
+	__u32 nr;
+	__u32 dirty;
+	__aligned_u64 bitmap;
+};
+
+/* &exo_upte.flags: EXO_PROT_* bits and this one. */
+#define EXO_UPTE_VALID		(1u << 31)
+
+/**
+ * struct exo_upte - one entry of the library OS's own page table.
+ * @cap: capability of the frame; checked on every refill.
+ * @frame: position of the frame in the capability's run.
+ * @flags: %EXO_UPTE_VALID and EXO_PROT_* bits.
+ *
+ * Entry i describes virtual page base + i * page size. The library OS
+ * changes an entry by clearing %EXO_UPTE_VALID, writing, and setting it
+ * again; an entry read half-written names at worst another frame the
+ * context holds. Like a hardware TLB, the module's bindings are not
+ * updated when the table changes: unmap or protect after changing an
+ * entry that may be bound.
+ */
+struct exo_upte {
+	__aligned_u64 cap;
+	__u32 frame;
+	__u32 flags;
+};
+
+/**
+ * struct exo_stlb - register the library OS's page table for in-kernel
+ *	refill (%EXO_IOC_STLB).
+ * @size: sizeof(struct exo_stlb) as the caller knows it.
+ * @flags: must be 0.
+ * @table: user address of @nr_entries &struct exo_upte, 16-byte aligned,
+ *	in ordinary writable memory (the module pins it); 0 to unregister.
+ * @base: page-aligned virtual address described by entry 0.
+ * @nr_entries: 1 .. &exo_api.stlb_max; 0 with @table 0.
+ * @__reserved: must be 0.
+ *
+ * On a fault at a page with no binding (or one that forbids the access)
+ * inside [@base, @base + @nr_entries pages), the module reads the entry and,
+ * if it is valid, its capability live and its protection allows the
+ * access, binds the page and retries it without leaving the kernel. A new
+ * registration replaces the old one; bindings made from it stay.
+ */
+struct exo_stlb {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 table;
+	__aligned_u64 base;
+	__u32 nr_entries;
+	__u32 __reserved;
+};
+
+/**
+ * enum exo_fault_mode_kind - &exo_fault_mode.mode.
+ * @EXO_FAULT_MODE_SIGNAL: a fault the module cannot refill sends SIGBUS
+ *	to the faulting thread (si_code BUS_ADRERR, si_addr the address,
+ *	si_errno the EXO_FAULT_* bits); when its handler returns the access
+ *	retries. A thread that blocks, ignores or does not handle SIGBUS is
+ *	killed by it. A fault in a system call's copy gets EFAULT.
+ * @EXO_FAULT_MODE_EVENT: the faulting thread sleeps (interruptibly) and a
+ *	&struct exo_fault_event becomes readable on the context's fd; a MAP or
+ *	PROTECT covering the page, or %EXO_IOC_FAULT_WAKE, wakes it and the
+ *	access retries.
+ */
+enum exo_fault_mode_kind {
+	EXO_FAULT_MODE_SIGNAL = 0,
+	EXO_FAULT_MODE_EVENT = 1,
+};
+
+/**
+ * struct exo_fault_mode - choose how faults reach the library OS
+ *	(%EXO_IOC_FAULT_MODE).
+ * @size: sizeof(struct exo_fault_mode) as the caller knows it.
+ * @flags: must be 0.
+ * @mode: in: an &enum exo_fault_mode_kind. out: the previous mode.
+ * @__reserved: must be 0.
+ */
+struct exo_fault_mode {
+	__u32 size;
+	__u32 flags;
+	__u32 mode;
+	__u32 __reserved;
+};
+
+/*
+ * What a fault was: exactly one access bit, plus EXO_FAULT_PROT when the
+ * page is bound but the binding forbids the access (otherwise the page is
+ * unbound). Carried in si_errno of exo's SIGBUS and in exo_fault_event.
+ */
+#define EXO_FAULT_READ		(1u << 0)
+#define EXO_FAULT_WRITE		(1u << 1)
+#define EXO_FAULT_EXEC		(1u << 2)
+#define EXO_FAULT_PROT		(1u << 8)
+
+/**
+ * struct exo_fault_event - one fault, as read(2) returns it in
+ *	%EXO_FAULT_MODE_EVENT. read(2) returns whole events only (EINVAL for
+ *	a buffer smaller than one), blocks unless the fd is O_NONBLOCK
+ *	(EAGAIN), and poll(2) reports POLLIN while one is pending.
+ * @va: the faulting address (not rounded to the page).
+ * @fault: EXO_FAULT_* bits.
+ * @tid: the faulting thread, as gettid(2) names it in the reader's pid
+ *	namespace.
+ */
+struct exo_fault_event {
+	__aligned_u64 va;
+	__u32 fault;
+	__u32 tid;
+};
+
+/* &exo_fault_wake.flags */
+#define EXO_WAKE_SIGBUS		(1u << 0)
+
+/**
+ * struct exo_fault_wake - wake threads waiting on a fault event
+ *	(%EXO_IOC_FAULT_WAKE).
+ * @size: sizeof(struct exo_fault_wake) as the caller knows it.
+ * @flags: %EXO_WAKE_SIGBUS: the woken threads get SIGBUS (as a fault the
+ *	library OS refuses) instead of retrying the access.
+ * @va: first byte of the range, page-aligned.
+ * @len: bytes, a non-zero multiple of the page size.
+ */
+struct exo_fault_wake {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 va;
+	__aligned_u64 len;
 };
 
 #endif /* _UAPI_LINUX_EXO_H */
