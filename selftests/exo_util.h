@@ -55,7 +55,8 @@
 #define EXO_FEAT_ALL	((uint64_t)(EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN |    \
 				    EXO_FEAT_FRAME_COLOUR |		       \
 				    EXO_FEAT_FRAME_CONTIG | EXO_FEAT_FTABLE |  \
-				    EXO_FEAT_MEMCG))
+				    EXO_FEAT_MEMCG | EXO_FEAT_VM |	       \
+				    EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS))
 #define EXO_NR_CMDS	((unsigned int)(EXO_CMD_LAST - EXO_CMD_BASE))
 #define EXO_IOCTLS_ALL	((UINT64_C(1) << EXO_NR_CMDS) - 1)
 
@@ -638,6 +639,8 @@ static inline void __exo_expect_err(struct __test_metadata *_metadata,
 		TH_LOG("ctx allocs changed (line %d)", line);
 	EXPECT_EQ(before.frees, after.frees)
 		TH_LOG("ctx frees changed (line %d)", line);
+	EXPECT_EQ(before.bindings, after.bindings)
+		TH_LOG("ctx bindings changed (line %d)", line);
 	ASSERT_EQ(0, exo_counters_get(&c1));
 	EXPECT_EQ(c0.contexts, c1.contexts)
 		TH_LOG("module contexts changed (line %d)", line);
@@ -667,6 +670,228 @@ static inline void __exo_expect_err(struct __test_metadata *_metadata,
 		exo_expect_err(_errno, fd, ft, EXO_IOC_FRAME_ALLOC, &__a,  \
 			       sizeof(__a));				   \
 	} while (0)
+
+/* ------------------------------------------------------------------------
+ * virtual memory: exo VMAs and the VM ioctls
+ */
+
+/*
+ * mmap an exo VMA of @len bytes with mmap(2) protection @prot (the most any
+ * binding in it may allow); NULL with errno set on failure.
+ */
+static inline void *exo_vm_mmap(int fd, size_t len, int prot)
+{
+	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, EXO_MMAP_VM);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* EXO_IOC_MAP */
+static inline int _test_map(int fd, const struct exo_map_entry *entries,
+			    uint32_t nr)
+{
+	struct exo_map cmd = {
+		.size = sizeof(cmd),
+		.nr = nr,
+		.entries = (uintptr_t)entries,
+	};
+
+	return _test_ioctl(fd, EXO_IOC_MAP, &cmd);
+}
+#define test_map(fd, entries, nr) \
+	do { ASSERT_EQ(0, _test_map(fd, entries, nr)); } while (0)
+#define test_err_map(_errno, fd, entries, nr) \
+	do { ASSERT_EQ(-(_errno), _test_map(fd, entries, nr)); } while (0)
+
+/* One entry: @nr pages from @va to frames @frame.. of @cap. */
+static inline int _test_map_one(int fd, const void *va, uint64_t cap,
+				uint32_t frame, uint32_t nr, uint32_t prot)
+{
+	struct exo_map_entry e = {
+		.va = (uintptr_t)va,
+		.cap = cap,
+		.frame = frame,
+		.nr = nr,
+		.prot = prot,
+	};
+
+	return _test_map(fd, &e, 1);
+}
+#define test_map_one(fd, va, cap, frame, nr, prot)			\
+	do {								\
+		int __rc = _test_map_one(fd, va, cap, frame, nr, prot);	\
+		ASSERT_EQ(0, __rc) TH_LOG("MAP %p: %s", (void *)(va),	\
+					  strerror(-__rc));		\
+	} while (0)
+#define test_err_map_one(_errno, fd, va, cap, frame, nr, prot)		  \
+	do {								  \
+		ASSERT_EQ(-(_errno), _test_map_one(fd, va, cap, frame, nr, \
+						   prot));		  \
+	} while (0)
+
+/* EXO_IOC_UNMAP and EXO_IOC_PROTECT */
+static inline int _test_vm_ranges(int fd, unsigned long ioc,
+				  const struct exo_vrange *ranges,
+				  uint32_t nr, uint32_t prot)
+{
+	struct exo_vm_ranges cmd = {
+		.size = sizeof(cmd),
+		.prot = prot,
+		.nr = nr,
+		.ranges = (uintptr_t)ranges,
+	};
+
+	return _test_ioctl(fd, ioc, &cmd);
+}
+#define _test_unmap(fd, ranges, nr) \
+	_test_vm_ranges(fd, EXO_IOC_UNMAP, ranges, nr, 0)
+#define _test_protect(fd, ranges, nr, prot) \
+	_test_vm_ranges(fd, EXO_IOC_PROTECT, ranges, nr, prot)
+
+static inline int _test_unmap_range(int fd, const void *va, size_t len)
+{
+	struct exo_vrange r = { .va = (uintptr_t)va, .len = len };
+
+	return _test_unmap(fd, &r, 1);
+}
+#define test_unmap_range(fd, va, len) \
+	do { ASSERT_EQ(0, _test_unmap_range(fd, va, len)); } while (0)
+#define test_err_unmap_range(_errno, fd, va, len) \
+	do { ASSERT_EQ(-(_errno), _test_unmap_range(fd, va, len)); } while (0)
+
+static inline int _test_protect_range(int fd, const void *va, size_t len,
+				      uint32_t prot)
+{
+	struct exo_vrange r = { .va = (uintptr_t)va, .len = len };
+
+	return _test_protect(fd, &r, 1, prot);
+}
+#define test_protect_range(fd, va, len, prot) \
+	do { ASSERT_EQ(0, _test_protect_range(fd, va, len, prot)); } while (0)
+#define test_err_protect_range(_errno, fd, va, len, prot)		    \
+	do {								    \
+		ASSERT_EQ(-(_errno), _test_protect_range(fd, va, len, prot)); \
+	} while (0)
+
+/* EXO_IOC_QUERY */
+static inline int _test_query(int fd, const void *va, uint32_t nr,
+			      uint32_t flags, struct exo_vpage *pages)
+{
+	struct exo_query cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.va = (uintptr_t)va,
+		.nr = nr,
+		.pages = (uintptr_t)pages,
+	};
+
+	return _test_ioctl(fd, EXO_IOC_QUERY, &cmd);
+}
+#define test_query(fd, va, nr, flags, pages) \
+	do { ASSERT_EQ(0, _test_query(fd, va, nr, flags, pages)); } while (0)
+#define test_err_query(_errno, fd, va, nr, flags, pages)		    \
+	do {								    \
+		ASSERT_EQ(-(_errno), _test_query(fd, va, nr, flags, pages)); \
+	} while (0)
+
+/* What QUERY says of the one page at @va (zeroed if the call fails). */
+static inline struct exo_vpage exo_vpage_of(int fd, const void *va)
+{
+	struct exo_vpage p = { 0 };
+
+	if (_test_query(fd, va, 1, 0, &p))
+		memset(&p, 0, sizeof(p));
+	return p;
+}
+
+/* EXO_IOC_DIRTY: the number of dirty pages reported, or -errno. */
+static inline int _test_dirty(int fd, const void *va, uint32_t nr,
+			      uint64_t *bitmap)
+{
+	struct exo_dirty cmd = {
+		.size = sizeof(cmd),
+		.va = (uintptr_t)va,
+		.nr = nr,
+		.bitmap = (uintptr_t)bitmap,
+	};
+	int rc = _test_ioctl(fd, EXO_IOC_DIRTY, &cmd);
+
+	return rc ? rc : (int)cmd.dirty;
+}
+#define test_dirty(fd, va, nr, bitmap, count)				\
+	do {								\
+		ASSERT_EQ((int)(count), _test_dirty(fd, va, nr, bitmap)); \
+	} while (0)
+#define test_err_dirty(_errno, fd, va, nr, bitmap) \
+	do { ASSERT_EQ(-(_errno), _test_dirty(fd, va, nr, bitmap)); } while (0)
+
+/* EXO_IOC_STLB */
+static inline int _test_stlb(int fd, const struct exo_upte *table,
+			     const void *base, uint32_t nr_entries)
+{
+	struct exo_stlb cmd = {
+		.size = sizeof(cmd),
+		.table = (uintptr_t)table,
+		.base = (uintptr_t)base,
+		.nr_entries = nr_entries,
+	};
+
+	return _test_ioctl(fd, EXO_IOC_STLB, &cmd);
+}
+#define test_stlb(fd, table, base, nr) \
+	do { ASSERT_EQ(0, _test_stlb(fd, table, base, nr)); } while (0)
+#define test_err_stlb(_errno, fd, table, base, nr) \
+	do { ASSERT_EQ(-(_errno), _test_stlb(fd, table, base, nr)); } while (0)
+
+/* EXO_IOC_FAULT_MODE: 0 or -errno; the previous mode in *@prev. */
+static inline int _test_fault_mode(int fd, uint32_t mode, uint32_t *prev)
+{
+	struct exo_fault_mode cmd = { .size = sizeof(cmd), .mode = mode };
+	int rc = _test_ioctl(fd, EXO_IOC_FAULT_MODE, &cmd);
+
+	if (!rc && prev)
+		*prev = cmd.mode;
+	return rc;
+}
+#define test_fault_mode(fd, mode, prev) \
+	do { ASSERT_EQ(0, _test_fault_mode(fd, mode, prev)); } while (0)
+#define test_err_fault_mode(_errno, fd, mode) \
+	do { ASSERT_EQ(-(_errno), _test_fault_mode(fd, mode, NULL)); } while (0)
+
+/* EXO_IOC_FAULT_WAKE */
+static inline int _test_fault_wake(int fd, uint32_t flags, const void *va,
+				   size_t len)
+{
+	struct exo_fault_wake cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.va = (uintptr_t)va,
+		.len = len,
+	};
+
+	return _test_ioctl(fd, EXO_IOC_FAULT_WAKE, &cmd);
+}
+#define test_fault_wake(fd, flags, va, len) \
+	do { ASSERT_EQ(0, _test_fault_wake(fd, flags, va, len)); } while (0)
+#define test_err_fault_wake(_errno, fd, flags, va, len)			   \
+	do {								   \
+		ASSERT_EQ(-(_errno), _test_fault_wake(fd, flags, va, len)); \
+	} while (0)
+
+/* The context's VM counters. */
+static inline void __expect_ctx_vm(struct __test_metadata *_metadata, int fd,
+				   uint64_t bindings, uint64_t upcalls,
+				   int line)
+{
+	struct exo_ctx_info info = { 0 };
+
+	test_ctx_info(fd, &info);
+	EXPECT_EQ(bindings, info.bindings)
+		TH_LOG("ctx bindings (line %d)", line);
+	EXPECT_EQ(upcalls, info.upcalls) TH_LOG("ctx upcalls (line %d)", line);
+}
+#define expect_ctx_vm(fd, bindings, upcalls) \
+	__expect_ctx_vm(_metadata, fd, bindings, upcalls, __LINE__)
 
 /* ------------------------------------------------------------------------
  * processes
