@@ -511,6 +511,9 @@ int exo_stlb_set(struct exo_ctx *ctx, const struct exo_stlb *req)
 		if (!PAGE_ALIGNED(req->base) || span > TASK_SIZE ||
 		    req->base > TASK_SIZE - span)
 			return -EINVAL;
+		/* The table must be this context's own memory. */
+		if (!ctx->mm || ctx->mm != current->mm)
+			return -EFAULT;
 		s = exo_stlb_pin(req);
 		if (IS_ERR(s))
 			return PTR_ERR(s);
