@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
+/*
+ * exo-vm-bench, the exo columns: libexo's raw VM calls (one ioctl each),
+ * and faults handed to the library OS as SIGBUS, which the handler fixes
+ * by unprotecting or binding the page before the access retries.
+ *
+ * Every exo column binds page i of its VMA to frame i of one pool of
+ * frames allocated at start; each frame carries a mark in its first word,
+ * so a binding to the wrong frame shows.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <libexo.h>
+
+#include "vm-bench.h"
+
+#define RW		(EXO_PROT_READ | EXO_PROT_WRITE)
+#define MAX_ORDER	10	/* runs of up to 1024 frames */
+
+struct vx_run {
+	exo_cap_t cap;
+	uint32_t nr;
+};
+
+struct vx_col {
+	char *va;
+	size_t len;
+	unsigned int npages;
+	struct exo_map_entry *entries;	/* the whole VMA onto the pool */
+	unsigned int nentries;
+	char *last;			/* APPEL1: the one page unprotected */
+	unsigned int *perm;
+	uint64_t *bitmap;
+	struct exo_vpage *vpages;
+	uint64_t round;
+};
+
+static struct exo *exo;
+static struct vx_run *runs;
+static unsigned int nruns, nframes, max_batch;
+
+/* What the SIGBUS handler does for the access being timed. */
+enum vx_mode { VX_FATAL, VX_UNPROTECT, VX_BIND, VX_APPEL1 };
+
+static struct {
+	struct vx_col *col;
+	enum vx_mode mode;
+	uint32_t expect;		/* EXO_FAULT_* bits in si_errno */
+	volatile unsigned long faults;
+} vf;
+
+static void check(int ret, const char *what)
+{
+	if (ret < 0)
+		die("exo: %s: %s", what, strerror(-ret));
+}
+
+static uint64_t mark(unsigned int frame)
+{
+	return 0x65786f2d6672616dull ^ frame;	/* "exo-fram" */
+}
+
+static void check_mark(const char *page, unsigned int i, const char *what)
+{
+	uint64_t m = *(const volatile uint64_t *)page;
+
+	if (m != mark(i))
+		die("exo: %s: page %u holds %#" PRIx64 ", not frame %u's mark",
+		    what, i, m, i);
+}
+
+static void frame_of(unsigned int i, exo_cap_t *cap, uint32_t *frame)
+{
+	unsigned int r;
+
+	for (r = 0; i >= runs[r].nr; r++)
+		i -= runs[r].nr;
+	*cap = runs[r].cap;
+	*frame = i;
+}
+
+static int protect(char *va, unsigned int n, uint32_t prot)
+{
+	struct exo_vrange r = { (uintptr_t)va, (uint64_t)n * bench_page };
+
+	return exo_protect(exo, &r, 1, prot);
+}
+
+static int unmap(char *va, unsigned int n)
+{
+	struct exo_vrange r = { (uintptr_t)va, (uint64_t)n * bench_page };
+
+	return exo_unmap(exo, &r, 1);
+}
+
+static void sigbus(int sig, siginfo_t *si, void *uc)
+{
+	struct vx_col *x = vf.col;
+	char *a = si->si_addr, *page = a - BENCH_ACCESS_OFF;
+	int saved = errno;
+	exo_cap_t cap;
+	uint32_t frame;
+
+	(void)sig;
+	(void)uc;
+	if (vf.mode == VX_FATAL || !x)
+		die_async("unexpected SIGBUS (the module should have refilled)",
+			  a);
+	if (si->si_code != BUS_ADRERR)
+		die_async("SIGBUS whose si_code is not BUS_ADRERR", a);
+	if (a < x->va || a >= x->va + x->len ||
+	    ((uintptr_t)a & (bench_page - 1)) != BENCH_ACCESS_OFF)
+		die_async("SIGBUS at an address the benchmark did not access",
+			  a);
+	if ((uint32_t)si->si_errno != vf.expect)
+		die_async("SIGBUS with unexpected EXO_FAULT_* bits in si_errno",
+			  (void *)(uintptr_t)si->si_errno);
+
+	switch (vf.mode) {
+	case VX_UNPROTECT:
+		if (protect(page, 1, RW))
+			die_async("exo_protect in the SIGBUS handler failed",
+				  page);
+		break;
+	case VX_BIND:
+		frame_of((page - x->va) / bench_page, &cap, &frame);
+		if (exo_map_one(exo, page, cap, frame, RW))
+			die_async("exo_map_one in the SIGBUS handler failed",
+				  page);
+		break;
+	case VX_APPEL1:
+		if (protect(x->last, 1, EXO_PROT_NONE) || protect(page, 1, RW))
+			die_async("exo_protect in the SIGBUS handler failed",
+				  page);
+		x->last = page;
+		break;
+	default:
+		break;
+	}
+	vf.faults++;
+	errno = saved;
+}
+
+static void arm(struct vx_col *x, enum vx_mode mode, uint32_t expect)
+{
+	vf.col = x;
+	vf.expect = expect;
+	vf.faults = 0;
+	vf.mode = mode;
+}
+
+static void disarm(unsigned long faults, const char *what)
+{
+	if (vf.faults != faults)
+		die("exo: %s: %lu SIGBUS upcalls, expected %lu", what,
+		    vf.faults, faults);
+	vf.mode = VX_FATAL;
+}
+
+static void map_entries(const struct exo_map_entry *e, unsigned int n)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < max_batch ? n - i : max_batch;
+		check(exo_map(exo, e + i, k), "exo_map");
+	}
+}
+
+/* Entries binding @n pages from @va to frames 0 .. n-1 of the pool. */
+static unsigned int build_entries(char *va, unsigned int n, uint32_t prot,
+				  struct exo_map_entry *e)
+{
+	unsigned int r, done = 0, k;
+
+	for (r = 0; r < nruns && done < n; r++) {
+		k = runs[r].nr < n - done ? runs[r].nr : n - done;
+		memset(&e[r], 0, sizeof(e[r]));
+		e[r].va = (uintptr_t)(va + (size_t)done * bench_page);
+		e[r].cap = runs[r].cap;
+		e[r].frame = 0;
+		e[r].nr = k;
+		e[r].prot = prot;
+		done += k;
+	}
+	if (done < n)
+		die("exo: %u frames cannot back %u pages", nframes, n);
+	return r;
+}
+
+static void touch(struct vx_col *x, unsigned int n, uint64_t v,
+		  const char *what)
+{
+	unsigned int i;
+
+	arm(x, VX_FATAL, 0);
+	for (i = 0; i < n; i++)
+		bench_poke(x->va + (size_t)i * bench_page, v);
+	for (i = 0; i < n; i++) {
+		check_mark(x->va + (size_t)i * bench_page, i, what);
+		if (bench_peek(x->va + (size_t)i * bench_page) != v)
+			die("exo: %s: page %u lost its write", what, i);
+	}
+}
+
+void vx_init(unsigned int frames)
+{
+	const struct exo_api *api;
+	struct exo_frame f;
+	struct sigaction sa;
+	struct vx_col x;
+	unsigned int order, i;
+	int ret;
+
+	ret = exo_open(&exo);
+	if (ret)
+		die("exo_open(" EXO_DEFAULT_DEVICE "): %s (is exo.ko loaded?)",
+		    strerror(-ret));
+	api = exo_api(exo);
+	if (!(api->features & EXO_FEAT_VM))
+		die("exo.ko has no VM interface (features %#" PRIx64 ")",
+		    (uint64_t)api->features);
+	if (api->page_size != bench_page)
+		die("exo's page size %u is not the system's %zu",
+		    api->page_size, bench_page);
+	max_batch = api->max_batch;
+	if (!max_batch)
+		die("exo: max_batch is 0");
+
+	/* Contiguous runs: a MAP of 4096 pages is then a handful of entries. */
+	runs = calloc(frames, sizeof(*runs));
+	if (!runs)
+		die("out of memory");
+	order = api->max_order < MAX_ORDER ? api->max_order : MAX_ORDER;
+	while (nframes < frames) {
+		while (order && (1u << order) > frames - nframes)
+			order--;
+		ret = order ? exo_frame_alloc_contig(exo, order, &f) :
+			      exo_frame_alloc(exo, &f);
+		if (ret < 0 && order) {
+			order--;	/* no free run that large: smaller */
+			continue;
+		}
+		check(ret, "allocating the benchmark's frames");
+		runs[nruns].cap = f.cap;
+		runs[nruns].nr = 1u << f.order;
+		nframes += runs[nruns++].nr;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL))
+		die("sigaction(SIGBUS): %s", strerror(errno));
+
+	/* Mark every frame once, through a throw-away VMA. */
+	memset(&x, 0, sizeof(x));
+	x.len = (size_t)nframes * bench_page;
+	check(exo_vma_create(exo, x.len, PROT_READ | PROT_WRITE,
+			     (void **)&x.va), "exo_vma_create");
+	x.entries = calloc(nruns, sizeof(*x.entries));
+	if (!x.entries)
+		die("out of memory");
+	map_entries(x.entries, build_entries(x.va, nframes, RW, x.entries));
+	for (i = 0; i < nframes; i++)
+		*(volatile uint64_t *)(x.va + (size_t)i * bench_page) = mark(i);
+	check(exo_vma_destroy(exo, x.va, x.len), "exo_vma_destroy");
+	free(x.entries);
+}
+
+void vx_describe(void)
+{
+	printf("# exo: %u frames in %u runs (the largest %u frames), max_batch %u\n",
+	       nframes, nruns, runs[0].nr, max_batch);
+}
+
+void vx_fini(void)
+{
+	struct exo_ctx_info info;
+	unsigned int r;
+
+	memset(&info, 0, sizeof(info));
+	check(exo_ctx_info(exo, &info), "exo_ctx_info");
+	if (info.bindings)
+		die("exo: %" PRIu64 " bindings left after every VMA was destroyed",
+		    (uint64_t)info.bindings);
+	printf("# exo context: %" PRIu64 " upcalls, %" PRIu64 " in-kernel refills\n",
+	       (uint64_t)info.upcalls, (uint64_t)info.refills);
+	for (r = 0; r < nruns; r++)
+		check(exo_frame_free(exo, runs[r].cap), "exo_frame_free");
+	exo_close(exo);
+	free(runs);
+}
+
+const char *vx_setup_empty(struct bench_col *c)
+{
+	struct vx_col *x = calloc(1, sizeof(*x));
+	unsigned int n = c->npages;
+
+	if (!x)
+		die("out of memory");
+	x->npages = n;
+	x->len = (size_t)n * bench_page;
+	check(exo_vma_create(exo, x->len, PROT_READ | PROT_WRITE,
+			     (void **)&x->va), "exo_vma_create");
+	x->entries = calloc(nruns, sizeof(*x->entries));
+	x->perm = calloc(n, sizeof(*x->perm));
+	x->bitmap = calloc((n + 63) / 64, sizeof(*x->bitmap));
+	x->vpages = calloc(n, sizeof(*x->vpages));
+	if (!x->entries || !x->perm || !x->bitmap || !x->vpages)
+		die("out of memory");
+	x->nentries = build_entries(x->va, n, RW, x->entries);
+	c->priv = x;
+	return NULL;
+}
+
+const char *vx_setup(struct bench_col *c)
+{
+	struct vx_col *x;
+
+	vx_setup_empty(c);
+	x = c->priv;
+	map_entries(x->entries, x->nentries);
+	touch(x, x->npages, 0, "setup");
+	return NULL;
+}
+
+const char *vx_setup_appel1(struct bench_col *c)
+{
+	struct vx_col *x;
+
+	vx_setup(c);
+	x = c->priv;
+	check(protect(x->va, x->npages, EXO_PROT_NONE), "exo_protect");
+	x->last = x->va;
+	check(protect(x->last, 1, RW), "exo_protect");
+	return NULL;
+}
+
+const char *vx_setup_dirty(struct bench_col *c)
+{
+	struct vx_col *x;
+	int ret;
+
+	vx_setup(c);
+	x = c->priv;
+	/* A writable binding starts dirty: all of them, once. */
+	ret = exo_dirty(exo, x->va, x->npages, x->bitmap);
+	check(ret, "exo_dirty");
+	if ((unsigned int)ret != x->npages)
+		die("exo: exo_dirty after binding %u writable pages found %d dirty",
+		    x->npages, ret);
+	return NULL;
+}
+
+void vx_teardown(struct bench_col *c)
+{
+	struct vx_col *x = c->priv;
+
+	check(exo_vma_destroy(exo, x->va, x->len), "exo_vma_destroy");
+	free(x->entries);
+	free(x->perm);
+	free(x->bitmap);
+	free(x->vpages);
+	free(x);
+}
+
+void vx_trap(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	uint64_t v = ++x->round, t0;
+
+	check(protect(x->va, 1, EXO_PROT_NONE), "exo_protect");
+	arm(x, VX_UNPROTECT, EXO_FAULT_WRITE | EXO_FAULT_PROT);
+	t0 = bench_now();
+	bench_poke(x->va, v);
+	out[0] = bench_since(t0);
+	disarm(1, "TRAP");
+	if (bench_peek(x->va) != v)
+		die("exo: TRAP: the write was lost");
+}
+
+void vx_trap_miss(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	uint64_t v = ++x->round, t0;
+
+	check(unmap(x->va, 1), "exo_unmap");
+	arm(x, VX_BIND, EXO_FAULT_WRITE);
+	t0 = bench_now();
+	bench_poke(x->va, v);
+	out[0] = bench_since(t0);
+	disarm(1, "TRAP-MISS");
+	check_mark(x->va, 0, "TRAP-MISS");
+	if (bench_peek(x->va) != v)
+		die("exo: TRAP-MISS: the write was lost");
+}
+
+/* What QUERY says of the first @n pages: bound, with protection @prot. */
+static void check_prot(struct vx_col *x, unsigned int n, uint32_t prot)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < max_batch ? n - i : max_batch;
+		check(exo_query(exo, x->va + (size_t)i * bench_page, k, 0,
+				x->vpages + i), "exo_query");
+	}
+	for (i = 0; i < n; i++)
+		if (!(x->vpages[i].state & EXO_VPAGE_BOUND) ||
+		    x->vpages[i].prot != prot)
+			die("exo: page %u: state %#x prot %#x, expected bound with prot %#x",
+			    i, x->vpages[i].state, x->vpages[i].prot, prot);
+}
+
+void vx_prot(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	uint64_t t0;
+	int ret;
+
+	t0 = bench_now();
+	ret = protect(x->va, x->npages, EXO_PROT_NONE);
+	out[0] = bench_since(t0);
+	check(ret, "exo_protect");
+	check_prot(x, x->npages, EXO_PROT_NONE);
+	check(protect(x->va, x->npages, RW), "exo_protect");
+	touch(x, x->npages, ++x->round, "PROT");
+}
+
+void vx_unprot(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	uint64_t t0;
+	int ret;
+
+	check(protect(x->va, x->npages, EXO_PROT_NONE), "exo_protect");
+	t0 = bench_now();
+	ret = protect(x->va, x->npages, RW);
+	out[0] = bench_since(t0);
+	check(ret, "exo_protect");
+	check_prot(x, x->npages, RW);
+	/* Rights given are lazy: these writes refill in the kernel. */
+	touch(x, x->npages, ++x->round, "UNPROT");
+}
+
+void vx_appel1(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	uint64_t v = ++x->round, t0;
+	char *p;
+
+	do
+		p = x->va + bench_rand(x->npages) * bench_page;
+	while (p == x->last);
+	arm(x, VX_APPEL1, EXO_FAULT_WRITE | EXO_FAULT_PROT);
+	t0 = bench_now();
+	bench_poke(p, v);
+	out[0] = bench_since(t0);
+	disarm(1, "APPEL1");
+	if (x->last != p || bench_peek(p) != v)
+		die("exo: APPEL1: the handler did not unprotect the page");
+}
+
+void vx_appel2(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	unsigned int i, n = x->npages;
+	uint64_t v = ++x->round, t0;
+	int ret;
+
+	bench_shuffle(x->perm, n);
+	arm(x, VX_UNPROTECT, EXO_FAULT_WRITE | EXO_FAULT_PROT);
+	t0 = bench_now();
+	ret = protect(x->va, n, EXO_PROT_NONE);
+	for (i = 0; i < n && !ret; i++)
+		bench_poke(x->va + (size_t)x->perm[i] * bench_page, v);
+	out[0] = bench_since(t0) / n;
+	check(ret, "exo_protect");
+	disarm(n, "APPEL2");
+	for (i = 0; i < n; i++)
+		if (bench_peek(x->va + (size_t)i * bench_page) != v)
+			die("exo: APPEL2: page %u lost its write", i);
+}
+
+void vx_dirty(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	uint64_t v = ++x->round, t0;
+	unsigned int i;
+	int ret;
+
+	vm_pick(x->perm, x->npages);
+	arm(x, VX_FATAL, 0);
+	t0 = bench_now();
+	for (i = 0; i < VM_DIRTY_WRITES; i++)
+		bench_poke(x->va + (size_t)x->perm[i] * bench_page, v);
+	out[1] = bench_since(t0) / VM_DIRTY_WRITES;
+	t0 = bench_now();
+	ret = exo_dirty(exo, x->va, x->npages, x->bitmap);
+	out[0] = bench_since(t0);
+	check(ret, "exo_dirty");
+	vm_check_dirty("exo", x->bitmap, ret, x->npages, x->perm,
+		       VM_DIRTY_WRITES);
+}
+
+void vx_map(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	uint64_t v = ++x->round, t0;
+	unsigned int i;
+
+	arm(x, VX_FATAL, 0);
+	t0 = bench_now();
+	map_entries(x->entries, x->nentries);
+	for (i = 0; i < x->npages; i++)
+		bench_poke(x->va + (size_t)i * bench_page, v);
+	out[0] = bench_since(t0);
+	for (i = 0; i < x->npages; i++) {
+		check_mark(x->va + (size_t)i * bench_page, i, "MAP");
+		if (bench_peek(x->va + (size_t)i * bench_page) != v)
+			die("exo: MAP: page %u lost its write", i);
+	}
+	check(unmap(x->va, x->npages), "exo_unmap");
+}
