@@ -6,6 +6,9 @@
  *
  *   TRAP       a write to a protected page, fixed by a user-level handler
  *   TRAP-MISS  a write to a page with no memory, supplied by the handler
+ *   TRAP-EVENT TRAP with a fault thread instead of a signal handler
+ *   REFILL     a write to an unmapped page the kernel maps by itself (exo:
+ *              from the library OS's page table; Linux: from the page cache)
  *   PROT1      protect 1 page; PROT100 protect 100 pages
  *   UNPROT100  unprotect 100 pages
  *   APPEL1     write a random protected page; the handler protects another
@@ -25,7 +28,9 @@
  * Usage: exo-vm-bench [SCALE]: SCALE (default 1, or exo.bench_scale= on
  * the kernel command line) multiplies every round count.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +61,15 @@ static struct bench_row rows[] = {
 	  { EXO(vx_setup, vx_trap_miss, 1),
 	    LX("mprotect+SIGSEGV+zero-fill", lx_setup, lx_trap_miss, 1, 0),
 	    UF("uffd-copy", uf_setup, uf_trap_miss, 1) } },
+	{ { "TRAP-EVENT" }, 1, 10000,
+	  "write to a protected page; a fault thread unprotects it",
+	  { EXO(vx_setup_event, vx_trap_event, 1),
+	    UF("uffd-wp", uf_setup, uf_trap, 1) } },
+	{ { "REFILL" }, 1, 10000,
+	  "write to a page the kernel maps again without asking anyone",
+	  { EXO(vx_setup_stlb, vx_refill, 1),
+	    LX("memfd-minor-fault", lx_setup_refill, lx_refill, 1,
+	       LX_MAP_MEMFD) } },
 	{ { "PROT1" }, 1, 10000, "protect 1 page (one call)",
 	  { EXO(vx_setup, vx_prot, 1),
 	    LX("mprotect", lx_setup, lx_prot, 1, 0),
@@ -142,6 +156,8 @@ int main(int argc, char **argv)
 	time_t now = time(NULL);
 	uint64_t t0;
 	unsigned int i, warmup;
+	cpu_set_t set;
+	int cpu;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_init();
@@ -160,6 +176,19 @@ int main(int argc, char **argv)
 	       bench_accel(), u.release, sysconf(_SC_NPROCESSORS_ONLN), date);
 	printf("# columns interleaved round by round; times are wall-clock "
 	       "(CLOCK_MONOTONIC); ratio = exo median / Linux median\n");
+
+	/*
+	 * One CPU for every thread: a fault thread's handoff (userfaultfd,
+	 * exo's fault events) is then a switch on this CPU, not a wake-up of
+	 * another vCPU, which under TCG costs whatever the host's scheduler
+	 * makes it cost. Shootdowns stay local for exo and Linux alike.
+	 */
+	cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (cpu < 0 || sched_setaffinity(0, sizeof(set), &set))
+		die("pinning to one CPU: %s", strerror(errno));
+	printf("# every thread pinned to cpu %d\n", cpu);
 
 	vx_init(VM_BIG_PAGES);
 	vx_describe();

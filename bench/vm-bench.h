@@ -27,9 +27,13 @@ const char *vx_setup(struct bench_col *c);	/* bound RW, touched */
 const char *vx_setup_empty(struct bench_col *c);	/* nothing bound */
 const char *vx_setup_appel1(struct bench_col *c);
 const char *vx_setup_dirty(struct bench_col *c);
+const char *vx_setup_event(struct bench_col *c);	/* fault thread */
+const char *vx_setup_stlb(struct bench_col *c);	/* STLB registered */
 void vx_teardown(struct bench_col *c);
 void vx_trap(struct bench_col *c, double *out);
 void vx_trap_miss(struct bench_col *c, double *out);
+void vx_trap_event(struct bench_col *c, double *out);
+void vx_refill(struct bench_col *c, double *out);
 void vx_prot(struct bench_col *c, double *out);
 void vx_unprot(struct bench_col *c, double *out);
 void vx_appel1(struct bench_col *c, double *out);
@@ -45,9 +49,11 @@ const char *lx_setup_appel1(struct bench_col *c);
 const char *lx_setup_softdirty(struct bench_col *c);
 const char *lx_setup_track(struct bench_col *c);
 const char *lx_setup_map(struct bench_col *c);
+const char *lx_setup_refill(struct bench_col *c);	/* LX_MAP_MEMFD */
 void lx_teardown(struct bench_col *c);
 void lx_trap(struct bench_col *c, double *out);
 void lx_trap_miss(struct bench_col *c, double *out);
+void lx_refill(struct bench_col *c, double *out);
 void lx_prot(struct bench_col *c, double *out);
 void lx_unprot(struct bench_col *c, double *out);
 void lx_appel1(struct bench_col *c, double *out);

@@ -4,12 +4,18 @@
  * and faults handed to the library OS as SIGBUS, which the handler fixes
  * by unprotecting or binding the page before the access retries.
  *
+ * Two more ways of exo's: fault events (EXO_FAULT_MODE_EVENT), where a
+ * fault thread reads the fault from the context's fd and its PROTECT wakes
+ * the faulting thread, as userfaultfd does; and refill in the kernel from
+ * the library OS's page table (EXO_IOC_STLB), with no upcall at all.
+ *
  * Every exo column binds page i of its VMA to frame i of one pool of
  * frames allocated at start; each frame carries a mark in its first word,
  * so a binding to the wrong frame shows.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +44,8 @@ struct vx_col {
 	unsigned int *perm;
 	uint64_t *bitmap;
 	struct exo_vpage *vpages;
+	struct exo_upte *upte;		/* STLB: the library OS's page table */
+	pthread_t thread;		/* EVENT: the fault thread */
 	uint64_t round;
 };
 
@@ -45,14 +53,15 @@ static struct exo *exo;
 static struct vx_run *runs;
 static unsigned int nruns, nframes, max_batch;
 
-/* What the SIGBUS handler does for the access being timed. */
-enum vx_mode { VX_FATAL, VX_UNPROTECT, VX_BIND, VX_APPEL1 };
+/* What the SIGBUS handler (or the fault thread) does for the access. */
+enum vx_mode { VX_FATAL, VX_UNPROTECT, VX_BIND, VX_APPEL1, VX_EVENT };
 
+/* Atomics: the fault thread reads and counts too. */
 static struct {
 	struct vx_col *col;
 	enum vx_mode mode;
 	uint32_t expect;		/* EXO_FAULT_* bits in si_errno */
-	volatile unsigned long faults;
+	unsigned long faults;
 } vf;
 
 static void check(int ret, const char *what)
@@ -109,7 +118,7 @@ static void sigbus(int sig, siginfo_t *si, void *uc)
 
 	(void)sig;
 	(void)uc;
-	if (vf.mode == VX_FATAL || !x)
+	if (vf.mode == VX_FATAL || vf.mode == VX_EVENT || !x)
 		die_async("unexpected SIGBUS (the module should have refilled)",
 			  a);
 	if (si->si_code != BUS_ADRERR)
@@ -143,7 +152,7 @@ static void sigbus(int sig, siginfo_t *si, void *uc)
 	default:
 		break;
 	}
-	vf.faults++;
+	__atomic_add_fetch(&vf.faults, 1, __ATOMIC_RELAXED);
 	errno = saved;
 }
 
@@ -151,16 +160,56 @@ static void arm(struct vx_col *x, enum vx_mode mode, uint32_t expect)
 {
 	vf.col = x;
 	vf.expect = expect;
-	vf.faults = 0;
-	vf.mode = mode;
+	__atomic_store_n(&vf.faults, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&vf.mode, mode, __ATOMIC_RELEASE);
 }
 
 static void disarm(unsigned long faults, const char *what)
 {
-	if (vf.faults != faults)
-		die("exo: %s: %lu SIGBUS upcalls, expected %lu", what,
-		    vf.faults, faults);
-	vf.mode = VX_FATAL;
+	unsigned long got = __atomic_load_n(&vf.faults, __ATOMIC_ACQUIRE);
+
+	if (got != faults)
+		die("exo: %s: %lu upcalls, expected %lu", what, got, faults);
+	__atomic_store_n(&vf.mode, VX_FATAL, __ATOMIC_RELEASE);
+}
+
+/*
+ * EXO_FAULT_MODE_EVENT: the faulting thread sleeps in the kernel; this
+ * thread reads its event and unprotects the page, which wakes it.
+ */
+static void *event_thread(void *arg)
+{
+	struct exo_fault_event ev;
+	enum vx_mode mode;
+	struct vx_col *x;
+	char *page;
+	sigset_t all;
+	int n;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		n = exo_fault_read(exo, &ev, 1, 0);
+		if (n == -EINTR)
+			continue;
+		if (n != 1)
+			die_async("exo_fault_read in the fault thread failed",
+				  NULL);
+		mode = __atomic_load_n(&vf.mode, __ATOMIC_ACQUIRE);
+		x = vf.col;
+		page = (char *)(uintptr_t)ev.va - BENCH_ACCESS_OFF;
+		if (mode != VX_EVENT || !x || page != x->va)
+			die_async("unexpected exo fault event",
+				  (void *)(uintptr_t)ev.va);
+		if (ev.fault != vf.expect)
+			die_async("exo fault event with unexpected EXO_FAULT_* bits",
+				  (void *)(uintptr_t)ev.fault);
+		__atomic_add_fetch(&vf.faults, 1, __ATOMIC_RELEASE);
+		if (protect(page, 1, RW))
+			die_async("exo_protect in the fault thread failed", page);
+	}
+	return NULL;
 }
 
 static void map_entries(const struct exo_map_entry *e, unsigned int n)
@@ -275,6 +324,11 @@ void vx_init(unsigned int frames)
 	free(x.entries);
 }
 
+static const struct exo_api *api(void)
+{
+	return exo_api(exo);
+}
+
 void vx_describe(void)
 {
 	printf("# exo: %u frames in %u runs (the largest %u frames), max_batch %u\n",
@@ -360,15 +414,71 @@ const char *vx_setup_dirty(struct bench_col *c)
 	return NULL;
 }
 
+const char *vx_setup_event(struct bench_col *c)
+{
+	struct vx_col *x;
+	int ret;
+
+	if (!(api()->features & EXO_FEAT_FAULT_EVENTS))
+		return "exo.ko without fault events";
+	vx_setup(c);
+	x = c->priv;
+	ret = exo_fault_mode_set(exo, EXO_FAULT_MODE_EVENT);
+	check(ret, "exo_fault_mode_set(EVENT)");
+	if (ret != EXO_FAULT_MODE_SIGNAL)
+		die("exo: the fault mode was %d, not SIGNAL", ret);
+	ret = pthread_create(&x->thread, NULL, event_thread, NULL);
+	if (ret)
+		die("pthread_create: %s", strerror(ret));
+	return NULL;
+}
+
+const char *vx_setup_stlb(struct bench_col *c)
+{
+	struct vx_col *x;
+	unsigned int i;
+	exo_cap_t cap;
+	uint32_t frame;
+
+	if (!(api()->features & EXO_FEAT_STLB))
+		return "exo.ko without STLB refill";
+	if (c->npages > api()->stlb_max)
+		die("exo: stlb_max %u < %u pages", api()->stlb_max, c->npages);
+	vx_setup(c);
+	x = c->priv;
+	x->upte = aligned_alloc(16, c->npages * sizeof(*x->upte));
+	if (!x->upte)
+		die("out of memory");
+	for (i = 0; i < c->npages; i++) {
+		frame_of(i, &cap, &frame);
+		memset(&x->upte[i], 0, sizeof(x->upte[i]));
+		x->upte[i].cap = cap;
+		x->upte[i].frame = frame;
+		x->upte[i].flags = EXO_UPTE_VALID | RW;
+	}
+	check(exo_stlb_set(exo, x->upte, x->va, c->npages), "exo_stlb_set");
+	return NULL;
+}
+
 void vx_teardown(struct bench_col *c)
 {
 	struct vx_col *x = c->priv;
+	int ret;
 
+	if (x->thread) {
+		pthread_cancel(x->thread);
+		pthread_join(x->thread, NULL);
+		ret = exo_fault_mode_set(exo, EXO_FAULT_MODE_SIGNAL);
+		check(ret, "exo_fault_mode_set(SIGNAL)");
+	}
+	if (x->upte)
+		check(exo_stlb_set(exo, NULL, NULL, 0), "exo_stlb_set(NULL)");
 	check(exo_vma_destroy(exo, x->va, x->len), "exo_vma_destroy");
 	free(x->entries);
 	free(x->perm);
 	free(x->bitmap);
 	free(x->vpages);
+	free(x->upte);
 	free(x);
 }
 
@@ -401,6 +511,38 @@ void vx_trap_miss(struct bench_col *c, double *out)
 	check_mark(x->va, 0, "TRAP-MISS");
 	if (bench_peek(x->va) != v)
 		die("exo: TRAP-MISS: the write was lost");
+}
+
+void vx_trap_event(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	uint64_t v = ++x->round, t0;
+
+	check(protect(x->va, 1, EXO_PROT_NONE), "exo_protect");
+	arm(x, VX_EVENT, EXO_FAULT_WRITE | EXO_FAULT_PROT);
+	t0 = bench_now();
+	bench_poke(x->va, v);
+	out[0] = bench_since(t0);
+	disarm(1, "TRAP-EVENT");
+	if (bench_peek(x->va) != v)
+		die("exo: TRAP-EVENT: the write was lost");
+}
+
+/* An unbound page the module binds from the STLB: no upcall may happen. */
+void vx_refill(struct bench_col *c, double *out)
+{
+	struct vx_col *x = c->priv;
+	uint64_t v = ++x->round, t0;
+
+	check(unmap(x->va, 1), "exo_unmap");
+	arm(x, VX_FATAL, 0);
+	t0 = bench_now();
+	bench_poke(x->va, v);
+	out[0] = bench_since(t0);
+	disarm(0, "REFILL");
+	check_mark(x->va, 0, "REFILL");
+	if (bench_peek(x->va) != v)
+		die("exo: REFILL: the write was lost");
 }
 
 /* What QUERY says of the first @n pages: bound, with protection @prot. */

@@ -240,6 +240,26 @@ const char *lx_setup_map(struct bench_col *c)
 	return NULL;
 }
 
+/* A memfd mapped shared: its pages stay in the page cache when unmapped. */
+const char *lx_setup_refill(struct bench_col *c)
+{
+	struct lx_col *x;
+	char *p;
+
+	lx_setup_map(c);
+	x = c->priv;
+	p = mmap(NULL, x->len + 2 * bench_page, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	x->va = mmap(p + bench_page, x->len, RW, MAP_SHARED | MAP_FIXED,
+		     x->memfd, 0);
+	if (x->va == MAP_FAILED)
+		die("mmap(memfd): %s", strerror(errno));
+	*(volatile uint64_t *)x->va = 0x65786f2d6d656d66ull;	/* "exo-memf" */
+	return NULL;
+}
+
 void lx_teardown(struct bench_col *c)
 {
 	struct lx_col *x = c->priv;
@@ -290,6 +310,24 @@ void lx_trap_miss(struct bench_col *c, double *out)
 	disarm(1, "TRAP-MISS");
 	if (bench_peek(x->va) != v || *(volatile uint64_t *)x->va)
 		die("linux: TRAP-MISS: the page is not a fresh zero page");
+}
+
+/* The page is in the page cache: a minor fault maps it again. */
+void lx_refill(struct bench_col *c, double *out)
+{
+	struct lx_col *x = c->priv;
+	uint64_t v = ++x->round, t0;
+
+	if (madvise(x->va, bench_page, MADV_DONTNEED))
+		die("madvise(MADV_DONTNEED): %s", strerror(errno));
+	arm(x, LX_FATAL);
+	t0 = bench_now();
+	bench_poke(x->va, v);
+	out[0] = bench_since(t0);
+	disarm(0, "REFILL");
+	if (bench_peek(x->va) != v ||
+	    *(volatile uint64_t *)x->va != 0x65786f2d6d656d66ull)
+		die("linux: REFILL: the page is not the memfd's page");
 }
 
 void lx_prot(struct bench_col *c, double *out)
