@@ -171,7 +171,7 @@ static void print_out(struct bench_row *row, unsigned int o)
 	char a[32], b[32];
 	unsigned int i;
 
-	printf("%-11s", row->names[o]);
+	printf("%-13s", row->names[o]);
 	for (i = 0; i < BENCH_MAX_COLS && row->cols[i].name; i++) {
 		struct bench_col *c = &row->cols[i];
 
@@ -217,12 +217,12 @@ void bench_run(struct bench_row *row, unsigned int warmup)
 		}
 		n++;
 	}
-	if (row->cols[0].skipped)
-		die("%s: the exo column cannot run: %s", row->names[0],
-		    row->cols[0].skipped);
-
-	/* Forwards on even rounds, backwards on odd: no column always first. */
-	for (r = -(long)warmup; r < (long)row->reps; r++) {
+	/*
+	 * Forwards on even rounds, backwards on odd: no column always first.
+	 * Without exo's column there is nothing to compare.
+	 */
+	for (r = row->cols[0].skipped ? (long)row->reps : -(long)warmup;
+	     r < (long)row->reps; r++) {
 		for (i = 0; i < n; i++) {
 			c = &row->cols[r & 1 ? n - 1 - i : i];
 			if (c->skipped)
@@ -235,8 +235,12 @@ void bench_run(struct bench_row *row, unsigned int warmup)
 		}
 	}
 
-	for (o = 0; o < row->nout; o++)
-		print_out(row, o);
+	for (o = 0; o < row->nout; o++) {
+		if (row->cols[0].skipped)
+			printf("%-13s skipped (%s)\n", row->names[o], accel);
+		else
+			print_out(row, o);
+	}
 	for (i = 0; i < n; i++) {
 		c = &row->cols[i];
 		if (!c->skipped && c->teardown)

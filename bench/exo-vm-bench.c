@@ -6,6 +6,9 @@
  *
  *   TRAP       a write to a protected page, fixed by a user-level handler
  *   TRAP-MISS  a write to a page with no memory, supplied by the handler
+ *   TRAP-UPCALL TRAP with exo's handler entered by an Aegis-style upcall
+ *              (EXO_FAULT_MODE_UPCALL) instead of SIGBUS; APPEL1-UPCALL
+ *              and APPEL2-UPCALL likewise
  *   TRAP-EVENT TRAP with a fault thread instead of a signal handler
  *   REFILL     a write to an unmapped page the kernel maps by itself (exo:
  *              from the library OS's page table; Linux: from the page cache)
@@ -44,6 +47,8 @@
 #define SMALL	100	/* Appel & Li's, and the exokernel paper's, 100 pages */
 
 #define EXO(setup, trial, n)	{ "exo", setup, trial, vx_teardown, n, 0, NULL, NULL, { NULL } }
+#define EXO_UP(setup, trial, n) \
+	{ "exo", setup, trial, vx_teardown, n, VX_VIA_UPCALL, NULL, NULL, { NULL } }
 #define COL(name, setup, trial, teardown, n, variant) \
 	{ name, setup, trial, teardown, n, variant, NULL, NULL, { NULL } }
 #define LX(name, setup, trial, n, variant) \
@@ -61,6 +66,11 @@ static struct bench_row rows[] = {
 	  { EXO(vx_setup, vx_trap_miss, 1),
 	    LX("mprotect+SIGSEGV+zero-fill", lx_setup, lx_trap_miss, 1, 0),
 	    UF("uffd-copy", uf_setup, uf_trap_miss, 1) } },
+	{ { "TRAP-UPCALL" }, 1, 10000,
+	  "TRAP, exo's handler entered by an upcall instead of SIGBUS",
+	  { EXO_UP(vx_setup, vx_trap, 1),
+	    LX("mprotect+SIGSEGV", lx_setup, lx_trap, 1, 0),
+	    UF("uffd-wp", uf_setup, uf_trap, 1) } },
 	{ { "TRAP-EVENT" }, 1, 10000,
 	  "write to a protected page; a fault thread unprotects it",
 	  { EXO(vx_setup_event, vx_trap_event, 1),
@@ -90,6 +100,14 @@ static struct bench_row rows[] = {
 	{ { "APPEL2" }, 1, 500,
 	  "per page: protect 100 pages, trap on each, unprotect it",
 	  { EXO(vx_setup, vx_appel2, SMALL),
+	    LX("mprotect+SIGSEGV", lx_setup, lx_appel2, SMALL, 0),
+	    UF("uffd-wp", uf_setup, uf_appel2, SMALL) } },
+	{ { "APPEL1-UPCALL" }, 1, 10000, "APPEL1, exo's handler entered by an upcall",
+	  { EXO_UP(vx_setup_appel1, vx_appel1, SMALL),
+	    LX("mprotect+SIGSEGV", lx_setup_appel1, lx_appel1, SMALL, 0),
+	    UF("uffd-wp", uf_setup_appel1, uf_appel1, SMALL) } },
+	{ { "APPEL2-UPCALL" }, 1, 500, "APPEL2, exo's handler entered by an upcall",
+	  { EXO_UP(vx_setup, vx_appel2, SMALL),
 	    LX("mprotect+SIGSEGV", lx_setup, lx_appel2, SMALL, 0),
 	    UF("uffd-wp", uf_setup, uf_appel2, SMALL) } },
 	{ { "DIRTY", "DIRTY-WRITE" }, 2, 500,

@@ -20,6 +20,7 @@ void vm_check_dirty(const char *who, const uint64_t *bitmap, int reported,
 		    unsigned int nwritten);
 
 /* exo: one context, and the frames every exo column binds. */
+enum { VX_VIA_SIGBUS, VX_VIA_UPCALL };	/* bench_col.variant */
 void vx_init(unsigned int frames);
 void vx_describe(void);
 void vx_fini(void);

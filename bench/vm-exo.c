@@ -4,6 +4,8 @@
  * and faults handed to the library OS as SIGBUS, which the handler fixes
  * by unprotecting or binding the page before the access retries.
  *
+ * The same handler also runs as an Aegis-style upcall, with no signal
+ * (EXO_FAULT_MODE_UPCALL, columns whose variant is VX_VIA_UPCALL).
  * Two more ways of exo's: fault events (EXO_FAULT_MODE_EVENT), where a
  * fault thread reads the fault from the context's fd and its PROTECT wakes
  * the faulting thread, as userfaultfd does; and refill in the kernel from
@@ -46,6 +48,7 @@ struct vx_col {
 	struct exo_vpage *vpages;
 	struct exo_upte *upte;		/* STLB: the library OS's page table */
 	pthread_t thread;		/* EVENT: the fault thread */
+	int upcall;			/* in EXO_FAULT_MODE_UPCALL */
 	uint64_t round;
 };
 
@@ -68,6 +71,11 @@ static void check(int ret, const char *what)
 {
 	if (ret < 0)
 		die("exo: %s: %s", what, strerror(-ret));
+}
+
+static const struct exo_api *api(void)
+{
+	return exo_api(exo);
 }
 
 static uint64_t mark(unsigned int frame)
@@ -108,45 +116,42 @@ static int unmap(char *va, unsigned int n)
 	return exo_unmap(exo, &r, 1);
 }
 
-static void sigbus(int sig, siginfo_t *si, void *uc)
+/* The library OS's fault handler: on the faulting thread, SIGBUS or upcall. */
+static void resolve(char *a, uint32_t bits, int via_upcall)
 {
 	struct vx_col *x = vf.col;
-	char *a = si->si_addr, *page = a - BENCH_ACCESS_OFF;
+	char *page = a - BENCH_ACCESS_OFF;
 	int saved = errno;
 	exo_cap_t cap;
 	uint32_t frame;
 
-	(void)sig;
-	(void)uc;
 	if (vf.mode == VX_FATAL || vf.mode == VX_EVENT || !x)
-		die_async("unexpected SIGBUS (the module should have refilled)",
+		die_async("unexpected fault upcall (the module should have refilled)",
 			  a);
-	if (si->si_code != BUS_ADRERR)
-		die_async("SIGBUS whose si_code is not BUS_ADRERR", a);
+	if (via_upcall != x->upcall)
+		die_async(via_upcall ? "an upcall, though the mode is SIGNAL" :
+				       "a SIGBUS, though the mode is UPCALL", a);
 	if (a < x->va || a >= x->va + x->len ||
 	    ((uintptr_t)a & (bench_page - 1)) != BENCH_ACCESS_OFF)
-		die_async("SIGBUS at an address the benchmark did not access",
+		die_async("upcall for an address the benchmark did not access",
 			  a);
-	if ((uint32_t)si->si_errno != vf.expect)
-		die_async("SIGBUS with unexpected EXO_FAULT_* bits in si_errno",
-			  (void *)(uintptr_t)si->si_errno);
+	if (bits != vf.expect)
+		die_async("upcall with unexpected EXO_FAULT_* bits",
+			  (void *)(uintptr_t)bits);
 
 	switch (vf.mode) {
 	case VX_UNPROTECT:
 		if (protect(page, 1, RW))
-			die_async("exo_protect in the SIGBUS handler failed",
-				  page);
+			die_async("exo_protect in the fault handler failed", page);
 		break;
 	case VX_BIND:
 		frame_of((page - x->va) / bench_page, &cap, &frame);
 		if (exo_map_one(exo, page, cap, frame, RW))
-			die_async("exo_map_one in the SIGBUS handler failed",
-				  page);
+			die_async("exo_map_one in the fault handler failed", page);
 		break;
 	case VX_APPEL1:
 		if (protect(x->last, 1, EXO_PROT_NONE) || protect(page, 1, RW))
-			die_async("exo_protect in the SIGBUS handler failed",
-				  page);
+			die_async("exo_protect in the fault handler failed", page);
 		x->last = page;
 		break;
 	default:
@@ -154,6 +159,22 @@ static void sigbus(int sig, siginfo_t *si, void *uc)
 	}
 	__atomic_add_fetch(&vf.faults, 1, __ATOMIC_RELAXED);
 	errno = saved;
+}
+
+static void sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (si->si_code != BUS_ADRERR)
+		die_async("SIGBUS whose si_code is not BUS_ADRERR", si->si_addr);
+	resolve(si->si_addr, (uint32_t)si->si_errno, 0);
+}
+
+/* EXO_FAULT_MODE_UPCALL: the same handler, entered without a signal. */
+static void upcall(struct exo_upcall_frame *frame, void *arg)
+{
+	(void)arg;
+	resolve((char *)(uintptr_t)frame->va, frame->fault, 1);
 }
 
 static void arm(struct vx_col *x, enum vx_mode mode, uint32_t expect)
@@ -324,11 +345,6 @@ void vx_init(unsigned int frames)
 	free(x.entries);
 }
 
-static const struct exo_api *api(void)
-{
-	return exo_api(exo);
-}
-
 void vx_describe(void)
 {
 	printf("# exo: %u frames in %u runs (the largest %u frames), max_batch %u\n",
@@ -372,14 +388,24 @@ const char *vx_setup_empty(struct bench_col *c)
 		die("out of memory");
 	x->nentries = build_entries(x->va, n, RW, x->entries);
 	c->priv = x;
+	if (c->variant == VX_VIA_UPCALL) {
+		if (!(api()->features & EXO_FEAT_UPCALL)) {
+			vx_teardown(c);
+			return "exo.ko without EXO_FAULT_MODE_UPCALL";
+		}
+		check(exo_upcall_set(exo, upcall, NULL), "exo_upcall_set");
+		x->upcall = 1;
+	}
 	return NULL;
 }
 
 const char *vx_setup(struct bench_col *c)
 {
+	const char *skip = vx_setup_empty(c);
 	struct vx_col *x;
 
-	vx_setup_empty(c);
+	if (skip)
+		return skip;
 	x = c->priv;
 	map_entries(x->entries, x->nentries);
 	touch(x, x->npages, 0, "setup");
@@ -388,9 +414,11 @@ const char *vx_setup(struct bench_col *c)
 
 const char *vx_setup_appel1(struct bench_col *c)
 {
+	const char *skip = vx_setup(c);
 	struct vx_col *x;
 
-	vx_setup(c);
+	if (skip)
+		return skip;
 	x = c->priv;
 	check(protect(x->va, x->npages, EXO_PROT_NONE), "exo_protect");
 	x->last = x->va;
@@ -473,6 +501,8 @@ void vx_teardown(struct bench_col *c)
 	}
 	if (x->upte)
 		check(exo_stlb_set(exo, NULL, NULL, 0), "exo_stlb_set(NULL)");
+	if (x->upcall)
+		check(exo_upcall_set(exo, NULL, NULL), "exo_upcall_set(NULL)");
 	check(exo_vma_destroy(exo, x->va, x->len), "exo_vma_destroy");
 	free(x->entries);
 	free(x->perm);
