@@ -199,13 +199,17 @@ int main(int argc, char **argv)
 	 * One CPU for every thread: a fault thread's handoff (userfaultfd,
 	 * exo's fault events) is then a switch on this CPU, not a wake-up of
 	 * another vCPU, which under TCG costs whatever the host's scheduler
-	 * makes it cost. Shootdowns stay local for exo and Linux alike.
+	 * makes it cost. Shootdowns stay local for exo and Linux alike. The
+	 * last CPU allowed, so that every run uses the same one.
 	 */
-	cpu = sched_getcpu();
+	if (sched_getaffinity(0, sizeof(set), &set))
+		die("sched_getaffinity: %s", strerror(errno));
+	for (cpu = CPU_SETSIZE - 1; cpu > 0 && !CPU_ISSET(cpu, &set); cpu--)
+		;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	if (cpu < 0 || sched_setaffinity(0, sizeof(set), &set))
-		die("pinning to one CPU: %s", strerror(errno));
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("pinning to cpu %d: %s", cpu, strerror(errno));
 	printf("# every thread pinned to cpu %d\n", cpu);
 
 	vx_init(VM_BIG_PAGES);
