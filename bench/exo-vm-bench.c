@@ -46,14 +46,15 @@
 
 #define SMALL	100	/* Appel & Li's, and the exokernel paper's, 100 pages */
 
-#define EXO(setup, trial, n)	{ "exo", setup, trial, vx_teardown, n, 0, NULL, NULL, { NULL } }
-#define EXO_UP(setup, trial, n) \
-	{ "exo", setup, trial, vx_teardown, n, VX_VIA_UPCALL, NULL, NULL, { NULL } }
 #define COL(name, setup, trial, teardown, n, variant) \
 	{ name, setup, trial, teardown, n, variant, NULL, NULL, { NULL } }
 #define LX(name, setup, trial, n, variant) \
 	COL(name, setup, trial, lx_teardown, n, variant)
 #define UF(name, setup, trial, n) COL(name, setup, trial, uf_teardown, n, 0)
+#define EXO(setup, trial, n) \
+	COL("exo", setup, trial, vx_teardown, n, VX_VIA_SIGBUS)
+#define EXO_UP(setup, trial, n) \
+	COL("exo", setup, trial, vx_teardown, n, VX_VIA_UPCALL)
 
 static struct bench_row rows[] = {
 	{ { "TRAP" }, 1, 10000,
@@ -111,7 +112,8 @@ static struct bench_row rows[] = {
 	    LX("mprotect+SIGSEGV", lx_setup, lx_appel2, SMALL, 0),
 	    UF("uffd-wp", uf_setup, uf_appel2, SMALL) } },
 	{ { "DIRTY", "DIRTY-WRITE" }, 2, 500,
-	  "report and clear dirty bits of 4096 pages; DIRTY-WRITE: per first write after it",
+	  "report and clear the dirty bits of 4096 pages; DIRTY-WRITE: "
+	  "each first write after it",
 	  { EXO(vx_setup_dirty, vx_dirty, VM_BIG_PAGES),
 	    LX("soft-dirty", lx_setup_softdirty, lx_softdirty, VM_BIG_PAGES, 0),
 	    LX("mprotect-tracking", lx_setup_track, lx_track, VM_BIG_PAGES, 0) } },

@@ -1,15 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
 /*
- * exo-vm-bench, the exo columns: libexo's raw VM calls (one ioctl each),
- * and faults handed to the library OS as SIGBUS, which the handler fixes
- * by unprotecting or binding the page before the access retries.
- *
- * The same handler also runs as an Aegis-style upcall, with no signal
- * (EXO_FAULT_MODE_UPCALL, columns whose variant is VX_VIA_UPCALL).
- * Two more ways of exo's: fault events (EXO_FAULT_MODE_EVENT), where a
- * fault thread reads the fault from the context's fd and its PROTECT wakes
- * the faulting thread, as userfaultfd does; and refill in the kernel from
- * the library OS's page table (EXO_IOC_STLB), with no upcall at all.
+ * exo-vm-bench, the exo columns: one context, its frames and VMAs, and
+ * libexo's raw VM calls (one ioctl each): PROTECT, DIRTY, MAP, and refill
+ * in the kernel from the library OS's page table (EXO_IOC_STLB), with no
+ * upcall at all. The faults are in vm-exo-trap.c.
  *
  * Every exo column binds page i of its VMA to frame i of one pool of
  * frames allocated at start; each frame carries a mark in its first word,
@@ -17,18 +11,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include <libexo.h>
+#include "vm-exo.h"
 
-#include "vm-bench.h"
-
-#define RW		(EXO_PROT_READ | EXO_PROT_WRITE)
 #define MAX_ORDER	10	/* runs of up to 1024 frames */
 
 struct vx_run {
@@ -36,38 +25,11 @@ struct vx_run {
 	uint32_t nr;
 };
 
-struct vx_col {
-	char *va;
-	size_t len;
-	unsigned int npages;
-	struct exo_map_entry *entries;	/* the whole VMA onto the pool */
-	unsigned int nentries;
-	char *last;			/* APPEL1: the one page unprotected */
-	unsigned int *perm;
-	uint64_t *bitmap;
-	struct exo_vpage *vpages;
-	struct exo_upte *upte;		/* STLB: the library OS's page table */
-	pthread_t thread;		/* EVENT: the fault thread */
-	int upcall;			/* in EXO_FAULT_MODE_UPCALL */
-	uint64_t round;
-};
-
 static struct exo *exo;
 static struct vx_run *runs;
 static unsigned int nruns, nframes, max_batch;
 
-/* What the SIGBUS handler (or the fault thread) does for the access. */
-enum vx_mode { VX_FATAL, VX_UNPROTECT, VX_BIND, VX_APPEL1, VX_EVENT };
-
-/* Atomics: the fault thread reads and counts too. */
-static struct {
-	struct vx_col *col;
-	enum vx_mode mode;
-	uint32_t expect;		/* EXO_FAULT_* bits in si_errno */
-	unsigned long faults;
-} vf;
-
-static void check(int ret, const char *what)
+void vx_check(int ret, const char *what)
 {
 	if (ret < 0)
 		die("exo: %s: %s", what, strerror(-ret));
@@ -83,7 +45,7 @@ static uint64_t mark(unsigned int frame)
 	return 0x65786f2d6672616dull ^ frame;	/* "exo-fram" */
 }
 
-static void check_mark(const char *page, unsigned int i, const char *what)
+void vx_check_mark(const char *page, unsigned int i, const char *what)
 {
 	uint64_t m = *(const volatile uint64_t *)page;
 
@@ -102,135 +64,33 @@ static void frame_of(unsigned int i, exo_cap_t *cap, uint32_t *frame)
 	*frame = i;
 }
 
-static int protect(char *va, unsigned int n, uint32_t prot)
+int vx_protect(char *va, unsigned int n, uint32_t prot)
 {
 	struct exo_vrange r = { (uintptr_t)va, (uint64_t)n * bench_page };
 
 	return exo_protect(exo, &r, 1, prot);
 }
 
-static int unmap(char *va, unsigned int n)
+int vx_unmap(char *va, unsigned int n)
 {
 	struct exo_vrange r = { (uintptr_t)va, (uint64_t)n * bench_page };
 
 	return exo_unmap(exo, &r, 1);
 }
 
-/* The library OS's fault handler: on the faulting thread, SIGBUS or upcall. */
-static void resolve(char *a, uint32_t bits, int via_upcall)
+/* Bind @page of @x to its frame: the fault handler's half of TRAP-MISS. */
+int vx_bind(struct vx_col *x, char *page)
 {
-	struct vx_col *x = vf.col;
-	char *page = a - BENCH_ACCESS_OFF;
-	int saved = errno;
 	exo_cap_t cap;
 	uint32_t frame;
 
-	if (vf.mode == VX_FATAL || vf.mode == VX_EVENT || !x)
-		die_async("unexpected fault upcall (the module should have refilled)",
-			  a);
-	if (via_upcall != x->upcall)
-		die_async(via_upcall ? "an upcall, though the mode is SIGNAL" :
-				       "a SIGBUS, though the mode is UPCALL", a);
-	if (a < x->va || a >= x->va + x->len ||
-	    ((uintptr_t)a & (bench_page - 1)) != BENCH_ACCESS_OFF)
-		die_async("upcall for an address the benchmark did not access",
-			  a);
-	if (bits != vf.expect)
-		die_async("upcall with unexpected EXO_FAULT_* bits",
-			  (void *)(uintptr_t)bits);
-
-	switch (vf.mode) {
-	case VX_UNPROTECT:
-		if (protect(page, 1, RW))
-			die_async("exo_protect in the fault handler failed", page);
-		break;
-	case VX_BIND:
-		frame_of((page - x->va) / bench_page, &cap, &frame);
-		if (exo_map_one(exo, page, cap, frame, RW))
-			die_async("exo_map_one in the fault handler failed", page);
-		break;
-	case VX_APPEL1:
-		if (protect(x->last, 1, EXO_PROT_NONE) || protect(page, 1, RW))
-			die_async("exo_protect in the fault handler failed", page);
-		x->last = page;
-		break;
-	default:
-		break;
-	}
-	__atomic_add_fetch(&vf.faults, 1, __ATOMIC_RELAXED);
-	errno = saved;
+	frame_of((page - x->va) / bench_page, &cap, &frame);
+	return exo_map_one(exo, page, cap, frame, VX_RW);
 }
 
-static void sigbus(int sig, siginfo_t *si, void *uc)
+int vx_read_event(struct exo_fault_event *ev)
 {
-	(void)sig;
-	(void)uc;
-	if (si->si_code != BUS_ADRERR)
-		die_async("SIGBUS whose si_code is not BUS_ADRERR", si->si_addr);
-	resolve(si->si_addr, (uint32_t)si->si_errno, 0);
-}
-
-/* EXO_FAULT_MODE_UPCALL: the same handler, entered without a signal. */
-static void upcall(struct exo_upcall_frame *frame, void *arg)
-{
-	(void)arg;
-	resolve((char *)(uintptr_t)frame->va, frame->fault, 1);
-}
-
-static void arm(struct vx_col *x, enum vx_mode mode, uint32_t expect)
-{
-	vf.col = x;
-	vf.expect = expect;
-	__atomic_store_n(&vf.faults, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&vf.mode, mode, __ATOMIC_RELEASE);
-}
-
-static void disarm(unsigned long faults, const char *what)
-{
-	unsigned long got = __atomic_load_n(&vf.faults, __ATOMIC_ACQUIRE);
-
-	if (got != faults)
-		die("exo: %s: %lu upcalls, expected %lu", what, got, faults);
-	__atomic_store_n(&vf.mode, VX_FATAL, __ATOMIC_RELEASE);
-}
-
-/*
- * EXO_FAULT_MODE_EVENT: the faulting thread sleeps in the kernel; this
- * thread reads its event and unprotects the page, which wakes it.
- */
-static void *event_thread(void *arg)
-{
-	struct exo_fault_event ev;
-	enum vx_mode mode;
-	struct vx_col *x;
-	char *page;
-	sigset_t all;
-	int n;
-
-	(void)arg;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	for (;;) {
-		n = exo_fault_read(exo, &ev, 1, 0);
-		if (n == -EINTR)
-			continue;
-		if (n != 1)
-			die_async("exo_fault_read in the fault thread failed",
-				  NULL);
-		mode = __atomic_load_n(&vf.mode, __ATOMIC_ACQUIRE);
-		x = vf.col;
-		page = (char *)(uintptr_t)ev.va - BENCH_ACCESS_OFF;
-		if (mode != VX_EVENT || !x || page != x->va)
-			die_async("unexpected exo fault event",
-				  (void *)(uintptr_t)ev.va);
-		if (ev.fault != vf.expect)
-			die_async("exo fault event with unexpected EXO_FAULT_* bits",
-				  (void *)(uintptr_t)ev.fault);
-		__atomic_add_fetch(&vf.faults, 1, __ATOMIC_RELEASE);
-		if (protect(page, 1, RW))
-			die_async("exo_protect in the fault thread failed", page);
-	}
-	return NULL;
+	return exo_fault_read(exo, ev, 1, 0);
 }
 
 static void map_entries(const struct exo_map_entry *e, unsigned int n)
@@ -239,7 +99,7 @@ static void map_entries(const struct exo_map_entry *e, unsigned int n)
 
 	for (i = 0; i < n; i += k) {
 		k = n - i < max_batch ? n - i : max_batch;
-		check(exo_map(exo, e + i, k), "exo_map");
+		vx_check(exo_map(exo, e + i, k), "exo_map");
 	}
 }
 
@@ -269,11 +129,11 @@ static void touch(struct vx_col *x, unsigned int n, uint64_t v,
 {
 	unsigned int i;
 
-	arm(x, VX_FATAL, 0);
+	vx_arm(x, VX_FATAL, 0);
 	for (i = 0; i < n; i++)
 		bench_poke(x->va + (size_t)i * bench_page, v);
 	for (i = 0; i < n; i++) {
-		check_mark(x->va + (size_t)i * bench_page, i, what);
+		vx_check_mark(x->va + (size_t)i * bench_page, i, what);
 		if (bench_peek(x->va + (size_t)i * bench_page) != v)
 			die("exo: %s: page %u lost its write", what, i);
 	}
@@ -283,7 +143,6 @@ void vx_init(unsigned int frames)
 {
 	const struct exo_api *api;
 	struct exo_frame f;
-	struct sigaction sa;
 	struct vx_col x;
 	unsigned int order, i;
 	int ret;
@@ -317,31 +176,26 @@ void vx_init(unsigned int frames)
 			order--;	/* no free run that large: smaller */
 			continue;
 		}
-		check(ret, "allocating the benchmark's frames");
+		vx_check(ret, "allocating the benchmark's frames");
 		runs[nruns].cap = f.cap;
 		runs[nruns].nr = 1u << f.order;
 		nframes += runs[nruns++].nr;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = sigbus;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, NULL))
-		die("sigaction(SIGBUS): %s", strerror(errno));
+	vx_traps_init();
 
 	/* Mark every frame once, through a throw-away VMA. */
 	memset(&x, 0, sizeof(x));
 	x.len = (size_t)nframes * bench_page;
-	check(exo_vma_create(exo, x.len, PROT_READ | PROT_WRITE,
+	vx_check(exo_vma_create(exo, x.len, PROT_READ | PROT_WRITE,
 			     (void **)&x.va), "exo_vma_create");
 	x.entries = calloc(nruns, sizeof(*x.entries));
 	if (!x.entries)
 		die("out of memory");
-	map_entries(x.entries, build_entries(x.va, nframes, RW, x.entries));
+	map_entries(x.entries, build_entries(x.va, nframes, VX_RW, x.entries));
 	for (i = 0; i < nframes; i++)
 		*(volatile uint64_t *)(x.va + (size_t)i * bench_page) = mark(i);
-	check(exo_vma_destroy(exo, x.va, x.len), "exo_vma_destroy");
+	vx_check(exo_vma_destroy(exo, x.va, x.len), "exo_vma_destroy");
 	free(x.entries);
 }
 
@@ -357,14 +211,14 @@ void vx_fini(void)
 	unsigned int r;
 
 	memset(&info, 0, sizeof(info));
-	check(exo_ctx_info(exo, &info), "exo_ctx_info");
+	vx_check(exo_ctx_info(exo, &info), "exo_ctx_info");
 	if (info.bindings)
 		die("exo: %" PRIu64 " bindings left after every VMA was destroyed",
 		    (uint64_t)info.bindings);
 	printf("# exo context: %" PRIu64 " upcalls, %" PRIu64 " in-kernel refills\n",
 	       (uint64_t)info.upcalls, (uint64_t)info.refills);
 	for (r = 0; r < nruns; r++)
-		check(exo_frame_free(exo, runs[r].cap), "exo_frame_free");
+		vx_check(exo_frame_free(exo, runs[r].cap), "exo_frame_free");
 	exo_close(exo);
 	free(runs);
 }
@@ -378,7 +232,7 @@ const char *vx_setup_empty(struct bench_col *c)
 		die("out of memory");
 	x->npages = n;
 	x->len = (size_t)n * bench_page;
-	check(exo_vma_create(exo, x->len, PROT_READ | PROT_WRITE,
+	vx_check(exo_vma_create(exo, x->len, PROT_READ | PROT_WRITE,
 			     (void **)&x->va), "exo_vma_create");
 	x->entries = calloc(nruns, sizeof(*x->entries));
 	x->perm = calloc(n, sizeof(*x->perm));
@@ -386,14 +240,14 @@ const char *vx_setup_empty(struct bench_col *c)
 	x->vpages = calloc(n, sizeof(*x->vpages));
 	if (!x->entries || !x->perm || !x->bitmap || !x->vpages)
 		die("out of memory");
-	x->nentries = build_entries(x->va, n, RW, x->entries);
+	x->nentries = build_entries(x->va, n, VX_RW, x->entries);
 	c->priv = x;
 	if (c->variant == VX_VIA_UPCALL) {
 		if (!(api()->features & EXO_FEAT_UPCALL)) {
 			vx_teardown(c);
 			return "exo.ko without EXO_FAULT_MODE_UPCALL";
 		}
-		check(exo_upcall_set(exo, upcall, NULL), "exo_upcall_set");
+		vx_check(exo_upcall_set(exo, vx_upcall, NULL), "exo_upcall_set");
 		x->upcall = 1;
 	}
 	return NULL;
@@ -420,9 +274,9 @@ const char *vx_setup_appel1(struct bench_col *c)
 	if (skip)
 		return skip;
 	x = c->priv;
-	check(protect(x->va, x->npages, EXO_PROT_NONE), "exo_protect");
+	vx_check(vx_protect(x->va, x->npages, EXO_PROT_NONE), "exo_protect");
 	x->last = x->va;
-	check(protect(x->last, 1, RW), "exo_protect");
+	vx_check(vx_protect(x->last, 1, VX_RW), "exo_protect");
 	return NULL;
 }
 
@@ -435,7 +289,7 @@ const char *vx_setup_dirty(struct bench_col *c)
 	x = c->priv;
 	/* A writable binding starts dirty: all of them, once. */
 	ret = exo_dirty(exo, x->va, x->npages, x->bitmap);
-	check(ret, "exo_dirty");
+	vx_check(ret, "exo_dirty");
 	if ((unsigned int)ret != x->npages)
 		die("exo: exo_dirty after binding %u writable pages found %d dirty",
 		    x->npages, ret);
@@ -452,10 +306,10 @@ const char *vx_setup_event(struct bench_col *c)
 	vx_setup(c);
 	x = c->priv;
 	ret = exo_fault_mode_set(exo, EXO_FAULT_MODE_EVENT);
-	check(ret, "exo_fault_mode_set(EVENT)");
+	vx_check(ret, "exo_fault_mode_set(EVENT)");
 	if (ret != EXO_FAULT_MODE_SIGNAL)
 		die("exo: the fault mode was %d, not SIGNAL", ret);
-	ret = pthread_create(&x->thread, NULL, event_thread, NULL);
+	ret = pthread_create(&x->thread, NULL, vx_event_thread, NULL);
 	if (ret)
 		die("pthread_create: %s", strerror(ret));
 	return NULL;
@@ -482,9 +336,9 @@ const char *vx_setup_stlb(struct bench_col *c)
 		memset(&x->upte[i], 0, sizeof(x->upte[i]));
 		x->upte[i].cap = cap;
 		x->upte[i].frame = frame;
-		x->upte[i].flags = EXO_UPTE_VALID | RW;
+		x->upte[i].flags = EXO_UPTE_VALID | VX_RW;
 	}
-	check(exo_stlb_set(exo, x->upte, x->va, c->npages), "exo_stlb_set");
+	vx_check(exo_stlb_set(exo, x->upte, x->va, c->npages), "exo_stlb_set");
 	return NULL;
 }
 
@@ -497,13 +351,13 @@ void vx_teardown(struct bench_col *c)
 		pthread_cancel(x->thread);
 		pthread_join(x->thread, NULL);
 		ret = exo_fault_mode_set(exo, EXO_FAULT_MODE_SIGNAL);
-		check(ret, "exo_fault_mode_set(SIGNAL)");
+		vx_check(ret, "exo_fault_mode_set(SIGNAL)");
 	}
 	if (x->upte)
-		check(exo_stlb_set(exo, NULL, NULL, 0), "exo_stlb_set(NULL)");
+		vx_check(exo_stlb_set(exo, NULL, NULL, 0), "exo_stlb_set(NULL)");
 	if (x->upcall)
-		check(exo_upcall_set(exo, NULL, NULL), "exo_upcall_set(NULL)");
-	check(exo_vma_destroy(exo, x->va, x->len), "exo_vma_destroy");
+		vx_check(exo_upcall_set(exo, NULL, NULL), "exo_upcall_set(NULL)");
+	vx_check(exo_vma_destroy(exo, x->va, x->len), "exo_vma_destroy");
 	free(x->entries);
 	free(x->perm);
 	free(x->bitmap);
@@ -512,65 +366,19 @@ void vx_teardown(struct bench_col *c)
 	free(x);
 }
 
-void vx_trap(struct bench_col *c, double *out)
-{
-	struct vx_col *x = c->priv;
-	uint64_t v = ++x->round, t0;
-
-	check(protect(x->va, 1, EXO_PROT_NONE), "exo_protect");
-	arm(x, VX_UNPROTECT, EXO_FAULT_WRITE | EXO_FAULT_PROT);
-	t0 = bench_now();
-	bench_poke(x->va, v);
-	out[0] = bench_since(t0);
-	disarm(1, "TRAP");
-	if (bench_peek(x->va) != v)
-		die("exo: TRAP: the write was lost");
-}
-
-void vx_trap_miss(struct bench_col *c, double *out)
-{
-	struct vx_col *x = c->priv;
-	uint64_t v = ++x->round, t0;
-
-	check(unmap(x->va, 1), "exo_unmap");
-	arm(x, VX_BIND, EXO_FAULT_WRITE);
-	t0 = bench_now();
-	bench_poke(x->va, v);
-	out[0] = bench_since(t0);
-	disarm(1, "TRAP-MISS");
-	check_mark(x->va, 0, "TRAP-MISS");
-	if (bench_peek(x->va) != v)
-		die("exo: TRAP-MISS: the write was lost");
-}
-
-void vx_trap_event(struct bench_col *c, double *out)
-{
-	struct vx_col *x = c->priv;
-	uint64_t v = ++x->round, t0;
-
-	check(protect(x->va, 1, EXO_PROT_NONE), "exo_protect");
-	arm(x, VX_EVENT, EXO_FAULT_WRITE | EXO_FAULT_PROT);
-	t0 = bench_now();
-	bench_poke(x->va, v);
-	out[0] = bench_since(t0);
-	disarm(1, "TRAP-EVENT");
-	if (bench_peek(x->va) != v)
-		die("exo: TRAP-EVENT: the write was lost");
-}
-
 /* An unbound page the module binds from the STLB: no upcall may happen. */
 void vx_refill(struct bench_col *c, double *out)
 {
 	struct vx_col *x = c->priv;
 	uint64_t v = ++x->round, t0;
 
-	check(unmap(x->va, 1), "exo_unmap");
-	arm(x, VX_FATAL, 0);
+	vx_check(vx_unmap(x->va, 1), "exo_unmap");
+	vx_arm(x, VX_FATAL, 0);
 	t0 = bench_now();
 	bench_poke(x->va, v);
 	out[0] = bench_since(t0);
-	disarm(0, "REFILL");
-	check_mark(x->va, 0, "REFILL");
+	vx_disarm(0, "REFILL");
+	vx_check_mark(x->va, 0, "REFILL");
 	if (bench_peek(x->va) != v)
 		die("exo: REFILL: the write was lost");
 }
@@ -582,7 +390,7 @@ static void check_prot(struct vx_col *x, unsigned int n, uint32_t prot)
 
 	for (i = 0; i < n; i += k) {
 		k = n - i < max_batch ? n - i : max_batch;
-		check(exo_query(exo, x->va + (size_t)i * bench_page, k, 0,
+		vx_check(exo_query(exo, x->va + (size_t)i * bench_page, k, 0,
 				x->vpages + i), "exo_query");
 	}
 	for (i = 0; i < n; i++)
@@ -599,11 +407,11 @@ void vx_prot(struct bench_col *c, double *out)
 	int ret;
 
 	t0 = bench_now();
-	ret = protect(x->va, x->npages, EXO_PROT_NONE);
+	ret = vx_protect(x->va, x->npages, EXO_PROT_NONE);
 	out[0] = bench_since(t0);
-	check(ret, "exo_protect");
+	vx_check(ret, "exo_protect");
 	check_prot(x, x->npages, EXO_PROT_NONE);
-	check(protect(x->va, x->npages, RW), "exo_protect");
+	vx_check(vx_protect(x->va, x->npages, VX_RW), "exo_protect");
 	touch(x, x->npages, ++x->round, "PROT");
 }
 
@@ -613,53 +421,14 @@ void vx_unprot(struct bench_col *c, double *out)
 	uint64_t t0;
 	int ret;
 
-	check(protect(x->va, x->npages, EXO_PROT_NONE), "exo_protect");
+	vx_check(vx_protect(x->va, x->npages, EXO_PROT_NONE), "exo_protect");
 	t0 = bench_now();
-	ret = protect(x->va, x->npages, RW);
+	ret = vx_protect(x->va, x->npages, VX_RW);
 	out[0] = bench_since(t0);
-	check(ret, "exo_protect");
-	check_prot(x, x->npages, RW);
+	vx_check(ret, "exo_protect");
+	check_prot(x, x->npages, VX_RW);
 	/* Rights given are lazy: these writes refill in the kernel. */
 	touch(x, x->npages, ++x->round, "UNPROT");
-}
-
-void vx_appel1(struct bench_col *c, double *out)
-{
-	struct vx_col *x = c->priv;
-	uint64_t v = ++x->round, t0;
-	char *p;
-
-	do
-		p = x->va + bench_rand(x->npages) * bench_page;
-	while (p == x->last);
-	arm(x, VX_APPEL1, EXO_FAULT_WRITE | EXO_FAULT_PROT);
-	t0 = bench_now();
-	bench_poke(p, v);
-	out[0] = bench_since(t0);
-	disarm(1, "APPEL1");
-	if (x->last != p || bench_peek(p) != v)
-		die("exo: APPEL1: the handler did not unprotect the page");
-}
-
-void vx_appel2(struct bench_col *c, double *out)
-{
-	struct vx_col *x = c->priv;
-	unsigned int i, n = x->npages;
-	uint64_t v = ++x->round, t0;
-	int ret;
-
-	bench_shuffle(x->perm, n);
-	arm(x, VX_UNPROTECT, EXO_FAULT_WRITE | EXO_FAULT_PROT);
-	t0 = bench_now();
-	ret = protect(x->va, n, EXO_PROT_NONE);
-	for (i = 0; i < n && !ret; i++)
-		bench_poke(x->va + (size_t)x->perm[i] * bench_page, v);
-	out[0] = bench_since(t0) / n;
-	check(ret, "exo_protect");
-	disarm(n, "APPEL2");
-	for (i = 0; i < n; i++)
-		if (bench_peek(x->va + (size_t)i * bench_page) != v)
-			die("exo: APPEL2: page %u lost its write", i);
 }
 
 void vx_dirty(struct bench_col *c, double *out)
@@ -670,7 +439,7 @@ void vx_dirty(struct bench_col *c, double *out)
 	int ret;
 
 	vm_pick(x->perm, x->npages);
-	arm(x, VX_FATAL, 0);
+	vx_arm(x, VX_FATAL, 0);
 	t0 = bench_now();
 	for (i = 0; i < VM_DIRTY_WRITES; i++)
 		bench_poke(x->va + (size_t)x->perm[i] * bench_page, v);
@@ -678,7 +447,7 @@ void vx_dirty(struct bench_col *c, double *out)
 	t0 = bench_now();
 	ret = exo_dirty(exo, x->va, x->npages, x->bitmap);
 	out[0] = bench_since(t0);
-	check(ret, "exo_dirty");
+	vx_check(ret, "exo_dirty");
 	vm_check_dirty("exo", x->bitmap, ret, x->npages, x->perm,
 		       VM_DIRTY_WRITES);
 }
@@ -689,16 +458,16 @@ void vx_map(struct bench_col *c, double *out)
 	uint64_t v = ++x->round, t0;
 	unsigned int i;
 
-	arm(x, VX_FATAL, 0);
+	vx_arm(x, VX_FATAL, 0);
 	t0 = bench_now();
 	map_entries(x->entries, x->nentries);
 	for (i = 0; i < x->npages; i++)
 		bench_poke(x->va + (size_t)i * bench_page, v);
 	out[0] = bench_since(t0);
 	for (i = 0; i < x->npages; i++) {
-		check_mark(x->va + (size_t)i * bench_page, i, "MAP");
+		vx_check_mark(x->va + (size_t)i * bench_page, i, "MAP");
 		if (bench_peek(x->va + (size_t)i * bench_page) != v)
 			die("exo: MAP: page %u lost its write", i);
 	}
-	check(unmap(x->va, x->npages), "exo_unmap");
+	vx_check(vx_unmap(x->va, x->npages), "exo_unmap");
 }

@@ -21,7 +21,8 @@
 #include "vm-bench.h"
 
 #define RW		(PROT_READ | PROT_WRITE)
-#define PM_SOFT_DIRTY	(1ull << 55)	/* Documentation/admin-guide/mm/soft-dirty.rst */
+/* pagemap bits: Documentation/admin-guide/mm/soft-dirty.rst, pagemap.rst */
+#define PM_SOFT_DIRTY	(1ull << 55)
 #define PM_PRESENT	(1ull << 63)
 
 struct lx_col {

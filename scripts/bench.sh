@@ -20,7 +20,9 @@ make -s KDIR="/lib/modules/$abi/build" module libexo benchmarks \
 }
 log=$EXO_BUILD/vm-bench.log
 append=${EXO_APPEND:-}
-[ -n "${EXO_BENCH_SCALE:-}" ] && append="${append:+$append }exo.bench_scale=$EXO_BENCH_SCALE"
+if [ -n "${EXO_BENCH_SCALE:-}" ]; then
+	append="${append:+$append }exo.bench_scale=$EXO_BENCH_SCALE"
+fi
 if ! EXO_VM_TIMEOUT=${EXO_VM_TIMEOUT:-900} EXO_APPEND=$append \
 	"$EXO_TOP/scripts/vm.sh" bench; then
 	die "the benchmark failed; the guest's console is in build/vm-bench.log"
