@@ -4,7 +4,9 @@
  *
  * Every call that can fail returns 0 (or a non-negative value) on success
  * and -errno on failure; errno itself is left as the system call set it.
- * Man pages: exo_open(3), exo_frame_alloc(3), exo_ftable(3), exo_ctx_info(3).
+ * Man pages: exo_open(3), exo_frame_alloc(3), exo_ftable(3), exo_ctx_info(3),
+ * exo_vma_create(3), exo_map(3), exo_query(3), exo_stlb_set(3),
+ * exo_fault_mode_set(3).
  */
 #ifndef LIBEXO_H
 #define LIBEXO_H
