@@ -56,7 +56,8 @@ static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	a->features = EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN |
 		      EXO_FEAT_FRAME_COLOUR | EXO_FEAT_FRAME_CONTIG |
 		      EXO_FEAT_FTABLE | EXO_FEAT_MEMCG | EXO_FEAT_VM |
-		      EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS;
+		      EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |
+		      (IS_ENABLED(CONFIG_X86_64) ? EXO_FEAT_UPCALL : 0);
 	a->ioctls = GENMASK_ULL(EXO_CMD_LAST - EXO_CMD_BASE - 1, 0);
 	a->page_size = PAGE_SIZE;
 	a->nr_colours = exo_nr_colours;
@@ -181,7 +182,7 @@ static const struct exo_ioctl_op exo_ops[] = {
 	EXO_OP_IN(EXO_CMD_UNMAP, exo_ioc_unmap, struct exo_vm_ranges, ranges,
 		  0),
 	EXO_OP_IN(EXO_CMD_PROTECT, exo_ioc_protect, struct exo_vm_ranges,
-		  ranges, 0),
+		  ranges, EXO_PROTECT_POPULATE),
 	EXO_OP_IN(EXO_CMD_QUERY, exo_ioc_query, struct exo_query, pages,
 		  EXO_QUERY_CLEAR_ACCESSED),
 	EXO_OP(EXO_CMD_DIRTY, exo_ioc_dirty, struct exo_dirty, bitmap),

@@ -4,7 +4,9 @@
  *
  * Every call that can fail returns 0 (or a non-negative value) on success
  * and -errno on failure; errno itself is left as the system call set it.
- * Man pages: exo_open(3), exo_frame_alloc(3), exo_ftable(3), exo_ctx_info(3).
+ * Man pages: exo_open(3), exo_frame_alloc(3), exo_ftable(3), exo_ctx_info(3),
+ * exo_vma_create(3), exo_map(3), exo_query(3), exo_stlb_set(3),
+ * exo_fault_mode_set(3).
  */
 #ifndef LIBEXO_H
 #define LIBEXO_H
@@ -96,6 +98,16 @@ int exo_fault_mode_set(struct exo *exo, uint32_t mode);
 int exo_fault_read(struct exo *exo, struct exo_fault_event *events,
 		   uint32_t max, int nonblock);
 int exo_fault_wake(struct exo *exo, void *va, size_t len, uint32_t flags);
+
+/*
+ * Aegis-style upcalls (x86-64): a fault the module cannot refill runs @fn on
+ * the faulting thread, with no signal (EXO_FAULT_MODE_UPCALL). @fn gets the
+ * frame (address, EXO_FAULT_* bits, interrupted registers; it may change
+ * rip and the general registers) and @arg; when it returns the interrupted
+ * code resumes and the access retries. A NULL @fn goes back to SIGBUS.
+ */
+typedef void (*exo_upcall_fn)(struct exo_upcall_frame *frame, void *arg);
+int exo_upcall_set(struct exo *exo, exo_upcall_fn fn, void *arg);
 
 #ifdef __cplusplus
 }

@@ -165,6 +165,35 @@ static void exo_vm_fault_mode(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, ctx->fault_mode, (u32)EXO_FAULT_MODE_SIGNAL);
 
+	/* An entry only with the upcall mode, and only a user address. */
+	m = (struct exo_fault_mode) { .size = sizeof(m),
+				      .mode = EXO_FAULT_MODE_SIGNAL,
+				      .entry = 0x400000 };
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m),
+			-EINVAL);
+	m.entry = 0;
+	m.cookie = 1;
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m),
+			-EINVAL);
+	m = (struct exo_fault_mode) { .size = sizeof(m),
+				      .mode = EXO_FAULT_MODE_UPCALL };
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m),
+			-EINVAL);
+	m.entry = TASK_SIZE;
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m),
+			-EINVAL);
+	m.entry = 0x400000;
+	m.cookie = 42;
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m), 0);
+	KUNIT_EXPECT_EQ(test, ctx->fault_mode, (u32)EXO_FAULT_MODE_UPCALL);
+	KUNIT_EXPECT_EQ(test, ctx->upcall_entry, 0x400000ULL);
+	KUNIT_EXPECT_EQ(test, ctx->upcall_cookie, 42ULL);
+	m = (struct exo_fault_mode) { .size = sizeof(m),
+				      .mode = EXO_FAULT_MODE_SIGNAL };
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m), 0);
+	KUNIT_EXPECT_EQ(test, m.mode, (u32)EXO_FAULT_MODE_UPCALL);
+	KUNIT_EXPECT_EQ(test, ctx->upcall_entry, 0ULL);
+
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_WAKE, &w), 0);
 	w.flags = EXO_WAKE_SIGBUS;
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_WAKE, &w), 0);
