@@ -108,6 +108,7 @@ FIXTURE_VARIANT_ADD(cmd, protect) {
 	.min_size = offsetofend(struct exo_vm_ranges, ranges),
 	.reserved_off = -1,
 	.vm = true,
+	.valid_flags = EXO_PROTECT_POPULATE,
 };
 
 FIXTURE_VARIANT_ADD(cmd, query) {
@@ -568,6 +569,8 @@ static void __check_output(struct __test_metadata *_metadata,
 		EXPECT_EQ((uint32_t)EXO_FAULT_MODE_SIGNAL, out->mode)
 			TH_LOG("mode out: the previous mode");
 		EXPECT_EQ(0U, out->__reserved);
+		EXPECT_EQ(0ULL, out->entry);
+		EXPECT_EQ(0ULL, out->cookie);
 		break;
 	}
 	case EXO_IOC_FAULT_WAKE: {

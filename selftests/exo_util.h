@@ -51,12 +51,21 @@
 #define EXO_SYSFS_DIR		"/sys/class/misc/exo"
 #define EXO_PARAM_DIR		"/sys/module/exo/parameters"
 
-/* Every feature bit and every ioctl bit the uapi header defines. */
+/*
+ * Every feature bit and every ioctl bit the uapi header defines (the
+ * Aegis-style upcall exists on x86-64 only).
+ */
+#ifdef __x86_64__
+#define EXO_FEAT_ARCH	EXO_FEAT_UPCALL
+#else
+#define EXO_FEAT_ARCH	0
+#endif
 #define EXO_FEAT_ALL	((uint64_t)(EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN |    \
 				    EXO_FEAT_FRAME_COLOUR |		       \
 				    EXO_FEAT_FRAME_CONTIG | EXO_FEAT_FTABLE |  \
 				    EXO_FEAT_MEMCG | EXO_FEAT_VM |	       \
-				    EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS))
+				    EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |    \
+				    EXO_FEAT_ARCH))
 #define EXO_NR_CMDS	((unsigned int)(EXO_CMD_LAST - EXO_CMD_BASE))
 #define EXO_IOCTLS_ALL	((UINT64_C(1) << EXO_NR_CMDS) - 1)
 
@@ -730,12 +739,13 @@ static inline int _test_map_one(int fd, const void *va, uint64_t cap,
 	} while (0)
 
 /* EXO_IOC_UNMAP and EXO_IOC_PROTECT */
-static inline int _test_vm_ranges(int fd, unsigned long ioc,
-				  const struct exo_vrange *ranges,
-				  uint32_t nr, uint32_t prot)
+static inline int __test_vm_ranges(int fd, unsigned long ioc,
+				   const struct exo_vrange *ranges,
+				   uint32_t nr, uint32_t prot, uint32_t flags)
 {
 	struct exo_vm_ranges cmd = {
 		.size = sizeof(cmd),
+		.flags = flags,
 		.prot = prot,
 		.nr = nr,
 		.ranges = (uintptr_t)ranges,
@@ -743,6 +753,8 @@ static inline int _test_vm_ranges(int fd, unsigned long ioc,
 
 	return _test_ioctl(fd, ioc, &cmd);
 }
+#define _test_vm_ranges(fd, ioc, ranges, nr, prot) \
+	__test_vm_ranges(fd, ioc, ranges, nr, prot, 0)
 #define _test_unmap(fd, ranges, nr) \
 	_test_vm_ranges(fd, EXO_IOC_UNMAP, ranges, nr, 0)
 #define _test_protect(fd, ranges, nr, prot) \

@@ -1132,6 +1132,63 @@ VM_TEST(protect_remove_restore)
 	test_frame_free(fd, a.cap);
 }
 
+/*
+ * EXO_PROTECT_POPULATE installs the entries of the pages that can now be
+ * read at once: present right after the call, no refill on the next
+ * access. Without it they come back lazily.
+ */
+VM_TEST(protect_populate)
+{
+	int fd = self->ctx.fd;
+	struct exo_frame_alloc a;
+	struct exo_vpage q[4];
+	struct exo_vrange r = { .va = (uintptr_t)P(0), .len = 4 * self->psz };
+	uint64_t refills;
+	int i;
+
+	test_alloc_any(fd, &a);
+	for (i = 0; i < 3; i++)
+		test_map_one(fd, P(i), a.cap, 0, 1, RW);
+	P(0)[0] = 0x61;
+	test_protect_range(fd, P(0), 4 * self->psz, EXO_PROT_NONE);
+	test_query(fd, P(0), 4, 0, q);
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(0, q[i].state & EXO_VPAGE_PRESENT);
+	}
+
+	/* lazily: not present until touched */
+	test_protect_range(fd, P(0), 4 * self->psz, RO);
+	EXPECT_EQ(0, vpage(self, P(1)).state & EXO_VPAGE_PRESENT);
+
+	test_protect_range(fd, P(0), 4 * self->psz, EXO_PROT_NONE);
+	ASSERT_EQ(0, __test_vm_ranges(fd, EXO_IOC_PROTECT, &r, 1, RW,
+				      EXO_PROTECT_POPULATE));
+	test_query(fd, P(0), 4, 0, q);
+	for (i = 0; i < 3; i++) {
+		EXPECT_NE(0, q[i].state & EXO_VPAGE_PRESENT) TH_LOG("page %d", i);
+		EXPECT_EQ(RW, q[i].prot);
+	}
+	EXPECT_EQ(0, q[3].state) TH_LOG("an unbound page got populated");
+	refills = ctx_info(fd).refills;
+	EXPECT_EQ(0x61, expect_read(P(2)));
+	EXPECT_EQ(refills, ctx_info(fd).refills) TH_LOG("populated, yet refilled");
+	/* a write still marks the page dirty */
+	expect_write(P(1), 0x62);
+	EXPECT_NE(0, vpage(self, P(1)).state & EXO_VPAGE_DIRTY);
+	expect_ctx_vm(fd, 3, 0);
+
+	/* a PROT_NONE populate installs nothing; UNMAP takes no flags */
+	ASSERT_EQ(0, __test_vm_ranges(fd, EXO_IOC_PROTECT, &r, 1,
+				      EXO_PROT_NONE, EXO_PROTECT_POPULATE));
+	EXPECT_EQ(0, vpage(self, P(0)).state & EXO_VPAGE_PRESENT);
+	EXPECT_EQ(-EOPNOTSUPP, __test_vm_ranges(fd, EXO_IOC_UNMAP, &r, 1, 0,
+						EXO_PROTECT_POPULATE));
+	expect_ctx_vm(fd, 3, 0);
+
+	test_unmap_range(fd, self->vma, self->vma_len);
+	test_frame_free(fd, a.cap);
+}
+
 /* Pages without a binding inside the ranges are skipped. */
 VM_TEST(unmap_protect_skip_unbound)
 {
@@ -2018,9 +2075,44 @@ VM_TEST(event_wake)
 	test_err_fault_wake(EINVAL, fd, 0, P(6) + 8, self->psz);
 	test_err_fault_wake(EINVAL, fd, 0, P(6), 0);
 	test_err_fault_wake(EINVAL, fd, 0, P(6), self->psz + 1);
-	test_err_fault_mode(EINVAL, fd, EXO_FAULT_MODE_EVENT + 1);
-	test_err_fault_mode(EINVAL, fd, 0xffffffffU);
 	test_fault_mode(fd, EXO_FAULT_MODE_SIGNAL, NULL);
+}
+
+/* FAULT_MODE's fields: a known mode; entry and cookie for UPCALL only. */
+VM_TEST(fault_mode_fields)
+{
+	int fd = self->ctx.fd;
+	struct exo_fault_mode m = { .size = sizeof(m) };
+	uint32_t prev = ~0U;
+
+	m.mode = EXO_FAULT_MODE_UPCALL + 1;
+	exo_expect_err(EINVAL, fd, self->ctx.ft, EXO_IOC_FAULT_MODE, &m,
+		       sizeof(m));
+	m.mode = 0xffffffffU;
+	exo_expect_err(EINVAL, fd, self->ctx.ft, EXO_IOC_FAULT_MODE, &m,
+		       sizeof(m));
+	m.mode = EXO_FAULT_MODE_EVENT;
+	m.entry = (uintptr_t)self->vma;
+	exo_expect_err(EINVAL, fd, self->ctx.ft, EXO_IOC_FAULT_MODE, &m,
+		       sizeof(m));
+	m.entry = 0;
+	m.cookie = 1;
+	exo_expect_err(EINVAL, fd, self->ctx.ft, EXO_IOC_FAULT_MODE, &m,
+		       sizeof(m));
+	m.mode = EXO_FAULT_MODE_SIGNAL;
+	exo_expect_err(EINVAL, fd, self->ctx.ft, EXO_IOC_FAULT_MODE, &m,
+		       sizeof(m));
+	if (self->ctx.api.features & EXO_FEAT_UPCALL) {
+		m.mode = EXO_FAULT_MODE_UPCALL;
+		m.entry = 0;
+		m.cookie = 0;
+		exo_expect_err(EINVAL, fd, self->ctx.ft, EXO_IOC_FAULT_MODE,
+			       &m, sizeof(m));
+	}
+	/* nothing changed: still signal mode, and a fault still SIGBUSes */
+	test_fault_mode(fd, EXO_FAULT_MODE_SIGNAL, &prev);
+	EXPECT_EQ((uint32_t)EXO_FAULT_MODE_SIGNAL, prev);
+	expect_upcall(P(1), false, EXO_FAULT_READ);
 }
 
 /* ------------------------------------------------------------------------
