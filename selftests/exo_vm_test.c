@@ -2591,7 +2591,8 @@ VM_TEST(fork_child)
 		if (_test_stlb(fd, u, P(0), 1) != -EIO)
 			bad |= 1 << 5;
 		if (_test_fault_mode(fd, EXO_FAULT_MODE_EVENT, NULL) != -EIO ||
-		    _test_fault_wake(fd, 0, P(0), self->psz) != -EIO)
+		    _test_fault_wake(fd, 0, P(0), self->psz) != -EIO ||
+		    read(fd, &q, sizeof(q)) != -1 || errno != EIO)
 			bad |= 1 << 6;
 		m = mmap(NULL, self->psz, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 fd, EXO_MMAP_VM);
@@ -2603,7 +2604,7 @@ VM_TEST(fork_child)
 	self->child = 0;
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status))
-		TH_LOG("calls that did not fail with EIO (bit: 0 map, 1 unmap, 2 protect, 3 query, 4 dirty, 5 stlb, 6 fault_mode or fault_wake, 7 mmap): %#x",
+		TH_LOG("calls that did not fail with EIO (bit: 0 map, 1 unmap, 2 protect, 3 query, 4 dirty, 5 stlb, 6 fault_mode, fault_wake or read, 7 mmap): %#x",
 		       WEXITSTATUS(status));
 
 	/* the parent's VMA is as it was */
