@@ -6,10 +6,13 @@
 #define _EXO_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bitfield.h>
+#include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/exo.h>
 
@@ -22,6 +25,8 @@ struct exo_ctx;
  * @index: index of the capability and of its frame-table entry.
  * @order: the capability names 2^@order frames from @pfn.
  * @how: the &enum exo_alloc_how that allocated them.
+ * @nr_bindings: virtual pages bound to any of these frames; the frames
+ *	cannot be freed while it is not 0 (special PTEs hold no reference).
  */
 struct exo_frames {
 	unsigned long pfn;
@@ -29,6 +34,26 @@ struct exo_frames {
 	u32 index;
 	u8 order;
 	u8 how;
+	u32 nr_bindings;
+};
+
+/**
+ * struct exo_stlb_map - the library OS's page table, pinned and mapped
+ *	into the kernel for refill (%EXO_IOC_STLB).
+ * @table: kernel address of entry 0.
+ * @base: virtual address entry 0 describes.
+ * @nr: entries.
+ * @vaddr: the vmap() of @pages.
+ * @pages: the pinned user pages holding the table.
+ * @nr_pages: entries in @pages.
+ */
+struct exo_stlb_map {
+	const struct exo_upte *table;
+	unsigned long base;
+	u32 nr;
+	void *vaddr;
+	struct page **pages;
+	unsigned int nr_pages;
 };
 
 /**
@@ -45,6 +70,16 @@ struct exo_frames {
  * @frees: successful frees since open.
  * @ftable: the frame table (vmalloc_user, mapped read-only by user space).
  * @ftable_size: bytes in @ftable, a multiple of PAGE_SIZE.
+ * @vmap: virtual page number -> binding (an xarray value, exo_binding()).
+ * @bindings: entries in @vmap.
+ * @refills: faults resolved in the kernel.
+ * @upcalls: faults handed to the library OS.
+ * @stlb: the registered library-OS page table, or NULL.
+ * @fault_mode: an &enum exo_fault_mode_kind.
+ * @fault_lock: protects @fault_waiters.
+ * @fault_waiters: threads waiting on a fault event (struct exo_fault_waiter).
+ * @fault_readq: readers and pollers of fault events.
+ * @fault_wakeq: threads waiting for their fault to be resolved.
  */
 struct exo_ctx {
 	struct mm_struct *mm;
@@ -58,6 +93,16 @@ struct exo_ctx {
 	u64 frees;
 	struct exo_ftable_header *ftable;
 	size_t ftable_size;
+	struct xarray vmap;
+	u64 bindings;
+	u64 refills;
+	u64 upcalls;
+	struct exo_stlb_map *stlb;
+	u32 fault_mode;
+	spinlock_t fault_lock;	/* protects fault_waiters */
+	struct list_head fault_waiters;
+	wait_queue_head_t fault_readq;
+	wait_queue_head_t fault_wakeq;
 };
 
 /* Module parameters (exo_main.c). */
@@ -65,6 +110,10 @@ extern unsigned int exo_frame_quota;
 extern unsigned int exo_max_caps;
 extern unsigned int exo_max_order;
 extern unsigned int exo_nr_colours;
+extern unsigned int exo_stlb_max;
+
+/* Entries, ranges or pages in one MAP, UNMAP, PROTECT or QUERY. */
+#define EXO_MAX_BATCH		4096U
 
 /* Module-wide counters shown in sysfs (exo_main.c). */
 extern atomic_long_t exo_nr_frames;
@@ -82,12 +131,43 @@ void exo_ctx_destroy(struct exo_ctx *ctx);
 long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int exo_ioctl_run(struct exo_ctx *ctx, unsigned int cmd, void *kbuf);
 
+/* exo_vm.c */
+int exo_vm_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma);
+int exo_vm_map(struct exo_ctx *ctx, const struct exo_map *req);
+int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
+			 bool protect);
+int exo_vm_query(struct exo_ctx *ctx, const struct exo_query *req);
+int exo_vm_dirty(struct exo_ctx *ctx, struct exo_dirty *req);
+int exo_prot_check(u32 prot);
+u32 exo_fault_access(unsigned int fault_flags);
+u32 exo_vma_prot(struct vm_area_struct *vma);
+int exo_vm_install(struct exo_ctx *ctx, struct vm_area_struct *vma,
+		   unsigned long va, void *b);
+void exo_vm_unbind(struct exo_ctx *ctx, unsigned long vpn);
+
+/* exo_fault.c */
+vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite);
+int exo_stlb_set(struct exo_ctx *ctx, const struct exo_stlb *req);
+void exo_stlb_free(struct exo_stlb_map *stlb);
+int exo_fault_mode_set(struct exo_ctx *ctx, struct exo_fault_mode *req);
+int exo_fault_wake_ioctl(struct exo_ctx *ctx, const struct exo_fault_wake *req);
+void exo_fault_wake_range(struct exo_ctx *ctx, unsigned long start,
+			  unsigned long end, int how);
+ssize_t exo_fault_read(struct file *file, char __user *buf, size_t len,
+		       loff_t *pos);
+__poll_t exo_fault_poll(struct file *file, struct poll_table_struct *wait);
+
+/* How exo_fault_wake_range() ends a wait. */
+#define EXO_WOKEN_RETRY		1
+#define EXO_WOKEN_SIGBUS	2
+
 /* exo_frame.c */
 int exo_frame_alloc(struct exo_ctx *ctx, struct exo_frame_alloc *req);
 int exo_frame_free(struct exo_ctx *ctx, u64 cap);
 void exo_frame_unalloc(struct exo_ctx *ctx, u64 cap);
 void exo_frame_release_all(struct exo_ctx *ctx);
 bool exo_frames_idle(void);
+struct exo_frames *exo_cap_lookup(struct exo_ctx *ctx, u64 cap);
 
 /* exo_ftable.c */
 int exo_ftable_init(struct exo_ctx *ctx, u32 nr_slots);
@@ -133,6 +213,59 @@ static inline unsigned int exo_colour_of(unsigned long pfn)
 static inline u64 exo_cap_make(u32 index, u32 gen)
 {
 	return (u64)gen << 32 | index;
+}
+
+/*
+ * A binding (one virtual page -> one frame) is an xarray value in
+ * ctx->vmap: the capability index, the frame's position in its run, the
+ * EXO_PROT_* bits and a software dirty bit. Writable page-table entries
+ * exist only while the dirty bit is set, so the bit is exact without
+ * reading hardware dirty bits.
+ */
+#define EXO_B_PROT	GENMASK(2, 0)
+#define EXO_B_DIRTY	BIT(3)
+#define EXO_B_FRAME	GENMASK(23, 8)
+#define EXO_B_INDEX	GENMASK_ULL(55, 24)
+
+static inline void *exo_binding(u32 index, u32 frame, u32 prot, bool dirty)
+{
+	return xa_mk_value(FIELD_PREP(EXO_B_INDEX, index) |
+			   FIELD_PREP(EXO_B_FRAME, frame) |
+			   FIELD_PREP(EXO_B_PROT, prot) |
+			   (dirty ? EXO_B_DIRTY : 0));
+}
+
+static inline u32 exo_b_index(void *b)
+{
+	return FIELD_GET(EXO_B_INDEX, xa_to_value(b));
+}
+
+static inline u32 exo_b_frame(void *b)
+{
+	return FIELD_GET(EXO_B_FRAME, xa_to_value(b));
+}
+
+static inline u32 exo_b_prot(void *b)
+{
+	return FIELD_GET(EXO_B_PROT, xa_to_value(b));
+}
+
+static inline bool exo_b_dirty(void *b)
+{
+	return xa_to_value(b) & EXO_B_DIRTY;
+}
+
+/* Does protection @prot allow @access (one EXO_FAULT_READ/WRITE/EXEC)? */
+static inline bool exo_prot_allows(u32 prot, u32 access)
+{
+	switch (access) {
+	case EXO_FAULT_WRITE:
+		return prot & EXO_PROT_WRITE;
+	case EXO_FAULT_EXEC:
+		return prot & EXO_PROT_EXEC;
+	default:
+		return prot & EXO_PROT_READ;
+	}
 }
 
 #endif /* _EXO_INTERNAL_H */

@@ -323,8 +323,14 @@ static void exo_frames_put(struct exo_ctx *ctx, struct exo_frames *f)
 	kfree(f);
 }
 
-/* Look a capability up; NULL if forged, stale or foreign. */
-static struct exo_frames *exo_cap_lookup(struct exo_ctx *ctx, u64 cap)
+/**
+ * exo_cap_lookup() - the frames a capability names.
+ * @ctx: the context, locked.
+ * @cap: the capability.
+ *
+ * Return: the frames, or NULL if @cap is forged, stale or foreign.
+ */
+struct exo_frames *exo_cap_lookup(struct exo_ctx *ctx, u64 cap)
 {
 	struct exo_frames *f;
 
@@ -345,6 +351,11 @@ static int exo_frame_drop(struct exo_ctx *ctx, u64 cap, bool undo)
 		mutex_unlock(&ctx->lock);
 		return -ENOENT;
 	}
+	/* Bound frames are reachable through special PTEs: unmap first. */
+	if (f->nr_bindings) {
+		mutex_unlock(&ctx->lock);
+		return -EBUSY;
+	}
 	xa_erase(&ctx->caps, f->index);
 	exo_frames_put(ctx, f);
 	if (undo)
@@ -360,7 +371,8 @@ static int exo_frame_drop(struct exo_ctx *ctx, u64 cap, bool undo)
  * @ctx: the context.
  * @cap: the capability.
  *
- * Return: 0, or -ENOENT if @cap names nothing in @ctx.
+ * Return: 0, -ENOENT if @cap names nothing in @ctx, -EBUSY while a virtual
+ * page is bound to one of its frames.
  */
 int exo_frame_free(struct exo_ctx *ctx, u64 cap)
 {

@@ -25,6 +25,13 @@ union exo_ioctl_buf {
 	struct exo_ctx_info ctx_info;
 	struct exo_frame_alloc frame_alloc;
 	struct exo_frame_free frame_free;
+	struct exo_map map;
+	struct exo_vm_ranges ranges;
+	struct exo_query query;
+	struct exo_dirty dirty;
+	struct exo_stlb stlb;
+	struct exo_fault_mode fault_mode;
+	struct exo_fault_wake fault_wake;
 };
 
 struct exo_ioctl_op {
@@ -48,7 +55,8 @@ static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 
 	a->features = EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN |
 		      EXO_FEAT_FRAME_COLOUR | EXO_FEAT_FRAME_CONTIG |
-		      EXO_FEAT_FTABLE | EXO_FEAT_MEMCG;
+		      EXO_FEAT_FTABLE | EXO_FEAT_MEMCG | EXO_FEAT_VM |
+		      EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS;
 	a->ioctls = GENMASK_ULL(EXO_CMD_LAST - EXO_CMD_BASE - 1, 0);
 	a->page_size = PAGE_SIZE;
 	a->nr_colours = exo_nr_colours;
@@ -59,6 +67,8 @@ static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	a->ftable_size = ctx->ftable_size;
 	a->pool_pfn = exo_pool.base_pfn;
 	a->pool_frames = exo_pool.nr;
+	a->max_batch = EXO_MAX_BATCH;
+	a->stlb_max = READ_ONCE(exo_stlb_max);
 	return 0;
 }
 
@@ -73,6 +83,9 @@ static int exo_ioc_ctx_info(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	info->caps = ctx->allocs - ctx->frees;
 	info->allocs = ctx->allocs;
 	info->frees = ctx->frees;
+	info->bindings = ctx->bindings;
+	info->refills = ctx->refills;
+	info->upcalls = ctx->upcalls;
 	mutex_unlock(&ctx->lock);
 	return 0;
 }
@@ -91,6 +104,55 @@ static int exo_ioc_frame_free(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 {
 	return exo_frame_free(ctx, buf->frame_free.cap);
 }
+
+static int exo_ioc_map(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_vm_map(ctx, &buf->map);
+}
+
+static int exo_ioc_unmap(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_vm_unmap_protect(ctx, &buf->ranges, false);
+}
+
+static int exo_ioc_protect(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_vm_unmap_protect(ctx, &buf->ranges, true);
+}
+
+static int exo_ioc_query(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_vm_query(ctx, &buf->query);
+}
+
+static int exo_ioc_dirty(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_vm_dirty(ctx, &buf->dirty);
+}
+
+static int exo_ioc_stlb(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_stlb_set(ctx, &buf->stlb);
+}
+
+static int exo_ioc_fault_mode(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_fault_mode_set(ctx, &buf->fault_mode);
+}
+
+static int exo_ioc_fault_wake(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_fault_wake_ioctl(ctx, &buf->fault_wake);
+}
+
+/* A command whose struct is only read (nothing is copied back). */
+#define EXO_OP_IN(_cmd, _fn, _struct, _last, _flags)			\
+	[(_cmd) - EXO_CMD_BASE] = {					\
+		.size = sizeof(_struct),				\
+		.min_size = offsetofend(_struct, _last),		\
+		.flags = _flags,					\
+		.execute = _fn,						\
+	}
 
 #define EXO_OP(_cmd, _fn, _struct, _last)				\
 	[(_cmd) - EXO_CMD_BASE] = {					\
@@ -115,6 +177,19 @@ static const struct exo_ioctl_op exo_ops[] = {
 		.min_size = offsetofend(struct exo_frame_free, cap),
 		.execute = exo_ioc_frame_free,
 	},
+	EXO_OP_IN(EXO_CMD_MAP, exo_ioc_map, struct exo_map, entries, 0),
+	EXO_OP_IN(EXO_CMD_UNMAP, exo_ioc_unmap, struct exo_vm_ranges, ranges,
+		  0),
+	EXO_OP_IN(EXO_CMD_PROTECT, exo_ioc_protect, struct exo_vm_ranges,
+		  ranges, 0),
+	EXO_OP_IN(EXO_CMD_QUERY, exo_ioc_query, struct exo_query, pages,
+		  EXO_QUERY_CLEAR_ACCESSED),
+	EXO_OP(EXO_CMD_DIRTY, exo_ioc_dirty, struct exo_dirty, bitmap),
+	EXO_OP_IN(EXO_CMD_STLB, exo_ioc_stlb, struct exo_stlb, __reserved, 0),
+	EXO_OP(EXO_CMD_FAULT_MODE, exo_ioc_fault_mode, struct exo_fault_mode,
+	       __reserved),
+	EXO_OP_IN(EXO_CMD_FAULT_WAKE, exo_ioc_fault_wake, struct exo_fault_wake,
+		  len, EXO_WAKE_SIGBUS),
 };
 
 static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);

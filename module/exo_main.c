@@ -45,6 +45,11 @@ module_param_named(nr_colours, exo_nr_colours, uint, 0444);
 MODULE_PARM_DESC(nr_colours,
 		 "Cache colours; 0 = derive from the last-level cache at load");
 
+unsigned int exo_stlb_max = 1U << 18;
+module_param_named(stlb_max, exo_stlb_max, uint, 0644);
+MODULE_PARM_DESC(stlb_max,
+		 "Most entries in a library OS page table registered for in-kernel refill; pinned (default 262144: 4 MiB)");
+
 #define EXO_MAX_CAPS_LIMIT	BIT(20)
 
 atomic_long_t exo_nr_frames = ATOMIC_LONG_INIT(0);
@@ -82,6 +87,11 @@ struct exo_ctx *exo_ctx_create(struct mm_struct *mm)
 	} while (!ctx->id);
 	mutex_init(&ctx->lock);
 	xa_init_flags(&ctx->caps, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	xa_init_flags(&ctx->vmap, XA_FLAGS_ACCOUNT);
+	spin_lock_init(&ctx->fault_lock);
+	INIT_LIST_HEAD(&ctx->fault_waiters);
+	init_waitqueue_head(&ctx->fault_readq);
+	init_waitqueue_head(&ctx->fault_wakeq);
 	ctx->frame_quota = READ_ONCE(exo_frame_quota);
 
 	ret = exo_ftable_init(ctx, nr_slots);
@@ -98,10 +108,14 @@ struct exo_ctx *exo_ctx_create(struct mm_struct *mm)
 
 /**
  * exo_ctx_destroy() - return every frame of a context and free it.
- * @ctx: a context no longer reachable from user space.
+ * @ctx: a context no longer reachable from user space. Its exo VMAs hold
+ *	its file, so they are gone and with them every binding.
  */
 void exo_ctx_destroy(struct exo_ctx *ctx)
 {
+	WARN_ON_ONCE(!xa_empty(&ctx->vmap) || !list_empty(&ctx->fault_waiters));
+	exo_stlb_free(ctx->stlb);
+	xa_destroy(&ctx->vmap);
 	exo_frame_release_all(ctx);
 	xa_destroy(&ctx->caps);
 	exo_ftable_destroy(ctx);
@@ -140,6 +154,8 @@ static int exo_mmap(struct file *file, struct vm_area_struct *vma)
 	switch ((u64)vma->vm_pgoff << PAGE_SHIFT) {
 	case EXO_MMAP_FTABLE:
 		return exo_ftable_mmap(ctx, vma);
+	case EXO_MMAP_VM:
+		return exo_vm_mmap(ctx, vma);
 	default:
 		return -EINVAL;
 	}
@@ -152,6 +168,8 @@ static const struct file_operations exo_fops = {
 	.unlocked_ioctl = exo_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = exo_mmap,
+	.read = exo_fault_read,
+	.poll = exo_fault_poll,
 	.llseek = noop_llseek,
 };
 

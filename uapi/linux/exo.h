@@ -429,7 +429,7 @@ struct exo_vpage {
 };
 
 /* &exo_query.flags */
-#define EXO_QUERY_CLEAR_ACCESSED	(1u << 0)
+#define EXO_QUERY_CLEAR_ACCESSED	0x1u
 
 /**
  * struct exo_query - read the bindings of consecutive pages (%EXO_IOC_QUERY).
@@ -450,7 +450,7 @@ struct exo_query {
 	__aligned_u64 pages;
 };
 
-#define EXO_DIRTY_MAX_PAGES	(1u << 18)
+#define EXO_DIRTY_MAX_PAGES	0x40000u
 
 /**
  * struct exo_dirty - report and clear dirty bits (%EXO_IOC_DIRTY).
@@ -475,7 +475,7 @@ struct exo_dirty {
 };
 
 /* &exo_upte.flags: EXO_PROT_* bits and this one. */
-#define EXO_UPTE_VALID		(1u << 31)
+#define EXO_UPTE_VALID		0x80000000u
 
 /**
  * struct exo_upte - one entry of the library OS's own page table.
@@ -559,10 +559,10 @@ struct exo_fault_mode {
  * page is bound but the binding forbids the access (otherwise the page is
  * unbound). Carried in si_errno of exo's SIGBUS and in exo_fault_event.
  */
-#define EXO_FAULT_READ		(1u << 0)
-#define EXO_FAULT_WRITE		(1u << 1)
-#define EXO_FAULT_EXEC		(1u << 2)
-#define EXO_FAULT_PROT		(1u << 8)
+#define EXO_FAULT_READ		0x1u
+#define EXO_FAULT_WRITE		0x2u
+#define EXO_FAULT_EXEC		0x4u
+#define EXO_FAULT_PROT		0x100u
 
 /**
  * struct exo_fault_event - one fault, as read(2) returns it in
@@ -581,7 +581,7 @@ struct exo_fault_event {
 };
 
 /* &exo_fault_wake.flags */
-#define EXO_WAKE_SIGBUS		(1u << 0)
+#define EXO_WAKE_SIGBUS		0x1u
 
 /**
  * struct exo_fault_wake - wake threads waiting on a fault event

@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exo VMAs and bindings: the library OS writes its own page-table entries.
+ *
+ * An exo VMA (mmap at EXO_MMAP_VM) is VM_PFNMAP: its PTEs are special, hold
+ * no page reference and are never touched by reclaim, so the module keeps
+ * each frame alive while a binding names it. A binding (ctx->vmap) is the
+ * module's record of a secure binding, checked when made: the frame is
+ * under a capability of this context and the page is in this context's exo
+ * VMA. PTEs are a cache of the bindings: MAP installs them at once, the
+ * fault path refills them, and taking rights away zaps them, since a module
+ * cannot rewrite a live PTE and flush the TLB itself (flush_tlb_range is
+ * not exported). Lock order: mmap_lock, then ctx->lock.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "exo.h"
+
+static vm_fault_t exo_vm_fault(struct vm_fault *vmf)
+{
+	return exo_fault(vmf->vma->vm_private_data, vmf, false);
+}
+
+/* A write to a present read-only PTE: the first write since clean. */
+static vm_fault_t exo_vm_pfn_mkwrite(struct vm_fault *vmf)
+{
+	return exo_fault(vmf->vma->vm_private_data, vmf, true);
+}
+
+/* munmap, exit, or the part of a split VMA that goes: its PTEs are gone. */
+static void exo_vm_close(struct vm_area_struct *vma)
+{
+	struct exo_ctx *ctx = vma->vm_private_data;
+	unsigned long first = vma->vm_start >> PAGE_SHIFT;
+	unsigned long last = (vma->vm_end >> PAGE_SHIFT) - 1;
+	unsigned long vpn;
+	struct exo_frames *f;
+	void *b;
+
+	mutex_lock(&ctx->lock);
+	xa_for_each_range(&ctx->vmap, vpn, b, first, last) {
+		f = xa_load(&ctx->caps, exo_b_index(b));
+		if (!WARN_ON_ONCE(!f))
+			f->nr_bindings--;
+		xa_erase(&ctx->vmap, vpn);
+		ctx->bindings--;
+		cond_resched();
+	}
+	exo_fault_wake_range(ctx, vma->vm_start, vma->vm_end, EXO_WOKEN_RETRY);
+	mutex_unlock(&ctx->lock);
+}
+
+/* Bindings are keyed by address: moving the VMA would orphan them. */
+static int exo_vm_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+/* Per-page protection is the library OS's, through EXO_IOC_PROTECT. */
+static int exo_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long end, unsigned long newflags)
+{
+	return -EACCES;
+}
+
+static const struct vm_operations_struct exo_vm_ops = {
+	.close = exo_vm_close,
+	.mremap = exo_vm_mremap,
+	.mprotect = exo_vm_mprotect,
+	.fault = exo_vm_fault,
+	.pfn_mkwrite = exo_vm_pfn_mkwrite,
+};
+
+/**
+ * exo_vm_mmap() - make an empty exo VMA.
+ * @ctx: the context.
+ * @vma: a MAP_SHARED mapping at %EXO_MMAP_VM.
+ *
+ * Return: 0, or -EINVAL for a private mapping.
+ */
+int exo_vm_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	/*
+	 * VM_IO keeps madvise(MADV_DOFORK) from undoing VM_DONTCOPY: a child
+	 * has no context, so it gets no exo VMA. VM_DONTEXPAND refuses
+	 * growth by mremap; exo_vm_mremap() refuses moves.
+	 */
+	vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+			 VM_DONTCOPY;
+	vma->vm_ops = &exo_vm_ops;
+	vma->vm_private_data = ctx;
+	return 0;
+}
+
+/**
+ * exo_prot_check() - is @prot a protection a binding may have?
+ * @prot: EXO_PROT_* bits.
+ *
+ * Return: 0 or -EINVAL (unknown bits; WRITE or EXEC without READ).
+ */
+int exo_prot_check(u32 prot)
+{
+	if (prot & ~EXO_PROT_MASK)
+		return -EINVAL;
+	if ((prot & (EXO_PROT_WRITE | EXO_PROT_EXEC)) && !(prot & EXO_PROT_READ))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * exo_fault_access() - the access a fault was, from its FAULT_FLAG_* bits.
+ * @fault_flags: &vm_fault.flags.
+ *
+ * Return: EXO_FAULT_WRITE, EXO_FAULT_EXEC or EXO_FAULT_READ.
+ */
+u32 exo_fault_access(unsigned int fault_flags)
+{
+	if (fault_flags & FAULT_FLAG_WRITE)
+		return EXO_FAULT_WRITE;
+	if (fault_flags & FAULT_FLAG_INSTRUCTION)
+		return EXO_FAULT_EXEC;
+	return EXO_FAULT_READ;
+}
+
+/**
+ * exo_vma_prot() - the most a binding in @vma may allow.
+ * @vma: an exo VMA.
+ *
+ * Return: EXO_PROT_* bits.
+ */
+u32 exo_vma_prot(struct vm_area_struct *vma)
+{
+	u32 prot = 0;
+
+	if (vma->vm_flags & VM_READ)
+		prot |= EXO_PROT_READ;
+	if (vma->vm_flags & VM_WRITE)
+		prot |= EXO_PROT_WRITE;
+	if (vma->vm_flags & VM_EXEC)
+		prot |= EXO_PROT_EXEC;
+	return prot;
+}
+
+/*
+ * The exo VMA of @ctx holding [@va, @va + @len), or NULL. Needs mmap_lock.
+ * Another context's exo VMA, or any other mapping, is not ours.
+ */
+static struct vm_area_struct *exo_vm_vma(struct exo_ctx *ctx, u64 va, u64 len)
+{
+	struct vm_area_struct *vma;
+
+	if (!ctx->mm || va > ULONG_MAX || !len || len > ULONG_MAX - va)
+		return NULL;
+	vma = vma_lookup(ctx->mm, va);
+	if (!vma || vma->vm_ops != &exo_vm_ops || vma->vm_private_data != ctx)
+		return NULL;
+	if (len > vma->vm_end - va)
+		return NULL;
+	return vma;
+}
+
+static int exo_range_check(u64 va, u64 len)
+{
+	if (!len || !PAGE_ALIGNED(va) || !PAGE_ALIGNED(len) ||
+	    len > U64_MAX - va)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * exo_vm_install() - install the PTE for a binding.
+ * @ctx: the context, locked; mmap_lock held.
+ * @vma: the exo VMA holding @va.
+ * @va: the page.
+ * @b: its binding.
+ *
+ * Writable only while the binding is dirty, so that the first write after
+ * a clean point traps to exo_vm_pfn_mkwrite(). An existing PTE is left as
+ * it is. No PTE for a binding without READ.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int exo_vm_install(struct exo_ctx *ctx, struct vm_area_struct *vma,
+		   unsigned long va, void *b)
+{
+	u32 prot = exo_b_prot(b);
+	unsigned long flags = VM_SHARED;
+	struct exo_frames *f;
+	vm_fault_t ret;
+
+	if (!(prot & EXO_PROT_READ))
+		return 0;
+	f = xa_load(&ctx->caps, exo_b_index(b));
+	if (WARN_ON_ONCE(!f))
+		return -EINVAL;
+	flags |= VM_READ;
+	if ((prot & EXO_PROT_WRITE) && exo_b_dirty(b))
+		flags |= VM_WRITE;
+	if (prot & EXO_PROT_EXEC)
+		flags |= VM_EXEC;
+	ret = vmf_insert_pfn_prot(vma, va, f->pfn + exo_b_frame(b),
+				  vm_get_page_prot(flags));
+	return ret == VM_FAULT_NOPAGE ? 0 : -ENOMEM;
+}
+
+/**
+ * exo_vm_unbind() - remove the binding at a virtual page, if any.
+ * @ctx: the context, locked.
+ * @vpn: the virtual page number.
+ *
+ * The caller zaps the PTE.
+ */
+void exo_vm_unbind(struct exo_ctx *ctx, unsigned long vpn)
+{
+	struct exo_frames *f;
+	void *b;
+
+	b = xa_erase(&ctx->vmap, vpn);
+	if (!b)
+		return;
+	f = xa_load(&ctx->caps, exo_b_index(b));
+	if (!WARN_ON_ONCE(!f))
+		f->nr_bindings--;
+	ctx->bindings--;
+}
+
+static void *exo_user_array(u64 uptr, u32 nr, size_t size)
+{
+	void *buf;
+
+	buf = kvmalloc_array(nr, size, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(buf, u64_to_user_ptr(uptr), (size_t)nr * size)) {
+		kvfree(buf);
+		return ERR_PTR(-EFAULT);
+	}
+	return buf;
+}
+
+static int exo_map_entry_check(const struct exo_map_entry *e)
+{
+	int ret;
+
+	if (e->__reserved || !e->nr)
+		return -EINVAL;
+	ret = exo_prot_check(e->prot);
+	if (ret)
+		return ret;
+	if ((u64)e->frame + e->nr > U32_MAX)
+		return -EINVAL;
+	return exo_range_check(e->va, (u64)e->nr << PAGE_SHIFT);
+}
+
+/* Everything that can be checked before anything changes. */
+static int exo_map_entry_lookup(struct exo_ctx *ctx,
+				const struct exo_map_entry *e,
+				struct vm_area_struct **vmap,
+				struct exo_frames **fp)
+{
+	struct vm_area_struct *vma;
+	struct exo_frames *f;
+	unsigned long vpn = e->va >> PAGE_SHIFT;
+	u32 i;
+
+	vma = exo_vm_vma(ctx, e->va, (u64)e->nr << PAGE_SHIFT);
+	if (!vma)
+		return -ENXIO;
+	if (e->prot & ~exo_vma_prot(vma))
+		return -EACCES;
+	f = exo_cap_lookup(ctx, e->cap);
+	if (!f)
+		return -ENOENT;
+	if ((u64)e->frame + e->nr > (1ULL << f->order))
+		return -EINVAL;
+	for (i = 0; i < e->nr; i++)
+		if (xa_load(&ctx->vmap, vpn + i))
+			return -EEXIST;
+	*vmap = vma;
+	*fp = f;
+	return 0;
+}
+
+/* Take back the first @done pages the call bound, in entry order. */
+static void exo_map_rollback(struct exo_ctx *ctx,
+			     const struct exo_map_entry *ents, u64 done)
+{
+	struct vm_area_struct *vma;
+	unsigned long vpn;
+	u32 i, n;
+
+	for (i = 0; done; i++) {
+		n = min_t(u64, ents[i].nr, done);
+		done -= n;
+		vpn = ents[i].va >> PAGE_SHIFT;
+		while (n--)
+			exo_vm_unbind(ctx, vpn + n);
+		vma = exo_vm_vma(ctx, ents[i].va, (u64)ents[i].nr << PAGE_SHIFT);
+		if (vma)
+			zap_vma_ptes(vma, ents[i].va,
+				     (unsigned long)ents[i].nr << PAGE_SHIFT);
+	}
+}
+
+static int exo_map_apply(struct exo_ctx *ctx, const struct exo_map_entry *ents,
+			 u32 nr)
+{
+	struct vm_area_struct *vma;
+	struct exo_frames *f;
+	unsigned long va;
+	u64 done = 0;
+	void *b;
+	u32 i, j;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		ret = exo_map_entry_lookup(ctx, &ents[i], &vma, &f);
+		if (ret)
+			goto undo;
+		for (j = 0; j < ents[i].nr; j++) {
+			va = ents[i].va + ((unsigned long)j << PAGE_SHIFT);
+			/* A writable binding starts dirty: it is mapped to be written. */
+			b = exo_binding(f->index, ents[i].frame + j, ents[i].prot,
+					ents[i].prot & EXO_PROT_WRITE);
+			ret = xa_insert(&ctx->vmap, va >> PAGE_SHIFT, b,
+					GFP_KERNEL_ACCOUNT);
+			if (ret) {
+				ret = ret == -EBUSY ? -EEXIST : -ENOMEM;
+				goto undo;
+			}
+			f->nr_bindings++;
+			ctx->bindings++;
+			done++;
+			ret = exo_vm_install(ctx, vma, va, b);
+			if (ret)
+				goto undo;
+		}
+		exo_fault_wake_range(ctx, ents[i].va,
+				     ents[i].va + ((u64)ents[i].nr << PAGE_SHIFT),
+				     EXO_WOKEN_RETRY);
+		cond_resched();
+	}
+	return 0;
+undo:
+	exo_map_rollback(ctx, ents, done);
+	return ret;
+}
+
+/**
+ * exo_vm_map() - bind frames to virtual pages (%EXO_IOC_MAP), all or none.
+ * @ctx: the context.
+ * @req: the request.
+ *
+ * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -EACCES, -ENOENT, -EEXIST,
+ * -ENOMEM or -EINTR.
+ */
+int exo_vm_map(struct exo_ctx *ctx, const struct exo_map *req)
+{
+	struct exo_map_entry *ents;
+	u32 i;
+	int ret;
+
+	if (req->__reserved || !req->nr)
+		return -EINVAL;
+	if (req->nr > EXO_MAX_BATCH)
+		return -E2BIG;
+	/* Copy before mmap_lock: the array may itself need a fault. */
+	ents = exo_user_array(req->entries, req->nr, sizeof(*ents));
+	if (IS_ERR(ents))
+		return PTR_ERR(ents);
+	for (i = 0; i < req->nr; i++) {
+		ret = exo_map_entry_check(&ents[i]);
+		if (ret)
+			goto out;
+	}
+	if (!ctx->mm) {
+		ret = -ENXIO;
+		goto out;
+	}
+	ret = mmap_read_lock_killable(ctx->mm);
+	if (ret)
+		goto out;
+	mutex_lock(&ctx->lock);
+	ret = exo_map_apply(ctx, ents, req->nr);
+	mutex_unlock(&ctx->lock);
+	mmap_read_unlock(ctx->mm);
+out:
+	kvfree(ents);
+	return ret;
+}
+
+/* One zap per VMA per call: the span of the pages that lost rights. */
+struct exo_zap {
+	struct vm_area_struct *vma;
+	unsigned long lo, hi;
+};
+
+static void exo_zap_add(struct exo_zap *z, u32 *nz, struct vm_area_struct *vma,
+			unsigned long lo, unsigned long hi)
+{
+	u32 i;
+
+	for (i = 0; i < *nz; i++) {
+		if (z[i].vma == vma) {
+			z[i].lo = min(z[i].lo, lo);
+			z[i].hi = max(z[i].hi, hi);
+			return;
+		}
+	}
+	z[*nz].vma = vma;
+	z[*nz].lo = lo;
+	z[*nz].hi = hi;
+	(*nz)++;
+}
+
+static void exo_zap_all(const struct exo_zap *z, u32 nz)
+{
+	u32 i;
+
+	for (i = 0; i < nz; i++)
+		zap_vma_ptes(z[i].vma, z[i].lo, z[i].hi - z[i].lo);
+}
+
+/* Unmap or re-protect the bound pages of one range; true if rights went. */
+static bool exo_range_apply(struct exo_ctx *ctx, const struct exo_vrange *r,
+			    bool protect, u32 prot)
+{
+	unsigned long first = r->va >> PAGE_SHIFT;
+	unsigned long last = first + (r->len >> PAGE_SHIFT) - 1;
+	bool lost = false;
+	unsigned long vpn;
+	void *b;
+
+	xa_for_each_range(&ctx->vmap, vpn, b, first, last) {
+		if (!protect) {
+			exo_vm_unbind(ctx, vpn);
+			lost = true;
+		} else if (exo_b_prot(b) != prot) {
+			lost |= exo_b_prot(b) & ~prot;
+			/* Dirty stays: the frame's contents were written. */
+			xa_store(&ctx->vmap, vpn,
+				 exo_binding(exo_b_index(b), exo_b_frame(b),
+					     prot, exo_b_dirty(b)),
+				 GFP_KERNEL);
+		}
+		cond_resched();
+	}
+	return lost;
+}
+
+/**
+ * exo_vm_unmap_protect() - unmap (%EXO_IOC_UNMAP) or re-protect
+ *	(%EXO_IOC_PROTECT) the bound pages of some ranges.
+ * @ctx: the context.
+ * @req: the request.
+ * @protect: PROTECT rather than UNMAP.
+ *
+ * Rights taken away are gone in every thread on return: the PTEs of the
+ * span they cover in each VMA are zapped, with one TLB shootdown each.
+ *
+ * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -EACCES, -ENOMEM or -EINTR.
+ */
+int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
+			 bool protect)
+{
+	struct vm_area_struct *vma;
+	struct exo_vrange *r;
+	struct exo_zap *z;
+	u32 i, nz = 0;
+	int ret;
+
+	if (!req->nr)
+		return -EINVAL;
+	if (req->nr > EXO_MAX_BATCH)
+		return -E2BIG;
+	ret = protect ? exo_prot_check(req->prot) : (req->prot ? -EINVAL : 0);
+	if (ret)
+		return ret;
+	r = exo_user_array(req->ranges, req->nr, sizeof(*r));
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	z = kvmalloc_array(req->nr, sizeof(*z), GFP_KERNEL_ACCOUNT);
+	if (!z) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < req->nr; i++) {
+		ret = exo_range_check(r[i].va, r[i].len);
+		if (ret)
+			goto out_free;
+	}
+	if (!ctx->mm) {
+		ret = -ENXIO;
+		goto out_free;
+	}
+	ret = mmap_read_lock_killable(ctx->mm);
+	if (ret)
+		goto out_free;
+	mutex_lock(&ctx->lock);
+	for (i = 0; i < req->nr; i++) {
+		vma = exo_vm_vma(ctx, r[i].va, r[i].len);
+		if (!vma) {
+			ret = -ENXIO;
+			goto out_unlock;
+		}
+		if (protect && (req->prot & ~exo_vma_prot(vma))) {
+			ret = -EACCES;
+			goto out_unlock;
+		}
+	}
+	for (i = 0; i < req->nr; i++) {
+		vma = exo_vm_vma(ctx, r[i].va, r[i].len);
+		if (exo_range_apply(ctx, &r[i], protect, req->prot))
+			exo_zap_add(z, &nz, vma, r[i].va, r[i].va + r[i].len);
+		if (protect)
+			exo_fault_wake_range(ctx, r[i].va, r[i].va + r[i].len,
+					     EXO_WOKEN_RETRY);
+	}
+	exo_zap_all(z, nz);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	mmap_read_unlock(ctx->mm);
+out_free:
+	kvfree(z);
+	kvfree(r);
+	return ret;
+}
+
+struct exo_query_walk {
+	struct mm_struct *mm;
+	struct exo_vpage *out;
+	unsigned long va;
+	bool clear;
+};
+
+static int exo_query_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct exo_query_walk *w = data;
+	struct exo_vpage *p = &w->out[(addr - w->va) >> PAGE_SHIFT];
+	pte_t pte = ptep_get(ptep);
+
+	if (!pte_present(pte))
+		return 0;
+	p->state |= EXO_VPAGE_PRESENT;
+	if (pte_young(pte)) {
+		p->state |= EXO_VPAGE_ACCESSED;
+		/*
+		 * No flush, as Linux's own aging on x86: a cached
+		 * translation may keep the page young a while longer.
+		 */
+		if (w->clear)
+			set_pte_at(w->mm, addr, ptep, pte_mkold(pte));
+	}
+	return 0;
+}
+
+/**
+ * exo_vm_query() - read the bindings of consecutive pages (%EXO_IOC_QUERY).
+ * @ctx: the context.
+ * @req: the request.
+ *
+ * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -ENOMEM or -EINTR.
+ */
+int exo_vm_query(struct exo_ctx *ctx, const struct exo_query *req)
+{
+	struct exo_query_walk w = {
+		.mm = ctx->mm,
+		.va = req->va,
+		.clear = req->flags & EXO_QUERY_CLEAR_ACCESSED,
+	};
+	unsigned long vpn, first;
+	struct exo_frames *f;
+	struct exo_vpage *p;
+	u64 len;
+	void *b;
+	int ret;
+
+	if (req->__reserved || !req->nr)
+		return -EINVAL;
+	if (req->nr > EXO_MAX_BATCH)
+		return -E2BIG;
+	len = (u64)req->nr << PAGE_SHIFT;
+	ret = exo_range_check(req->va, len);
+	if (ret)
+		return ret;
+	w.out = kvcalloc(req->nr, sizeof(*w.out), GFP_KERNEL_ACCOUNT);
+	if (!w.out)
+		return -ENOMEM;
+	if (!ctx->mm) {
+		ret = -ENXIO;
+		goto out;
+	}
+	ret = mmap_read_lock_killable(ctx->mm);
+	if (ret)
+		goto out;
+	mutex_lock(&ctx->lock);
+	if (!exo_vm_vma(ctx, req->va, len)) {
+		ret = -ENXIO;
+		goto out_unlock;
+	}
+	first = req->va >> PAGE_SHIFT;
+	xa_for_each_range(&ctx->vmap, vpn, b, first, first + req->nr - 1) {
+		p = &w.out[vpn - first];
+		f = xa_load(&ctx->caps, exo_b_index(b));
+		if (WARN_ON_ONCE(!f))
+			continue;
+		p->cap = exo_cap_make(f->index, f->gen);
+		p->frame = exo_b_frame(b);
+		p->pfn = f->pfn + p->frame;
+		p->prot = exo_b_prot(b);
+		p->state = EXO_VPAGE_BOUND;
+		if (exo_b_dirty(b))
+			p->state |= EXO_VPAGE_DIRTY;
+	}
+	ret = apply_to_existing_page_range(ctx->mm, req->va, len,
+					   exo_query_pte, &w);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	mmap_read_unlock(ctx->mm);
+	if (!ret && copy_to_user(u64_to_user_ptr(req->pages), w.out,
+				 (size_t)req->nr * sizeof(*w.out)))
+		ret = -EFAULT;
+out:
+	kvfree(w.out);
+	return ret;
+}
+
+/* Set (or clear) the dirty bit of the bindings whose bit is set in @bm. */
+static void exo_dirty_mark(struct exo_ctx *ctx, unsigned long first,
+			   const u64 *bm, u32 nr, bool dirty)
+{
+	void *b;
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		if (!(bm[i / 64] & BIT_ULL(i % 64)))
+			continue;
+		b = xa_load(&ctx->vmap, first + i);
+		if (b)
+			xa_store(&ctx->vmap, first + i,
+				 exo_binding(exo_b_index(b), exo_b_frame(b),
+					     exo_b_prot(b), dirty),
+				 GFP_KERNEL);
+	}
+}
+
+/**
+ * exo_vm_dirty() - report and clear dirty bits (%EXO_IOC_DIRTY).
+ * @ctx: the context.
+ * @req: the request; @req->dirty is set.
+ *
+ * The dirty pages' PTEs are zapped (one shootdown over their span) while
+ * ctx->lock keeps the fault path out, so a write after the call, in any
+ * thread, faults and marks the page dirty again.
+ *
+ * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -ENOMEM or -EINTR.
+ */
+int exo_vm_dirty(struct exo_ctx *ctx, struct exo_dirty *req)
+{
+	unsigned long vpn, first, lo = ULONG_MAX, hi = 0;
+	struct vm_area_struct *vma;
+	size_t words;
+	u32 count = 0;
+	u64 len, *bm;
+	void *b;
+	int ret;
+
+	if (req->dirty || !req->nr)
+		return -EINVAL;
+	if (req->nr > EXO_DIRTY_MAX_PAGES)
+		return -E2BIG;
+	len = (u64)req->nr << PAGE_SHIFT;
+	ret = exo_range_check(req->va, len);
+	if (ret)
+		return ret;
+	first = req->va >> PAGE_SHIFT;
+	words = DIV_ROUND_UP(req->nr, 64);
+	bm = kvcalloc(words, sizeof(*bm), GFP_KERNEL_ACCOUNT);
+	if (!bm)
+		return -ENOMEM;
+	if (!ctx->mm) {
+		ret = -ENXIO;
+		goto out;
+	}
+	ret = mmap_read_lock_killable(ctx->mm);
+	if (ret)
+		goto out;
+	mutex_lock(&ctx->lock);
+	vma = exo_vm_vma(ctx, req->va, len);
+	if (!vma) {
+		ret = -ENXIO;
+		goto out_unlock;
+	}
+	xa_for_each_range(&ctx->vmap, vpn, b, first, first + req->nr - 1) {
+		if (!exo_b_dirty(b))
+			continue;
+		bm[(vpn - first) / 64] |= BIT_ULL((vpn - first) % 64);
+		lo = min(lo, vpn);
+		hi = max(hi, vpn + 1);
+		count++;
+	}
+	if (count) {
+		exo_dirty_mark(ctx, first, bm, req->nr, false);
+		zap_vma_ptes(vma, lo << PAGE_SHIFT, (hi - lo) << PAGE_SHIFT);
+	}
+	req->dirty = count;
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	mmap_read_unlock(ctx->mm);
+	if (ret)
+		goto out;
+	if (copy_to_user(u64_to_user_ptr(req->bitmap), bm,
+			 words * sizeof(*bm))) {
+		ret = -EFAULT;
+		/* Not reported, so not clean: mark them again. */
+		if (!mmap_read_lock_killable(ctx->mm)) {
+			mutex_lock(&ctx->lock);
+			exo_dirty_mark(ctx, first, bm, req->nr, true);
+			mutex_unlock(&ctx->lock);
+			mmap_read_unlock(ctx->mm);
+		}
+	}
+out:
+	kvfree(bm);
+	return ret;
+}
