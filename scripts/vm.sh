@@ -47,6 +47,7 @@ test)
 	;;
 demo)
 	install -m 755 "$EXO_BUILD/examples/exo-demo" "$root/exo-demo"
+	install -m 755 "$EXO_BUILD/examples/exo-vm-demo" "$root/exo-vm-demo"
 	;;
 *) die "unknown job $job" ;;
 esac

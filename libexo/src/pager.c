@@ -7,9 +7,10 @@
  * system calls, the region's preallocated arrays and nothing else.
  *
  * Binding rules, which keep the kernel's dirty bits exact:
- *  - a page is bound writable only by a write: a read fault binds it
- *    read-only (a writable binding starts dirty), and the first write is
- *    upgraded in the kernel from the page table (the STLB) or by us;
+ *  - a page is bound writable and dirty only by a write: a read fault
+ *    binds it clean (from the STLB) or read-only (EXO_IOC_MAP makes a
+ *    writable binding dirty), and the first write is upgraded in the
+ *    kernel from the page table or by us;
  *  - the page table entry of a resident page always carries the
  *    application's protection, so the kernel never refills beyond it;
  *  - the pager reads and writes frames only through its scratch page, so
@@ -376,35 +377,32 @@ int vm_page_in(struct exo_vm *vm, uint64_t page)
 
 /*
  * Let the faulting access through a resident page it is allowed. A page
- * just paged in and covered by the registered table needs nothing when the
- * binding it gets from the entry is right: the retried access binds it in
- * the kernel. That is so for a write (writable and dirty, as it is about
- * to be) and for a page the application made read-only; a read of a
- * writable page is bound here, read-only, since a writable binding starts
- * dirty. Anything else (no table, a fault the table did not resolve) is
- * bound here too.
+ * just paged in and covered by the registered table needs nothing: the
+ * retried access binds it in the kernel from the entry, clean, and a write
+ * marks it dirty. Otherwise it is bound here; read-only for a read, since
+ * a binding made writable by EXO_IOC_MAP starts dirty. A page bound with
+ * fewer rights than it is allowed (PROT) gets them with EXO_IOC_PROTECT,
+ * which keeps its dirty bit.
  */
 static int vm_bind(struct exo_vm *vm, uint64_t page, uint32_t fault,
 		   bool paged_in)
 {
-	uint32_t prot = vm_prot(vm, page), bprot = prot;
+	uint32_t prot = vm_prot(vm, page);
 	void *va = vm_page_addr(vm, page);
 	struct exo_vrange r = { (uintptr_t)va, vm->psz };
 	int ret;
 
-	if (!(fault & EXO_FAULT_WRITE))
-		bprot &= ~EXO_PROT_WRITE;
-	/* Bound, but the binding forbids it: a read-only binding written. */
-	if ((fault & EXO_FAULT_PROT) && !paged_in)
-		return exo_protect(vm->exo, &r, 1, bprot);
-	if (paged_in && page < vm->stlb_pages && bprot == prot)
+	if (paged_in && page < vm->stlb_pages)
 		return 0;
+	if ((fault & EXO_FAULT_PROT) && !paged_in)
+		return exo_protect(vm->exo, &r, 1, prot);
 	ret = exo_map_one(vm->exo, va, vm->frames[vm->pslot[page]].cap, 0,
-			  bprot);
-	/* Bound meanwhile from the table: a write may need more rights. */
+			  (fault & EXO_FAULT_WRITE) ? prot :
+			  prot & ~EXO_PROT_WRITE);
+	/* Bound meanwhile, by another thread's refill: a write may need more. */
 	if (ret == -EEXIST)
 		ret = (fault & EXO_FAULT_WRITE) ?
-		      exo_protect(vm->exo, &r, 1, bprot) : 0;
+		      exo_protect(vm->exo, &r, 1, prot) : 0;
 	return ret;
 }
 
