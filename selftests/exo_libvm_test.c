@@ -192,19 +192,20 @@ static int page_prot(struct exo *exo, const volatile void *va)
  * the budget), then a check of every byte, twice: a read-only pass must
  * write out at most what was dirty and resident, and the next none.
  */
-static void __roundtrip(struct __test_metadata *_metadata, struct exo *exo,
-			struct exo_vm *vm, size_t psz, size_t npages,
-			uint32_t budget, unsigned int writes, uint64_t seed)
+static void __roundtrip(struct __test_metadata *_metadata, struct exo_vm *vm,
+			size_t psz, size_t npages, uint32_t budget,
+			unsigned int writes, uint64_t seed, uint8_t *keep)
 {
 	volatile uint8_t *mem = exo_vm_base(vm);
 	struct exo_vm_stats st0, st1, st2;
-	struct exo_ctx_info info;
 	size_t len = npages * psz, i;
-	uint8_t *shadow;
+	uint8_t *shadow = keep;
 	unsigned int w;
 	uint64_t r;
 
-	shadow = calloc(1, len);
+	/* @keep: the region's contents so far, kept up to date; else zeros. */
+	if (!shadow)
+		shadow = calloc(1, len);
 	ASSERT_NE(NULL, shadow);
 	for (w = 0; w < writes; w++) {
 		r = exo_rand64(&seed);
@@ -218,9 +219,8 @@ static void __roundtrip(struct __test_metadata *_metadata, struct exo *exo,
 			memset(&shadow[i], (int)(r >> 8) & 0xff, 64);
 		}
 	}
-	ASSERT_EQ(0, exo_ctx_info(exo, &info));
-	EXPECT_GE((uint64_t)budget, info.frames);
 	ASSERT_EQ(0, exo_vm_stats(vm, &st0));
+	EXPECT_GE((uint64_t)budget, st0.frames);
 	for (i = 0; i < len; i++) {
 		if (mem[i] != shadow[i]) {
 			ASSERT_EQ(shadow[i], mem[i])
@@ -232,7 +232,8 @@ static void __roundtrip(struct __test_metadata *_metadata, struct exo *exo,
 	for (i = 0; i < len; i += 512)
 		ASSERT_EQ(shadow[i], mem[i]);
 	ASSERT_EQ(0, exo_vm_stats(vm, &st2));
-	free(shadow);
+	if (!keep)
+		free(shadow);
 
 	EXPECT_LT(0U, st0.evictions);
 	EXPECT_LT(0U, st0.write_outs);
@@ -248,8 +249,11 @@ static void __roundtrip(struct __test_metadata *_metadata, struct exo *exo,
 	       st2.evictions, st2.write_outs, st2.page_ins, st2.zero_fills);
 }
 #define roundtrip(vm, npages, budget, writes, seed) \
-	__roundtrip(_metadata, self->f.exo, vm, self->f.psz, npages, budget, \
-		    writes, seed)
+	__roundtrip(_metadata, vm, self->f.psz, npages, budget, writes, seed, \
+		    NULL)
+#define roundtrip_keep(vm, npages, budget, writes, seed, keep) \
+	__roundtrip(_metadata, vm, self->f.psz, npages, budget, writes, seed, \
+		    keep)
 
 /* Budget 8, 64 pages, random writes, every byte back: for each policy. */
 TEST_F_TIMEOUT(pager, pager_roundtrip, 240)
@@ -754,6 +758,74 @@ TEST_F(prim, backing_fd)
 	/* The descriptor stays the application's. */
 	EXPECT_EQ(0, fstat(fd, &sb));
 	close(fd);
+}
+
+/* FIFO evicts in load order, however recently a page was used. */
+TEST_F(libvm, fifo_order)
+{
+	volatile char *mem;
+	struct exo_vm *vm;
+	int i;
+
+	vm = vm_new(8, 4, EXO_VM_POLICY_FIFO, EXO_VM_FAULT_SIGNAL, NULL, NULL);
+	ASSERT_NE(NULL, vm);
+	mem = exo_vm_base(vm);
+	for (i = 0; i < 4; i++)
+		mem[i * self->f.psz] = (char)(i + 1);
+	mem[4 * self->f.psz] = 5;		/* evicts page 0 */
+	EXPECT_EQ(0, page_bound(self->f.exo, mem));
+	EXPECT_EQ(2, mem[1 * self->f.psz]);	/* used, but oldest now */
+	mem[5 * self->f.psz] = 6;		/* evicts page 1 */
+	EXPECT_EQ(0, page_bound(self->f.exo, mem + 1 * self->f.psz));
+	for (i = 2; i < 6; i++)
+		EXPECT_EQ(1, page_bound(self->f.exo, mem + i * self->f.psz));
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ((char)(i + 1), mem[i * self->f.psz]);
+}
+
+/*
+ * Two regions of one context: one has the context's page table, the other
+ * is bound with EXO_IOC_MAP; destroying the first hands the table over.
+ */
+TEST_F_TIMEOUT(libvm, two_regions, 120)
+{
+	struct exo_ctx_info a, b;
+	struct exo_vm *other;
+	volatile char *mem;
+	uint8_t *keep;
+	int i, n;
+
+	EXO_VM_OPTS(o, .len = NPAGES * self->f.psz, .max_frames = BUDGET);
+	ASSERT_NE(NULL, vm_new(NPAGES, BUDGET, EXO_VM_POLICY_LRU,
+			       EXO_VM_FAULT_SIGNAL, NULL, NULL));
+	ASSERT_EQ(0, exo_vm_create(self->f.exo, &o, &other));
+	keep = calloc(1, NPAGES * self->f.psz);
+	ASSERT_NE(NULL, keep);
+	roundtrip(self->f.vm, NPAGES, BUDGET, 1000, 1);
+	roundtrip_keep(other, NPAGES, BUDGET, 1000, 2, keep);
+	ctx(&a);
+	EXPECT_EQ((uint64_t)2 * BUDGET, a.frames);
+	EXPECT_EQ(0, exo_vm_destroy(self->f.vm));
+	self->f.vm = other;
+	ctx(&a);
+	EXPECT_EQ((uint64_t)BUDGET, a.frames);
+	/* The survivor's first touches are refilled from its table now. */
+	mem = exo_vm_base(other);
+	roundtrip_keep(other, NPAGES, BUDGET, 1000, 3, keep);
+	free(keep);
+	if (exo_api(self->f.exo)->features & EXO_FEAT_STLB) {
+		for (i = 0, n = 0; i < NPAGES && n < 2; i++) {
+			if (page_bound(self->f.exo, mem + i * self->f.psz))
+				continue;
+			ctx(&a);
+			mem[i * self->f.psz] = 1;
+			ctx(&b);
+			EXPECT_EQ(a.upcalls + 1, b.upcalls);
+			EXPECT_EQ(a.refills + 1, b.refills);
+			n++;
+		}
+		EXPECT_EQ(2, n);
+	}
 }
 
 /* Options are checked, libbpf style. */

@@ -448,12 +448,13 @@ static int vm_alloc(struct exo_vm *vm, uint32_t max_batch)
 	vm->soft_user = calloc(vm->words, sizeof(uint64_t));
 	vm->frames = calloc(vm->max_frames, sizeof(*vm->frames));
 	vm->free_slots = calloc(vm->max_frames, sizeof(*vm->free_slots));
-	vm->cands = calloc(vm->max_frames, sizeof(*vm->cands));
+	if (vm->policy == EXO_VM_POLICY_CUSTOM)
+		vm->cands = calloc(vm->max_frames, sizeof(*vm->cands));
 	vm->qbuf = calloc(vm->qmax, sizeof(*vm->qbuf));
 	vm->dbuf = calloc((vm->dmax + 63) / 64, sizeof(uint64_t));
 	if (!vm->pstate || !vm->pslot || !vm->soft_wb || !vm->soft_user ||
-	    !vm->frames || !vm->free_slots || !vm->cands || !vm->qbuf ||
-	    !vm->dbuf)
+	    !vm->frames || !vm->free_slots || !vm->qbuf || !vm->dbuf ||
+	    (vm->policy == EXO_VM_POLICY_CUSTOM && !vm->cands))
 		return -ENOMEM;
 	/* Every page starts read-write, in no frame, on no disk. */
 	memset(vm->pstate, VM_PROT_RW, vm->npages);
