@@ -76,6 +76,8 @@ struct exo_stlb_map {
  * @upcalls: faults handed to the library OS.
  * @stlb: the registered library-OS page table, or NULL.
  * @fault_mode: an &enum exo_fault_mode_kind.
+ * @upcall_entry: %EXO_FAULT_MODE_UPCALL's entry point.
+ * @upcall_cookie: copied into every upcall frame.
  * @fault_lock: protects @fault_waiters.
  * @fault_waiters: threads waiting on a fault event (struct exo_fault_waiter).
  * @fault_readq: readers and pollers of fault events.
@@ -99,6 +101,8 @@ struct exo_ctx {
 	u64 upcalls;
 	struct exo_stlb_map *stlb;
 	u32 fault_mode;
+	u64 upcall_entry;
+	u64 upcall_cookie;
 	spinlock_t fault_lock;	/* protects fault_waiters */
 	struct list_head fault_waiters;
 	wait_queue_head_t fault_readq;

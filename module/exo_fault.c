@@ -7,16 +7,21 @@
  * OS's own page table (the STLB, as Aegis refilled its TLB from a software
  * TLB) when the entry is valid and its capability checks. Only then does
  * the fault go up: SIGBUS to the faulting thread with the address and the
- * access (the default), or an event read from the context's fd while the
- * thread sleeps, for a library OS that handles faults in another thread.
+ * access (the default); an event read from the context's fd while the
+ * thread sleeps, for a library OS that handles faults in another thread;
+ * or, as Aegis dispatched exceptions, a jump to the library OS's own entry
+ * with a frame on the thread's stack and no signal at all.
  */
+#include <linux/compat.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
@@ -211,6 +216,94 @@ static vm_fault_t exo_fault_wait(struct exo_ctx *ctx, struct vm_fault *vmf,
 	return VM_FAULT_RETRY;
 }
 
+#ifdef CONFIG_X86_64
+/**
+ * struct exo_upcall_work - a fault to dispatch on the way back to user mode.
+ * @cb: queued with task_work_add(); runs with no lock held.
+ * @frame: the frame, but for the registers.
+ * @entry: where the thread resumes.
+ */
+struct exo_upcall_work {
+	struct callback_head cb;
+	struct exo_upcall_frame frame;
+	u64 entry;
+};
+
+/*
+ * Runs in the faulting thread just before it returns to user mode: write
+ * the frame below the red zone and point the thread at the entry. The
+ * exception returns with IRET, so every register is taken from pt_regs.
+ */
+static void exo_upcall_run(struct callback_head *cb)
+{
+	struct exo_upcall_work *w = container_of(cb, struct exo_upcall_work,
+						 cb);
+	struct pt_regs *regs = task_pt_regs(current);
+	struct exo_upcall_frame *fr = &w->frame;
+	unsigned long sp;
+
+	if (current->flags & PF_EXITING)
+		goto out;
+	fr->r15 = regs->r15;
+	fr->r14 = regs->r14;
+	fr->r13 = regs->r13;
+	fr->r12 = regs->r12;
+	fr->r11 = regs->r11;
+	fr->r10 = regs->r10;
+	fr->r9 = regs->r9;
+	fr->r8 = regs->r8;
+	fr->rdi = regs->di;
+	fr->rsi = regs->si;
+	fr->rbp = regs->bp;
+	fr->rbx = regs->bx;
+	fr->rdx = regs->dx;
+	fr->rcx = regs->cx;
+	fr->rax = regs->ax;
+	fr->rsp = regs->sp;
+	fr->rflags = regs->flags;
+	fr->rip = regs->ip;
+	sp = regs->sp - EXO_UPCALL_RED_ZONE - sizeof(*fr);
+	if (sp > regs->sp || copy_to_user((void __user *)sp, fr, sizeof(*fr))) {
+		/* No room on the stack: as a signal frame would, SIGSEGV. */
+		force_sig(SIGSEGV);
+		goto out;
+	}
+	regs->ip = w->entry;
+	regs->sp = sp;
+	regs->di = sp;
+out:
+	kfree(w);
+}
+
+/* Queue the upcall; false if it cannot be (the caller sends SIGBUS). */
+static bool exo_upcall(struct exo_ctx *ctx, struct vm_fault *vmf, u32 bits)
+{
+	struct exo_upcall_work *w;
+
+	if (!user_64bit_mode(task_pt_regs(current)))
+		return false;
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return false;
+	w->frame.va = vmf->real_address;
+	w->frame.fault = bits;
+	w->frame.size = sizeof(w->frame);
+	w->frame.cookie = ctx->upcall_cookie;
+	w->entry = ctx->upcall_entry;
+	init_task_work(&w->cb, exo_upcall_run);
+	if (task_work_add(current, &w->cb, TWA_RESUME)) {
+		kfree(w);
+		return false;
+	}
+	return true;
+}
+#else
+static bool exo_upcall(struct exo_ctx *ctx, struct vm_fault *vmf, u32 bits)
+{
+	return false;
+}
+#endif
+
 /**
  * exo_fault() - resolve a fault in an exo VMA.
  * @ctx: the VMA's context.
@@ -260,10 +353,15 @@ vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite)
 	ctx->upcalls++;
 	access |= b ? EXO_FAULT_PROT : 0;
 	/* A system call's copy is not the library OS's access: EFAULT. */
-	if (READ_ONCE(ctx->fault_mode) == EXO_FAULT_MODE_EVENT &&
+	if (ctx->fault_mode == EXO_FAULT_MODE_EVENT &&
 	    (vmf->flags & FAULT_FLAG_USER) &&
 	    (vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
 		ret = exo_fault_wait(ctx, vmf, access);
+	} else if (ctx->fault_mode == EXO_FAULT_MODE_UPCALL &&
+		   (vmf->flags & FAULT_FLAG_USER) &&
+		   exo_upcall(ctx, vmf, access)) {
+		mutex_unlock(&ctx->lock);
+		ret = VM_FAULT_NOPAGE;
 	} else {
 		mutex_unlock(&ctx->lock);
 		ret = exo_sigbus(vmf, access);
@@ -392,19 +490,30 @@ __poll_t exo_fault_poll(struct file *file, struct poll_table_struct *wait)
  * @req: the request; @req->mode becomes the previous mode.
  *
  * Leaving event mode wakes every waiter, whose retried access then takes
- * the signal path.
+ * the new path.
  *
- * Return: 0 or -EINVAL.
+ * Return: 0, -EINVAL, or -EOPNOTSUPP for an upcall mode this kernel or
+ * this (32-bit) caller cannot have.
  */
 int exo_fault_mode_set(struct exo_ctx *ctx, struct exo_fault_mode *req)
 {
 	u32 old;
 
-	if (req->__reserved || req->mode > EXO_FAULT_MODE_EVENT)
+	if (req->__reserved || req->mode > EXO_FAULT_MODE_UPCALL)
 		return -EINVAL;
+	if (req->mode == EXO_FAULT_MODE_UPCALL) {
+		if (!IS_ENABLED(CONFIG_X86_64) || in_compat_syscall())
+			return -EOPNOTSUPP;
+		if (!req->entry || req->entry >= TASK_SIZE)
+			return -EINVAL;
+	} else if (req->entry || req->cookie) {
+		return -EINVAL;
+	}
 	mutex_lock(&ctx->lock);
 	old = ctx->fault_mode;
-	WRITE_ONCE(ctx->fault_mode, req->mode);
+	ctx->fault_mode = req->mode;
+	ctx->upcall_entry = req->entry;
+	ctx->upcall_cookie = req->cookie;
 	mutex_unlock(&ctx->lock);
 	if (old == EXO_FAULT_MODE_EVENT && req->mode != old)
 		exo_fault_wake_range(ctx, 0, ULONG_MAX, EXO_WOKEN_RETRY);
@@ -511,6 +620,9 @@ int exo_stlb_set(struct exo_ctx *ctx, const struct exo_stlb *req)
 		if (!PAGE_ALIGNED(req->base) || span > TASK_SIZE ||
 		    req->base > TASK_SIZE - span)
 			return -EINVAL;
+		/* The table must be this context's own memory. */
+		if (!ctx->mm || ctx->mm != current->mm)
+			return -EFAULT;
 		s = exo_stlb_pin(req);
 		if (IS_ERR(s))
 			return PTR_ERR(s);

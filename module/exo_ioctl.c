@@ -56,7 +56,8 @@ static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	a->features = EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN |
 		      EXO_FEAT_FRAME_COLOUR | EXO_FEAT_FRAME_CONTIG |
 		      EXO_FEAT_FTABLE | EXO_FEAT_MEMCG | EXO_FEAT_VM |
-		      EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS;
+		      EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |
+		      (IS_ENABLED(CONFIG_X86_64) ? EXO_FEAT_UPCALL : 0);
 	a->ioctls = GENMASK_ULL(EXO_CMD_LAST - EXO_CMD_BASE - 1, 0);
 	a->page_size = PAGE_SIZE;
 	a->nr_colours = exo_nr_colours;

@@ -238,6 +238,158 @@ TEST_F(fail_nth, free_and_info)
 				  nth - 1);
 }
 
+/*
+ * The VM calls: a batch MAP that fails part-way takes back every binding
+ * it made (all or nothing), and the calls that only walk bindings allocate
+ * nothing worse than ENOMEM and leave the bindings as they were.
+ */
+#define NTH_VM_PAGES	16
+
+static int nth_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static uint64_t nth_bindings(struct __test_metadata *_metadata, int fd)
+{
+	struct exo_ctx_info info = { .bindings = UINT64_MAX };
+
+	EXPECT_EQ(0, _test_ctx_info(fd, &info));
+	return info.bindings;
+}
+
+TEST_F(fail_nth, vm_map_batch)
+{
+	struct exo_map_entry e[3];
+	struct exo_frame_alloc run, one, two;
+	struct exo_vrange all;
+	struct exo_vm_ranges un = { .size = sizeof(un), .nr = 1 };
+	struct exo_map m = { .size = sizeof(m), .nr = 3 };
+	unsigned int nth;
+	struct exo *exo;
+	bool injected;
+	char *vm;
+	int rc, fd;
+
+	REQUIRE_FAIL_NTH();
+	for (nth = 1; nth < 10000; nth++) {
+		ASSERT_EQ(0, exo_open(&exo));
+		fd = exo_fd(exo);
+		ASSERT_EQ(0, _test_frame_alloc(fd, EXO_ALLOC_CONTIG, 2, 0, 0,
+					       &run));
+		ASSERT_EQ(0, _test_alloc_any(fd, &one));
+		ASSERT_EQ(0, _test_alloc_any(fd, &two));
+		vm = mmap(NULL, NTH_VM_PAGES * 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, fd, EXO_MMAP_VM);
+		ASSERT_NE(MAP_FAILED, vm);
+		e[0] = (struct exo_map_entry){ .va = (uintptr_t)vm,
+			.cap = run.cap, .nr = 4, .prot = EXO_PROT_READ };
+		/* Far apart, so each needs its own page-table walk. */
+		e[1] = (struct exo_map_entry){ .va = (uintptr_t)vm + 8 * 4096,
+			.cap = one.cap, .nr = 1,
+			.prot = EXO_PROT_READ | EXO_PROT_WRITE };
+		e[2] = (struct exo_map_entry){ .va = (uintptr_t)vm + 15 * 4096,
+			.cap = two.cap, .nr = 1, .prot = EXO_PROT_READ };
+		m.entries = (uintptr_t)e;
+
+		fail_nth_set(self->nth_fd, nth);
+		rc = nth_ioctl(fd, EXO_IOC_MAP, &m);
+		injected = fail_nth_injected(self->nth_fd);
+
+		if (rc) {
+			EXPECT_ALLOC_ERRNO(rc);
+			EXPECT_EQ(0ULL, nth_bindings(_metadata, fd));
+			/* nothing half-done: the same batch now works */
+			ASSERT_EQ(0, nth_ioctl(fd, EXO_IOC_MAP, &m));
+		}
+		EXPECT_EQ(6ULL, nth_bindings(_metadata, fd));
+		vm[8 * 4096] = 1;
+		EXPECT_EQ(0, vm[0]);
+
+		all = (struct exo_vrange){ (uintptr_t)vm, NTH_VM_PAGES * 4096 };
+		un.ranges = (uintptr_t)&all;
+		EXPECT_EQ(0, nth_ioctl(fd, EXO_IOC_UNMAP, &un));
+		EXPECT_EQ(0ULL, nth_bindings(_metadata, fd));
+		EXPECT_EQ(0, _test_frame_free(fd, run.cap));
+		munmap(vm, NTH_VM_PAGES * 4096);
+		exo_close(exo);
+		expect_baseline();
+		if (!injected) {
+			ASSERT_EQ(0, rc);
+			break;
+		}
+	}
+	TH_LOG("map batch: %u injection points", nth - 1);
+}
+
+TEST_F(fail_nth, vm_walks)
+{
+	static struct exo_upte table[NTH_VM_PAGES] __attribute__((aligned(16)));
+	struct exo_vpage pages[NTH_VM_PAGES];
+	struct exo_frame_alloc a;
+	struct exo_map_entry e;
+	struct exo_vrange r;
+	struct exo_map m = { .size = sizeof(m), .nr = 1, .entries = (uintptr_t)&e };
+	struct exo_vm_ranges pr = { .size = sizeof(pr), .nr = 1,
+				    .prot = EXO_PROT_READ, .ranges = (uintptr_t)&r };
+	struct exo_query q = { .size = sizeof(q), .nr = NTH_VM_PAGES,
+			       .pages = (uintptr_t)pages };
+	struct exo_dirty d = { .size = sizeof(d), .nr = NTH_VM_PAGES };
+	struct exo_stlb st = { .size = sizeof(st), .nr_entries = NTH_VM_PAGES,
+			       .table = (uintptr_t)table };
+	uint64_t bm;
+	unsigned int nth;
+	struct exo *exo;
+	bool injected;
+	int rc, fd;
+	char *vm;
+
+	REQUIRE_FAIL_NTH();
+	for (nth = 1; nth < 10000; nth++) {
+		ASSERT_EQ(0, exo_open(&exo));
+		fd = exo_fd(exo);
+		ASSERT_EQ(0, _test_alloc_any(fd, &a));
+		vm = mmap(NULL, NTH_VM_PAGES * 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, fd, EXO_MMAP_VM);
+		ASSERT_NE(MAP_FAILED, vm);
+		e = (struct exo_map_entry){ .va = (uintptr_t)vm, .cap = a.cap,
+			.nr = 1, .prot = EXO_PROT_READ | EXO_PROT_WRITE };
+		ASSERT_EQ(0, nth_ioctl(fd, EXO_IOC_MAP, &m));
+		vm[0] = 7;
+		r = (struct exo_vrange){ (uintptr_t)vm, NTH_VM_PAGES * 4096 };
+		q.va = (uintptr_t)vm;
+		d.va = (uintptr_t)vm;
+		d.bitmap = (uintptr_t)&bm;
+		st.base = (uintptr_t)vm;
+
+		fail_nth_set(self->nth_fd, nth);
+		rc = nth_ioctl(fd, EXO_IOC_QUERY, &q);
+		if (!rc) {
+			d.dirty = 0;
+			rc = nth_ioctl(fd, EXO_IOC_DIRTY, &d);
+		}
+		if (!rc)
+			rc = nth_ioctl(fd, EXO_IOC_PROTECT, &pr);
+		if (!rc)
+			rc = nth_ioctl(fd, EXO_IOC_STLB, &st);
+		injected = fail_nth_injected(self->nth_fd);
+
+		if (rc)
+			EXPECT_EQ(-ENOMEM, rc) TH_LOG("nth %u", nth);
+		/* Whatever failed, the binding and its data are intact. */
+		EXPECT_EQ(1ULL, nth_bindings(_metadata, fd));
+		EXPECT_EQ(7, vm[0]);
+		munmap(vm, NTH_VM_PAGES * 4096);
+		exo_close(exo);
+		expect_baseline();
+		if (!injected) {
+			ASSERT_EQ(0, rc);
+			break;
+		}
+	}
+	TH_LOG("query/dirty/protect/stlb: %u injection points", nth - 1);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -100,6 +100,16 @@ int exo_fault_read(struct exo *exo, struct exo_fault_event *events,
 int exo_fault_wake(struct exo *exo, void *va, size_t len, uint32_t flags);
 
 /*
+ * Aegis-style upcalls (x86-64): a fault the module cannot refill runs @fn on
+ * the faulting thread, with no signal (EXO_FAULT_MODE_UPCALL). @fn gets the
+ * frame (address, EXO_FAULT_* bits, interrupted registers; it may change
+ * rip and the general registers) and @arg; when it returns the interrupted
+ * code resumes and the access retries. A NULL @fn goes back to SIGBUS.
+ */
+typedef void (*exo_upcall_fn)(struct exo_upcall_frame *frame, void *arg);
+int exo_upcall_set(struct exo *exo, exo_upcall_fn fn, void *arg);
+
+/*
  * A managed region (exo_vm_create(3)): libexo's own page table, registered
  * for refill in the kernel, demand paging with a frame budget, a pager with
  * a replacement policy, and Appel & Li's primitives (exo_vm_trap(3)).

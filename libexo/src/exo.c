@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "libexo.h"
+#include "internal.h"
 
 /*
  * Tries before exo_ftable_read() gives up with -EAGAIN. The module holds an
@@ -28,17 +29,6 @@
  */
 #define FTABLE_SPINS	64
 #define FTABLE_TRIES	1024
-
-struct exo {
-	int fd;
-	struct exo_api api;
-	void *ftable;			/* PROT_READ, ftable_size bytes */
-	size_t ftable_size;
-	/* Geometry from the header, checked once at open and trusted after. */
-	uint32_t nr_entries;
-	uint32_t entry_size;
-	uint32_t entries_offset;
-};
 
 static int exo_ioctl(const struct exo *exo, unsigned long cmd, void *arg)
 {
@@ -151,6 +141,7 @@ void exo_close(struct exo *exo)
 	/* Unmap first: the mapping alone would keep the context alive. */
 	munmap(exo->ftable, exo->ftable_size);
 	close(exo->fd);
+	exo_upcall_free(exo);
 	free(exo);
 	errno = saved;
 }

@@ -81,6 +81,7 @@ enum exo_cmd {
  *	QUERY, DIRTY and the SIGBUS fault upcall.
  * @EXO_FEAT_STLB: in-kernel refill from the library OS's page table.
  * @EXO_FEAT_FAULT_EVENTS: fault events read from the context's fd.
+ * @EXO_FEAT_UPCALL: %EXO_FAULT_MODE_UPCALL (x86-64 only).
  */
 enum exo_feature {
 	EXO_FEAT_FRAMES = 1 << 0,
@@ -92,6 +93,7 @@ enum exo_feature {
 	EXO_FEAT_VM = 1 << 6,
 	EXO_FEAT_STLB = 1 << 7,
 	EXO_FEAT_FAULT_EVENTS = 1 << 8,
+	EXO_FEAT_UPCALL = 1 << 9,
 };
 
 /**
@@ -533,10 +535,18 @@ struct exo_stlb {
  *	&struct exo_fault_event becomes readable on the context's fd; a MAP or
  *	PROTECT covering the page, or %EXO_IOC_FAULT_WAKE, wakes it and the
  *	access retries.
+ * @EXO_FAULT_MODE_UPCALL: Aegis-style exception dispatch, no signal: on
+ *	return to user mode the faulting thread resumes at
+ *	&exo_fault_mode.entry with its stack pointer, and its first argument
+ *	register, at a &struct exo_upcall_frame written below its stack's red
+ *	zone. The entry (libexo's) saves what else it needs, handles the fault
+ *	and resumes the interrupted code from the frame itself. Faults in
+ *	32-bit code fall back to %EXO_FAULT_MODE_SIGNAL.
  */
 enum exo_fault_mode_kind {
 	EXO_FAULT_MODE_SIGNAL = 0,
 	EXO_FAULT_MODE_EVENT = 1,
+	EXO_FAULT_MODE_UPCALL = 2,
 };
 
 /**
@@ -546,13 +556,77 @@ enum exo_fault_mode_kind {
  * @flags: must be 0.
  * @mode: in: an &enum exo_fault_mode_kind. out: the previous mode.
  * @__reserved: must be 0.
+ * @entry: %EXO_FAULT_MODE_UPCALL: user address the faulting thread resumes
+ *	at; 0 for the other modes.
+ * @cookie: %EXO_FAULT_MODE_UPCALL: copied into every frame; 0 for the other
+ *	modes.
  */
 struct exo_fault_mode {
 	__u32 size;
 	__u32 flags;
 	__u32 mode;
 	__u32 __reserved;
+	__aligned_u64 entry;
+	__aligned_u64 cookie;
 };
+
+/**
+ * struct exo_upcall_frame - what %EXO_FAULT_MODE_UPCALL writes for the
+ *	library OS's entry (x86-64). The frame ends exactly 128 bytes (the red
+ *	zone) below the interrupted stack pointer, with @rflags and @rip last,
+ *	so the entry can restore every register, pop the flags and return with
+ *	``ret $128``. The handler may change @rip and the general registers;
+ *	@rsp is for reading only.
+ * @va: the faulting address.
+ * @fault: EXO_FAULT_* bits.
+ * @size: sizeof(struct exo_upcall_frame) as the module wrote it.
+ * @cookie: &exo_fault_mode.cookie.
+ * @r15: interrupted register.
+ * @r14: interrupted register.
+ * @r13: interrupted register.
+ * @r12: interrupted register.
+ * @r11: interrupted register.
+ * @r10: interrupted register.
+ * @r9: interrupted register.
+ * @r8: interrupted register.
+ * @rdi: interrupted register.
+ * @rsi: interrupted register.
+ * @rbp: interrupted register.
+ * @rbx: interrupted register.
+ * @rdx: interrupted register.
+ * @rcx: interrupted register.
+ * @rax: interrupted register.
+ * @rsp: interrupted stack pointer.
+ * @rflags: interrupted flags.
+ * @rip: the faulting instruction.
+ */
+struct exo_upcall_frame {
+	__aligned_u64 va;
+	__u32 fault;
+	__u32 size;
+	__aligned_u64 cookie;
+	__aligned_u64 r15;
+	__aligned_u64 r14;
+	__aligned_u64 r13;
+	__aligned_u64 r12;
+	__aligned_u64 r11;
+	__aligned_u64 r10;
+	__aligned_u64 r9;
+	__aligned_u64 r8;
+	__aligned_u64 rdi;
+	__aligned_u64 rsi;
+	__aligned_u64 rbp;
+	__aligned_u64 rbx;
+	__aligned_u64 rdx;
+	__aligned_u64 rcx;
+	__aligned_u64 rax;
+	__aligned_u64 rsp;
+	__aligned_u64 rflags;
+	__aligned_u64 rip;
+};
+
+/* Bytes below the interrupted stack pointer that the frame leaves alone. */
+#define EXO_UPCALL_RED_ZONE	128
 
 /*
  * What a fault was: exactly one access bit, plus EXO_FAULT_PROT when the
