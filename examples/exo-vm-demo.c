@@ -5,8 +5,10 @@
  * Three programs on libexo's managed regions (exo_vm_create(3)):
  *
  *  1. a pager: a working set eight times the frame budget, under each
- *     replacement policy (CLOCK, LRU, FIFO and an application's own),
- *     every byte checked after it went out to the backing file and back;
+ *     replacement policy (CLOCK, LRU, FIFO and an application's own) and
+ *     each way of taking faults (a SIGBUS handler, a fault thread reading
+ *     fault events, Aegis-style upcalls), every byte checked after it went
+ *     out to the backing file and back;
  *  2. an incremental checkpointer: DIRTY names the pages written since the
  *     last checkpoint, and only those are saved; a restore from the
  *     checkpoint file matches the live memory byte for byte;
@@ -73,15 +75,24 @@ static uint8_t pattern(size_t off, unsigned int gen)
 	return (uint8_t)((off * 2654435761u) >> 13) ^ (uint8_t)(gen * 37);
 }
 
-static struct exo_vm *region(struct exo *exo, size_t pages, uint32_t budget,
-			     uint32_t policy, exo_vm_victim_fn fn, void *arg)
+static struct exo_vm *region_mode(struct exo *exo, size_t pages,
+				  uint32_t budget, uint32_t policy,
+				  uint32_t mode, exo_vm_victim_fn fn, void *arg)
 {
 	EXO_VM_OPTS(o, .len = pages * psz, .max_frames = budget,
-		    .policy = policy, .choose_victim = fn, .victim_arg = arg);
+		    .policy = policy, .fault_mode = mode, .choose_victim = fn,
+		    .victim_arg = arg);
 	struct exo_vm *vm;
 
 	check(exo_vm_create(exo, &o, &vm), "exo_vm_create");
 	return vm;
+}
+
+static struct exo_vm *region(struct exo *exo, size_t pages, uint32_t budget,
+			     uint32_t policy, exo_vm_victim_fn fn, void *arg)
+{
+	return region_mode(exo, pages, budget, policy, EXO_VM_FAULT_SIGNAL,
+			   fn, arg);
 }
 
 static void print_stats(struct exo_vm *vm, const char *indent)
@@ -123,12 +134,18 @@ static void pager(struct exo *exo)
 {
 	static const struct {
 		uint32_t policy;
+		uint32_t mode;
 		const char *name;
 	} policies[] = {
-		{ EXO_VM_POLICY_CLOCK, "CLOCK" },
-		{ EXO_VM_POLICY_LRU, "LRU" },
-		{ EXO_VM_POLICY_FIFO, "FIFO" },
-		{ EXO_VM_POLICY_CUSTOM, "custom (lowest page first)" },
+		{ EXO_VM_POLICY_CLOCK, EXO_VM_FAULT_SIGNAL, "CLOCK" },
+		{ EXO_VM_POLICY_LRU, EXO_VM_FAULT_SIGNAL, "LRU" },
+		{ EXO_VM_POLICY_FIFO, EXO_VM_FAULT_SIGNAL, "FIFO" },
+		{ EXO_VM_POLICY_CUSTOM, EXO_VM_FAULT_SIGNAL,
+		  "custom (lowest page first)" },
+		{ EXO_VM_POLICY_CLOCK, EXO_VM_FAULT_THREAD,
+		  "CLOCK, faults to a thread" },
+		{ EXO_VM_POLICY_CLOCK, EXO_VM_FAULT_UPCALL,
+		  "CLOCK, upcalls (no signal)" },
 	};
 	size_t len = PAGER_PAGES * psz, i;
 	struct exo_ctx_info before, after;
@@ -142,11 +159,18 @@ static void pager(struct exo *exo)
 	printf("\n[1] pager: %d pages (%zu KiB) in a budget of %d frames\n",
 	       PAGER_PAGES, len >> 10, PAGER_BUDGET);
 	for (p = 0; p < sizeof(policies) / sizeof(policies[0]); p++) {
+		if (policies[p].mode == EXO_VM_FAULT_UPCALL &&
+		    !(exo_api(exo)->features & EXO_FEAT_UPCALL)) {
+			printf("  %-27s not here: the module has no upcalls "
+			       "(x86-64 only)\n", policies[p].name);
+			continue;
+		}
 		memset(&low, 0, sizeof(low));
 		check(exo_ctx_info(exo, &before), "exo_ctx_info");
-		vm = region(exo, PAGER_PAGES, PAGER_BUDGET, policies[p].policy,
-			    policies[p].policy == EXO_VM_POLICY_CUSTOM ?
-			    lowest_first : NULL, &low);
+		vm = region_mode(exo, PAGER_PAGES, PAGER_BUDGET,
+				 policies[p].policy, policies[p].mode,
+				 policies[p].policy == EXO_VM_POLICY_CUSTOM ?
+				 lowest_first : NULL, &low);
 		m = exo_vm_base(vm);
 		/* Fill every byte, then rewrite a hot quarter and random pages. */
 		for (i = 0; i < len; i++)

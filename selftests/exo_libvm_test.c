@@ -82,6 +82,9 @@ FIXTURE_VARIANT_ADD(pager, clock_thread) {
 FIXTURE_VARIANT_ADD(pager, custom_thread) {
 	.policy = EXO_VM_POLICY_CUSTOM, .mode = EXO_VM_FAULT_THREAD,
 };
+FIXTURE_VARIANT_ADD(pager, clock_upcall) {
+	.policy = EXO_VM_POLICY_CLOCK, .mode = EXO_VM_FAULT_UPCALL,
+};
 FIXTURE_SETUP(pager) { __vmfix_setup(_metadata, &self->f); }
 FIXTURE_TEARDOWN(pager) { __vmfix_teardown(_metadata, &self->f); }
 
@@ -98,6 +101,9 @@ FIXTURE_VARIANT_ADD(prim, signal) {
 FIXTURE_VARIANT_ADD(prim, thread) {
 	.mode = EXO_VM_FAULT_THREAD,
 };
+FIXTURE_VARIANT_ADD(prim, upcall) {
+	.mode = EXO_VM_FAULT_UPCALL,
+};
 FIXTURE_SETUP(prim) { __vmfix_setup(_metadata, &self->f); }
 FIXTURE_TEARDOWN(prim) { __vmfix_teardown(_metadata, &self->f); }
 
@@ -106,6 +112,14 @@ struct mru {
 	volatile unsigned int calls;
 	volatile uint32_t max_nr;
 };
+
+/* Upcalls are x86-64's: elsewhere the upcall variants have nothing to test. */
+#define NEED_MODE(mode)							\
+	do {								\
+		if ((mode) == EXO_VM_FAULT_UPCALL &&			\
+		    !(exo_api(self->f.exo)->features & EXO_FEAT_UPCALL)) \
+			SKIP(return, "no EXO_FEAT_UPCALL (x86-64 only)"); \
+	} while (0)
 
 static uint32_t mru_victim(struct exo_vm *vm, const struct exo_vm_candidate *c,
 			   uint32_t nr, void *arg)
@@ -263,6 +277,8 @@ TEST_F_TIMEOUT(pager, pager_roundtrip, 240)
 	struct exo_vm *vm;
 	bool custom = variant->policy == EXO_VM_POLICY_CUSTOM;
 
+	NEED_MODE(variant->mode);
+
 	vm = vm_new(NPAGES, BUDGET, variant->policy, variant->mode,
 		    custom ? mru_victim : NULL, custom ? &m : NULL);
 	ASSERT_NE(NULL, vm);
@@ -314,6 +330,8 @@ TEST_F_TIMEOUT(pager, pager_threads, 240)
 	pthread_t t[4];
 	struct exo_vm *vm;
 	int i;
+
+	NEED_MODE(variant->mode);
 
 	vm = vm_new(NPAGES, BUDGET, variant->policy, variant->mode, NULL,
 		    NULL);
@@ -470,6 +488,8 @@ TEST_F(prim, trap_prot1_unprot)
 	struct exo_vm_stats st;
 	struct exo_vm *vm;
 
+	NEED_MODE(variant->mode);
+
 	vm = vm_new(16, 0, EXO_VM_POLICY_CLOCK, variant->mode, NULL, NULL);
 	ASSERT_NE(NULL, vm);
 	memset((void *)&trap, 0, sizeof(trap));
@@ -523,6 +543,8 @@ TEST_F(prim, protn)
 	struct exo_vm *vm;
 	int i;
 
+	NEED_MODE(variant->mode);
+
 	vm = vm_new(16, 0, EXO_VM_POLICY_CLOCK, variant->mode, NULL, NULL);
 	ASSERT_NE(NULL, vm);
 	memset((void *)&trap, 0, sizeof(trap));
@@ -574,6 +596,8 @@ TEST_F(prim, trap_refused_chains)
 	volatile char *mem;
 	struct exo_vm *vm;
 
+	NEED_MODE(variant->mode);
+
 	install_chain(&old);
 	vm = vm_new(4, 0, EXO_VM_POLICY_CLOCK, variant->mode, NULL, NULL);
 	ASSERT_NE(NULL, vm);
@@ -600,6 +624,8 @@ TEST_F(pager, dirty_exact)
 	volatile char *mem;
 	struct exo_vm *vm;
 	int i;
+
+	NEED_MODE(variant->mode);
 
 	vm = vm_new(32, 4, variant->policy, variant->mode, NULL, NULL);
 	ASSERT_NE(NULL, vm);
@@ -647,6 +673,8 @@ TEST_F(prim, map2)
 	struct exo_vm *vm;
 	void *alias;
 	int i;
+
+	NEED_MODE(variant->mode);
 
 	install_chain(&old);
 	vm = vm_new(8, 2, EXO_VM_POLICY_CLOCK, variant->mode, NULL, NULL);
@@ -704,6 +732,8 @@ TEST_F(pager, destroy_returns_frames)
 	void *alias;
 	int i;
 
+	NEED_MODE(variant->mode);
+
 	ASSERT_NE(NULL, vm_new(32, 8, variant->policy, variant->mode, NULL,
 			       NULL));
 	mem = exo_vm_base(self->f.vm);
@@ -734,6 +764,8 @@ TEST_F(prim, backing_fd)
 	struct exo_vm_stats st;
 	struct stat sb;
 	int fd, i;
+
+	NEED_MODE(variant->mode);
 
 	fd = memfd_create("exo-libvm", MFD_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -828,6 +860,35 @@ TEST_F_TIMEOUT(libvm, two_regions, 120)
 	}
 }
 
+/*
+ * The fault mode is the context's: a region that asks for signals, in a
+ * context whose other region has the fault thread, is served by the
+ * thread; the thread and upcalls cannot share a context.
+ */
+TEST_F(libvm, fault_mode_per_context)
+{
+	EXO_VM_OPTS(o, .len = 4 * self->f.psz);
+	struct exo_vm_stats st;
+	struct exo_vm *sig, *up = NULL;
+	volatile char *mem;
+
+	ASSERT_NE(NULL, vm_new(4, 0, EXO_VM_POLICY_CLOCK, EXO_VM_FAULT_THREAD,
+			       NULL, NULL));
+	ASSERT_EQ(0, exo_vm_create(self->f.exo, &o, &sig));
+	mem = exo_vm_base(sig);
+	mem[0] = 1;
+	mem[self->f.psz] = 2;
+	EXPECT_EQ(1, mem[0]);
+	ASSERT_EQ(0, exo_vm_stats(sig, &st));
+	EXPECT_EQ(2U, st.faults);
+	if (exo_api(self->f.exo)->features & EXO_FEAT_UPCALL) {
+		o.fault_mode = EXO_VM_FAULT_UPCALL;
+		EXPECT_EQ(-EBUSY, exo_vm_create(self->f.exo, &o, &up));
+		EXPECT_EQ(NULL, up);
+	}
+	EXPECT_EQ(0, exo_vm_destroy(sig));
+}
+
 /* Options are checked, libbpf style. */
 TEST_F(libvm, opts)
 {
@@ -850,7 +911,7 @@ TEST_F(libvm, opts)
 	o.policy = 9;
 	EXPECT_EQ(-EINVAL, exo_vm_create(self->f.exo, &o, &vm));
 	o.policy = 0;
-	o.fault_mode = 2;
+	o.fault_mode = 3;
 	EXPECT_EQ(-EINVAL, exo_vm_create(self->f.exo, &o, &vm));
 	o.fault_mode = 0;
 	o.flags = 2;

@@ -128,6 +128,7 @@ enum exo_vm_policy {
 enum exo_vm_fault_mode {
 	EXO_VM_FAULT_SIGNAL = 0,	/* libexo's SIGBUS handler */
 	EXO_VM_FAULT_THREAD = 1,	/* a libexo thread reading fault events */
+	EXO_VM_FAULT_UPCALL = 2,	/* exo_upcall_set(3), no signal (x86-64) */
 };
 
 /* exo_vm_opts.flags */

@@ -57,6 +57,7 @@ struct vm_ctx {
 	struct vm_ctx *next;
 	unsigned int nr_vms;
 	unsigned int nr_thread_vms;
+	unsigned int nr_upcall_vms;
 	int event_mode;		/* read by the SIGBUS handler */
 	int old_mode;		/* to restore when the thread stops */
 	struct exo_vm *stlb;	/* whose table is registered */
@@ -68,7 +69,7 @@ struct exo_vm {
 	struct exo *exo;
 	struct vm_ctx *ctx;
 	int slot;		/* index in the process's region table */
-	bool thread;		/* asked for EXO_VM_FAULT_THREAD */
+	uint32_t mode;		/* enum exo_vm_fault_mode asked for */
 
 	char *base;
 	size_t len;		/* region bytes, without the scratch page */

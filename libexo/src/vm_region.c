@@ -2,14 +2,16 @@
 /*
  * libexo's managed VM regions: creating and destroying them, the
  * process-wide SIGBUS handler that hands a fault to the region holding its
- * address (and any other SIGBUS to whoever had the signal before), and the
- * fault thread of EXO_VM_FAULT_THREAD.
+ * address (and any other SIGBUS to whoever had the signal before), the
+ * fault thread of EXO_VM_FAULT_THREAD and the upcall handler of
+ * EXO_VM_FAULT_UPCALL.
  *
  * Two things belong to a context, not a region: the fault mode and the
  * registered page table. So libexo keeps one struct vm_ctx per context that
  * has regions: the first region of a context gets the in-kernel refill
  * (the next one when it goes), and while any region of a context wants the
- * fault thread, that thread serves all of them.
+ * fault thread (or upcalls), that thread (or the upcall handler) serves all
+ * of them. The thread and upcalls exclude each other in one context.
  */
 /* pipe2, O_TMPFILE, mkostemp, secure_getenv */
 #define _GNU_SOURCE
@@ -165,6 +167,36 @@ static void vm_sigbus_uninstall(void)
 	vm_sigbus_on = false;
 }
 
+/*
+ * EXO_VM_FAULT_UPCALL: the faulting thread runs this from libexo's upcall
+ * entry, with no signal. A fault we refuse becomes the SIGBUS it would
+ * have been without libexo, for whoever had the signal before us.
+ */
+static void vm_upcall(struct exo_upcall_frame *frame, void *arg)
+{
+	struct vm_ctx *ctx = arg;
+	struct exo_vm *vm = vm_lookup((uintptr_t)frame->va);
+	int saved = errno;
+	siginfo_t si;
+
+	if (vm && vm->ctx == ctx &&
+	    !vm_fault(vm, (uintptr_t)frame->va, frame->fault)) {
+		errno = saved;
+		return;
+	}
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = BUS_ADRERR;
+	si.si_errno = (int)frame->fault;
+	si.si_addr = (void *)(uintptr_t)frame->va;
+	errno = saved;
+	vm_sigbus_chain(SIGBUS, &si, NULL);
+	/* Nobody took it: die of it, since a retry would only come back. */
+	if (vm_old_sigbus.sa_handler == SIG_DFL ||
+	    vm_old_sigbus.sa_handler == SIG_IGN)
+		raise(SIGBUS);
+}
+
 /* Resolve one event and wake its thread: to retry, or to take SIGBUS. */
 static void vm_event(struct vm_ctx *ctx, const struct exo_fault_event *ev)
 {
@@ -295,8 +327,10 @@ static void vm_ctx_put(struct vm_ctx *ctx)
 	free(ctx);
 }
 
-static int vm_register(struct exo_vm *vm, bool thread)
+static int vm_register(struct exo_vm *vm)
 {
+	bool thread = vm->mode == EXO_VM_FAULT_THREAD;
+	bool upcall = vm->mode == EXO_VM_FAULT_UPCALL;
 	struct vm_ctx *ctx;
 	int slot, ret;
 
@@ -312,16 +346,21 @@ static int vm_register(struct exo_vm *vm, bool thread)
 	if (!ctx)
 		goto out;
 	ret = vm_sigbus_install();
+	if (!ret && (thread || upcall) &&
+	    (thread ? ctx->nr_upcall_vms : ctx->nr_thread_vms))
+		ret = -EBUSY;
 	if (!ret && thread && !ctx->nr_thread_vms)
 		ret = vm_thread_start(ctx);
+	if (!ret && upcall && !ctx->nr_upcall_vms)
+		ret = exo_upcall_set(ctx->exo, vm_upcall, ctx);
 	if (ret) {
 		if (!vm_count)
 			vm_sigbus_uninstall();
 		vm_ctx_put(ctx);
 		goto out;
 	}
-	if (thread)
-		ctx->nr_thread_vms++;
+	ctx->nr_thread_vms += thread;
+	ctx->nr_upcall_vms += upcall;
 	ctx->nr_vms++;
 	vm_count++;
 	vm->ctx = ctx;
@@ -333,7 +372,7 @@ out:
 	return ret;
 }
 
-static void vm_unregister(struct exo_vm *vm, bool thread)
+static void vm_unregister(struct exo_vm *vm)
 {
 	struct vm_ctx *ctx = vm->ctx;
 	struct exo_vm *other;
@@ -341,8 +380,10 @@ static void vm_unregister(struct exo_vm *vm, bool thread)
 
 	pthread_mutex_lock(&vm_reg_lock);
 	__atomic_store_n(&vm_table[vm->slot], NULL, __ATOMIC_RELEASE);
-	if (thread && !--ctx->nr_thread_vms)
+	if (vm->mode == EXO_VM_FAULT_THREAD && !--ctx->nr_thread_vms)
 		vm_thread_stop(ctx);
+	if (vm->mode == EXO_VM_FAULT_UPCALL && !--ctx->nr_upcall_vms)
+		exo_upcall_set(ctx->exo, NULL, NULL);
 	if (ctx->stlb == vm) {
 		exo_stlb_set(vm->exo, NULL, NULL, 0);
 		ctx->stlb = NULL;
@@ -477,7 +518,6 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 	struct exo_vm_opts o;
 	struct exo_vm *vm;
 	uint64_t npages;
-	bool thread;
 	void *p;
 	int ret;
 
@@ -491,13 +531,15 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 		return -EOPNOTSUPP;
 	if (!o.len || o.policy > EXO_VM_POLICY_CUSTOM ||
 	    (o.policy == EXO_VM_POLICY_CUSTOM) != !!o.choose_victim ||
-	    o.fault_mode > EXO_VM_FAULT_THREAD ||
+	    o.fault_mode > EXO_VM_FAULT_UPCALL ||
 	    (o.flags & ~EXO_VM_BACKING_FD) || o.__reserved ||
 	    ((o.flags & EXO_VM_BACKING_FD) &&
 	     (o.backing_fd < 0 || o.backing_path)))
 		return -EINVAL;
-	thread = o.fault_mode == EXO_VM_FAULT_THREAD;
-	if (thread && !(api->features & EXO_FEAT_FAULT_EVENTS))
+	if ((o.fault_mode == EXO_VM_FAULT_THREAD &&
+	     !(api->features & EXO_FEAT_FAULT_EVENTS)) ||
+	    (o.fault_mode == EXO_VM_FAULT_UPCALL &&
+	     !(api->features & EXO_FEAT_UPCALL)))
 		return -EOPNOTSUPP;
 	if (o.len > SIZE_MAX - 2 * (size_t)api->page_size)
 		return -EINVAL;
@@ -533,8 +575,8 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 		goto err_free;
 	vm->base = p;
 	vm->scratch = vm->base + vm->len;
-	vm->thread = thread;
-	ret = vm_register(vm, thread);
+	vm->mode = o.fault_mode;
+	ret = vm_register(vm);
 	if (ret)
 		goto err_unmap;
 	*out = vm;
@@ -555,7 +597,7 @@ int exo_vm_destroy(struct exo_vm *vm)
 
 	if (!vm)
 		return 0;
-	vm_unregister(vm, vm->thread);
+	vm_unregister(vm);
 	for (i = 0; i < VM_MAX_ALIASES; i++) {
 		if (!vm->aliases[i].va)
 			continue;
