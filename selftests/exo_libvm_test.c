@@ -889,6 +889,100 @@ TEST_F(libvm, fault_mode_per_context)
 	EXPECT_EQ(0, exo_vm_destroy(sig));
 }
 
+/* libexo's raw VM calls: one system call each, -errno on failure. */
+TEST_F(libvm, raw_calls)
+{
+	struct exo_map_entry e[2];
+	struct exo_fault_event ev;
+	struct exo_frame f, g;
+	struct exo_vpage vp[2];
+	struct exo_vrange r;
+	struct exo_upte t[2] __attribute__((aligned(16)));
+	size_t psz = self->f.psz;
+	uint64_t bm[1];
+	char *va;
+	void *p;
+
+	EXPECT_EQ(-EINVAL, exo_vma_create(self->f.exo, 0, PROT_READ, &p));
+	EXPECT_EQ(-EINVAL, exo_vma_create(self->f.exo, psz + 1, PROT_READ,
+					  &p));
+	EXPECT_EQ(-EINVAL, exo_vma_create(self->f.exo, psz, 0x100, &p));
+	ASSERT_EQ(0, exo_vma_create(self->f.exo, 2 * psz,
+				    PROT_READ | PROT_WRITE, &p));
+	va = p;
+	ASSERT_EQ(0, exo_frame_alloc(self->f.exo, &f));
+	ASSERT_EQ(0, exo_frame_alloc(self->f.exo, &g));
+
+	EXPECT_EQ(0, exo_map_one(self->f.exo, va, f.cap, 0, VM_RW));
+	EXPECT_EQ(-EEXIST, exo_map_one(self->f.exo, va, g.cap, 0, VM_RW));
+	EXPECT_EQ(-ENOENT, exo_map_one(self->f.exo, va + psz, f.cap + 1, 0,
+				       VM_RW));
+	va[5] = 'x';
+	ASSERT_EQ(0, exo_query(self->f.exo, va, 2, 0, vp));
+	EXPECT_EQ(f.cap, vp[0].cap);
+	EXPECT_EQ(f.pfn, vp[0].pfn);
+	EXPECT_EQ((int)VM_RW, vp[0].prot);
+	EXPECT_NE(0, vp[0].state & EXO_VPAGE_BOUND);
+	EXPECT_NE(0, vp[0].state & EXO_VPAGE_DIRTY);
+	EXPECT_EQ(0, vp[1].state & EXO_VPAGE_BOUND);
+	EXPECT_EQ(1, exo_dirty(self->f.exo, va, 2, bm));
+	EXPECT_EQ(1ULL, bm[0]);
+	EXPECT_EQ(0, exo_dirty(self->f.exo, va, 2, bm));
+
+	/* The same frame at a second page, read-only. */
+	EXPECT_EQ(0, exo_map_one(self->f.exo, va + psz, f.cap, 0,
+				 EXO_PROT_READ));
+	EXPECT_EQ('x', va[psz + 5]);
+	r.va = (uintptr_t)va;
+	r.len = 2 * psz;
+	EXPECT_EQ(0, exo_protect(self->f.exo, &r, 1, EXO_PROT_READ));
+	ASSERT_EQ(0, exo_query(self->f.exo, va, 2, 0, vp));
+	EXPECT_EQ((int)EXO_PROT_READ, vp[0].prot);
+	EXPECT_EQ(0, exo_unmap(self->f.exo, &r, 1));
+	ASSERT_EQ(0, exo_query(self->f.exo, va, 2, 0, vp));
+	EXPECT_EQ(0, vp[0].state & EXO_VPAGE_BOUND);
+	memset(e, 0, sizeof(e));
+	e[0].va = (uintptr_t)va;
+	e[0].cap = f.cap;
+	e[0].nr = 1;
+	e[0].prot = VM_RW;
+	e[1] = e[0];
+	e[1].va += psz;
+	e[1].cap = g.cap;
+	EXPECT_EQ(0, exo_map(self->f.exo, e, 2));
+	EXPECT_EQ('x', va[5]);
+	EXPECT_EQ(0, va[psz + 5]);
+	EXPECT_EQ(-EINVAL, exo_map(self->f.exo, e, 0));
+	EXPECT_EQ(0, exo_unmap(self->f.exo, &r, 1));
+
+	/* The page table, fault modes, events, wake-ups. */
+	memset(t, 0, sizeof(t));
+	EXPECT_EQ(-EINVAL, exo_stlb_set(self->f.exo, t, va, 0));
+	if (exo_api(self->f.exo)->features & EXO_FEAT_STLB) {
+		t[1].cap = g.cap;
+		t[1].flags = EXO_UPTE_VALID | EXO_PROT_READ;
+		EXPECT_EQ(0, exo_stlb_set(self->f.exo, t, va, 2));
+		EXPECT_EQ(0, va[psz]);	/* refilled from t[1], no upcall */
+		EXPECT_EQ(1, page_bound(self->f.exo, va + psz));
+		EXPECT_EQ(0, exo_stlb_set(self->f.exo, NULL, NULL, 0));
+	}
+	if (exo_api(self->f.exo)->features & EXO_FEAT_FAULT_EVENTS) {
+		EXPECT_EQ((int)EXO_FAULT_MODE_SIGNAL,
+			  exo_fault_mode_set(self->f.exo,
+					     EXO_FAULT_MODE_EVENT));
+		EXPECT_EQ(0, exo_fault_read(self->f.exo, &ev, 1, 1));
+		EXPECT_EQ(-EINVAL, exo_fault_read(self->f.exo, &ev, 0, 1));
+		EXPECT_EQ(0, exo_fault_wake(self->f.exo, va, psz, 0));
+		EXPECT_EQ((int)EXO_FAULT_MODE_EVENT,
+			  exo_fault_mode_set(self->f.exo,
+					     EXO_FAULT_MODE_SIGNAL));
+	}
+	EXPECT_EQ(-EINVAL, exo_fault_wake(self->f.exo, va, 0, 0));
+	EXPECT_EQ(0, exo_vma_destroy(self->f.exo, va, 2 * psz));
+	EXPECT_EQ(0, exo_frame_free(self->f.exo, f.cap));
+	EXPECT_EQ(0, exo_frame_free(self->f.exo, g.cap));
+}
+
 /* Options are checked, libbpf style. */
 TEST_F(libvm, opts)
 {

@@ -32,6 +32,7 @@
 #define PG_PROT_MASK		0x07u	/* EXO_PROT_* */
 #define PG_RESIDENT		0x08u	/* has a frame (vm->pslot) */
 #define PG_ON_DISK		0x10u	/* the backing file holds its data */
+#define PG_OLD_SHIFT		5	/* the protection before a change */
 
 struct vm_frame {
 	exo_cap_t cap;

@@ -74,8 +74,10 @@ static int vm_set_prot(struct exo_vm *vm, void *addr, size_t npages,
 	if (ret)
 		return ret;
 	for (p = first; p < first + npages; p++) {
-		vm->pstate[p] = (uint8_t)((vm->pstate[p] & ~PG_PROT_MASK) |
-					  prot);
+		/* The old protection goes to spare bits, for a rollback. */
+		vm->pstate[p] = (uint8_t)((vm->pstate[p] & (PG_RESIDENT |
+							    PG_ON_DISK)) |
+					  prot | vm_prot(vm, p) << PG_OLD_SHIFT);
 		if (!(vm->pstate[p] & PG_RESIDENT))
 			continue;
 		resident = true;
@@ -87,6 +89,16 @@ static int vm_set_prot(struct exo_vm *vm, void *addr, size_t npages,
 		r.va = (uintptr_t)vm_page_addr(vm, first);
 		r.len = npages * vm->psz;
 		ret = exo_protect(vm->exo, &r, 1, prot);
+	}
+	/* A failed call changes nothing: the bindings did not change. */
+	for (p = first; ret && p < first + npages; p++) {
+		prot = vm->pstate[p] >> PG_OLD_SHIFT;
+		vm->pstate[p] = (uint8_t)((vm->pstate[p] & (PG_RESIDENT |
+							    PG_ON_DISK)) |
+					  prot);
+		if (vm->pstate[p] & PG_RESIDENT)
+			vm_upte_set(vm, p, vm->frames[vm->pslot[p]].cap,
+				    EXO_UPTE_VALID | prot);
 	}
 	vm_unlock(vm);
 	return ret;
