@@ -651,6 +651,11 @@ TEST_F(pager, dirty_exact)
 	EXPECT_EQ(1, mem[1 * self->f.psz]);
 	EXPECT_EQ(5, mem[5 * self->f.psz + 7]);
 	EXPECT_EQ(0, exo_vm_dirty(vm, (void *)mem, 32, bm));
+	/* Protected and unprotected, not written: still clean. */
+	ASSERT_EQ(0, exo_vm_protn(vm, (void *)mem, 32, EXO_PROT_READ));
+	ASSERT_EQ(0, exo_vm_unprot(vm, (void *)mem, 32));
+	EXPECT_EQ(5, mem[5 * self->f.psz + 7]);
+	EXPECT_EQ(0, exo_vm_dirty(vm, (void *)mem, 32, bm));
 	mem[5 * self->f.psz] = 6;
 	EXPECT_EQ(1, exo_vm_dirty(vm, (void *)(mem + 4 * self->f.psz), 4, bm));
 	EXPECT_EQ(1ULL << 1, bm[0]);
