@@ -4,6 +4,7 @@
 #                      the example and the selftests
 #      make demo       the demo library OS on Debian's stock kernel in a VM
 #      make check      the test suite (what CI runs)
+#      make bench      exo's VM primitives against Linux's, in a VM
 #
 # KDIR selects the kernel build tree; the VM scripts pass the stock one.
 
@@ -11,10 +12,10 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD ?= $(CURDIR)/build
 KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
 
-.PHONY: all module libexo examples selftests bpf-filters demo check \
-	deps sparse clean install
+.PHONY: all module libexo examples benchmarks selftests bpf-filters demo \
+	check bench deps sparse clean install
 
-all: module libexo examples selftests bpf-filters
+all: module libexo examples benchmarks selftests bpf-filters
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -24,6 +25,9 @@ libexo:
 
 examples: libexo
 	$(MAKE) -C examples O=$(BUILD)/examples LIBEXO=$(BUILD)/libexo
+
+benchmarks: libexo
+	$(MAKE) -C bench O=$(BUILD)/bench LIBEXO=$(BUILD)/libexo
 
 selftests: libexo
 	$(MAKE) -C selftests O=$(BUILD)/selftests LIBEXO=$(BUILD)/libexo \
@@ -43,6 +47,9 @@ demo:
 
 check:
 	scripts/check.sh
+
+bench:
+	scripts/bench.sh
 
 install: libexo
 	$(MAKE) -C libexo O=$(BUILD)/libexo install

@@ -182,7 +182,7 @@ static const struct exo_ioctl_op exo_ops[] = {
 	EXO_OP_IN(EXO_CMD_UNMAP, exo_ioc_unmap, struct exo_vm_ranges, ranges,
 		  0),
 	EXO_OP_IN(EXO_CMD_PROTECT, exo_ioc_protect, struct exo_vm_ranges,
-		  ranges, 0),
+		  ranges, EXO_PROTECT_POPULATE),
 	EXO_OP_IN(EXO_CMD_QUERY, exo_ioc_query, struct exo_query, pages,
 		  EXO_QUERY_CLEAR_ACCESSED),
 	EXO_OP(EXO_CMD_DIRTY, exo_ioc_dirty, struct exo_dirty, bitmap),

@@ -395,6 +395,9 @@ out:
 	return ret;
 }
 
+/* Ranges an UNMAP or PROTECT keeps on the stack. */
+#define EXO_SMALL_BATCH	4
+
 /* One zap per VMA per call: the span of the pages that lost rights. */
 struct exo_zap {
 	struct vm_area_struct *vma;
@@ -427,31 +430,69 @@ static void exo_zap_all(const struct exo_zap *z, u32 nz)
 		zap_vma_ptes(z[i].vma, z[i].lo, z[i].hi - z[i].lo);
 }
 
-/* Unmap or re-protect the bound pages of one range; true if rights went. */
+/*
+ * Unmap or re-protect the bound pages of one range; true if rights went.
+ * One walk of the xarray under its lock, storing in place: a value entry
+ * replaced by another (or erased) needs no allocation.
+ */
 static bool exo_range_apply(struct exo_ctx *ctx, const struct exo_vrange *r,
 			    bool protect, u32 prot)
 {
 	unsigned long first = r->va >> PAGE_SHIFT;
 	unsigned long last = first + (r->len >> PAGE_SHIFT) - 1;
+	XA_STATE(xas, &ctx->vmap, first);
+	struct exo_frames *f;
 	bool lost = false;
-	unsigned long vpn;
 	void *b;
 
-	xa_for_each_range(&ctx->vmap, vpn, b, first, last) {
+	xas_lock(&xas);
+	xas_for_each(&xas, b, last) {
 		if (!protect) {
-			exo_vm_unbind(ctx, vpn);
+			xas_store(&xas, NULL);
+			f = xa_load(&ctx->caps, exo_b_index(b));
+			if (!WARN_ON_ONCE(!f))
+				f->nr_bindings--;
+			ctx->bindings--;
 			lost = true;
 		} else if (exo_b_prot(b) != prot) {
 			lost |= exo_b_prot(b) & ~prot;
 			/* Dirty stays: the frame's contents were written. */
-			xa_store(&ctx->vmap, vpn,
-				 exo_binding(exo_b_index(b), exo_b_frame(b),
-					     prot, exo_b_dirty(b)),
-				 GFP_KERNEL);
+			xas_store(&xas, exo_binding(exo_b_index(b),
+						    exo_b_frame(b), prot,
+						    exo_b_dirty(b)));
 		}
-		cond_resched();
+		if (need_resched()) {
+			xas_pause(&xas);
+			xas_unlock(&xas);
+			cond_resched();
+			xas_lock(&xas);
+		}
 	}
+	xas_unlock(&xas);
 	return lost;
+}
+
+/*
+ * Install the PTEs of the readable bound pages of some ranges now. Best
+ * effort: a page left out (no memory for a page table) refills on access.
+ */
+static void exo_populate(struct exo_ctx *ctx, const struct exo_vrange *r,
+			 u32 nr)
+{
+	struct vm_area_struct *vma;
+	unsigned long vpn, first;
+	void *b;
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		vma = exo_vm_vma(ctx, r[i].va, r[i].len);
+		first = r[i].va >> PAGE_SHIFT;
+		xa_for_each_range(&ctx->vmap, vpn, b, first,
+				  first + (r[i].len >> PAGE_SHIFT) - 1) {
+			if (exo_vm_install(ctx, vma, vpn << PAGE_SHIFT, b))
+				return;
+		}
+	}
 }
 
 /**
@@ -463,15 +504,17 @@ static bool exo_range_apply(struct exo_ctx *ctx, const struct exo_vrange *r,
  *
  * Rights taken away are gone in every thread on return: the PTEs of the
  * span they cover in each VMA are zapped, with one TLB shootdown each.
+ * With %EXO_PROTECT_POPULATE the readable pages' PTEs are installed after,
+ * as far as memory for page tables allows; the rest refill on access.
  *
  * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -EACCES, -ENOMEM or -EINTR.
  */
 int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
 			 bool protect)
 {
+	struct exo_vrange r_small[EXO_SMALL_BATCH], *r;
+	struct exo_zap z_small[EXO_SMALL_BATCH], *z;
 	struct vm_area_struct *vma;
-	struct exo_vrange *r;
-	struct exo_zap *z;
 	u32 i, nz = 0;
 	int ret;
 
@@ -482,13 +525,22 @@ int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
 	ret = protect ? exo_prot_check(req->prot) : (req->prot ? -EINVAL : 0);
 	if (ret)
 		return ret;
-	r = exo_user_array(req->ranges, req->nr, sizeof(*r));
-	if (IS_ERR(r))
-		return PTR_ERR(r);
-	z = kvmalloc_array(req->nr, sizeof(*z), GFP_KERNEL_ACCOUNT);
-	if (!z) {
-		ret = -ENOMEM;
-		goto out_free;
+	/* PROT1 and PROTN are one range: keep small calls off the heap. */
+	if (req->nr <= EXO_SMALL_BATCH) {
+		r = r_small;
+		z = z_small;
+		if (copy_from_user(r, u64_to_user_ptr(req->ranges),
+				   req->nr * sizeof(*r)))
+			return -EFAULT;
+	} else {
+		r = exo_user_array(req->ranges, req->nr, sizeof(*r));
+		if (IS_ERR(r))
+			return PTR_ERR(r);
+		z = kvmalloc_array(req->nr, sizeof(*z), GFP_KERNEL_ACCOUNT);
+		if (!z) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
 	}
 	for (i = 0; i < req->nr; i++) {
 		ret = exo_range_check(r[i].va, r[i].len);
@@ -523,12 +575,16 @@ int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
 					     EXO_WOKEN_RETRY);
 	}
 	exo_zap_all(z, nz);
+	if (req->flags & EXO_PROTECT_POPULATE)
+		exo_populate(ctx, r, req->nr);
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	mmap_read_unlock(ctx->mm);
 out_free:
-	kvfree(z);
-	kvfree(r);
+	if (r != r_small) {
+		kvfree(z);
+		kvfree(r);
+	}
 	return ret;
 }
 

@@ -4,6 +4,7 @@
 # exo.ko and the built programs, and run one job in it:
 #   scripts/vm.sh test   run the selftests (scripts/guest/run-tests.sh)
 #   scripts/vm.sh demo   run the example library OS
+#   scripts/vm.sh bench  run the VM benchmark (bench/exo-vm-bench)
 # The guest's console goes to stdout and to build/vm-JOB.log.
 # EXO_ACCEL=tcg|kvm (default tcg: nested KVM hangs on many hosts),
 # EXO_VM_TIMEOUT seconds (default 1800), EXO_VM_MEM (default 1G),
@@ -15,7 +16,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-job=${1:?usage: scripts/vm.sh test|demo}
+job=${1:?usage: scripts/vm.sh test|demo|bench}
 if [ -n "${EXO_KERNEL:-}" ]; then
 	kernel=$EXO_KERNEL
 	[ -f "$kernel" ] || die "EXO_KERNEL=$kernel: no such file"
@@ -48,6 +49,9 @@ test)
 demo)
 	install -m 755 "$EXO_BUILD/examples/exo-demo" "$root/exo-demo"
 	install -m 755 "$EXO_BUILD/examples/exo-vm-demo" "$root/exo-vm-demo"
+	;;
+bench)
+	install -m 755 "$EXO_BUILD/bench/exo-vm-bench" "$root/exo-vm-bench"
 	;;
 *) die "unknown job $job" ;;
 esac

@@ -374,11 +374,17 @@ struct exo_vrange {
 	__aligned_u64 len;
 };
 
+/* &exo_vm_ranges.flags, PROTECT only. */
+#define EXO_PROTECT_POPULATE	0x1u
+
 /**
  * struct exo_vm_ranges - unmap (%EXO_IOC_UNMAP) or protect
  *	(%EXO_IOC_PROTECT) every bound page in some ranges.
  * @size: sizeof(struct exo_vm_ranges) as the caller knows it.
- * @flags: must be 0.
+ * @flags: UNMAP: 0. PROTECT: %EXO_PROTECT_POPULATE installs the page-table
+ *	entries of the pages that can now be read at once, as MAP does,
+ *	instead of at their next access (a fault handler that unprotects the
+ *	faulting page saves the retry's refill).
  * @prot: PROTECT: the new EXO_PROT_* bits for every bound page; UNMAP: 0.
  * @nr: ranges at @ranges, 1 .. &exo_api.max_batch.
  * @ranges: user address of @nr &struct exo_vrange, each inside one exo
@@ -389,7 +395,8 @@ struct exo_vrange {
  * call returns: the module zaps the span the ranges cover in each VMA once
  * (one TLB shootdown per VMA per call); pages in that span keep their
  * bindings and refill in the kernel on their next access. Rights given
- * are lazy: the next access takes them without an upcall.
+ * are lazy unless %EXO_PROTECT_POPULATE: the next access takes them
+ * without an upcall.
  */
 struct exo_vm_ranges {
 	__u32 size;
