@@ -484,6 +484,7 @@ static int trap_unprot(struct exo_vm *vm, void *addr, uint32_t fault,
 
 TEST_F(prim, trap_prot1_unprot)
 {
+	struct exo_ctx_info a, b;
 	volatile char *mem, *p;
 	struct exo_vm_stats st;
 	struct exo_vm *vm;
@@ -519,8 +520,13 @@ TEST_F(prim, trap_prot1_unprot)
 
 	/* PROT1 none: a read traps too. */
 	ASSERT_EQ(0, exo_vm_prot1(vm, (void *)p, EXO_PROT_NONE));
+	ctx(&a);
 	EXPECT_EQ(42, p[100]);
+	ctx(&b);
 	EXPECT_EQ(2U, trap.calls);
+	/* UNPROT installed the PTE the protection zapped: no refill. */
+	EXPECT_EQ(a.upcalls + 1, b.upcalls);
+	EXPECT_EQ(a.refills, b.refills);
 	EXPECT_EQ((void *)(p + 100), trap.addr);
 	EXPECT_EQ(EXO_FAULT_READ | EXO_FAULT_PROT, trap.fault);
 

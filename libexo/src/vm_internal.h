@@ -80,6 +80,7 @@ struct exo_vm {
 
 	int backing;
 	bool own_backing;
+	bool no_populate;	/* the module has no EXO_PROTECT_POPULATE */
 
 	uint32_t policy;
 	exo_vm_victim_fn victim_fn;

@@ -6,7 +6,7 @@
  *   TRAP    exo_vm_trap()    none: libexo's fault path calls the handler
  *   PROT1   exo_vm_prot1()   one EXO_IOC_PROTECT of one page
  *   PROTN   exo_vm_protn()   one EXO_IOC_PROTECT of n pages (one shootdown)
- *   UNPROT  exo_vm_unprot()  one EXO_IOC_PROTECT, rights given lazily
+ *   UNPROT  exo_vm_unprot()  one EXO_IOC_PROTECT, missing PTEs installed
  *   DIRTY   exo_vm_dirty()   EXO_IOC_DIRTY over the pages asked about
  *   MAP2    exo_vm_map2()    one EXO_IOC_MAP of the page's frame elsewhere
  *
@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "vm_internal.h"
 
@@ -57,11 +58,41 @@ int exo_vm_trap(struct exo_vm *vm, exo_vm_trap_fn fn, void *arg)
 	return 0;
 }
 
+/*
+ * EXO_IOC_PROTECT of @r. Rights given come with their PTEs installed at
+ * once (EXO_PROTECT_POPULATE: a TRAP handler's UNPROT saves the retry its
+ * refill), where the module knows the flag.
+ */
+static int vm_protect(struct exo_vm *vm, const struct exo_vrange *r,
+		      uint32_t prot, bool more)
+{
+	struct exo_vm_ranges req;
+	int ret;
+
+	if (!more || vm->no_populate)
+		return exo_protect(vm->exo, r, 1, prot);
+	memset(&req, 0, sizeof(req));
+	req.size = sizeof(req);
+	req.flags = EXO_PROTECT_POPULATE;
+	req.prot = prot;
+	req.nr = 1;
+	req.ranges = (uintptr_t)r;
+	if (!ioctl(exo_fd(vm->exo), EXO_IOC_PROTECT, &req))
+		return 0;
+	if (errno != EOPNOTSUPP && errno != EINVAL)
+		return -errno;
+	/* An older module: the flag is what it refused if this works. */
+	ret = exo_protect(vm->exo, r, 1, prot);
+	if (!ret)
+		vm->no_populate = true;
+	return ret;
+}
+
 static int vm_set_prot(struct exo_vm *vm, void *addr, size_t npages,
 		       uint32_t prot)
 {
+	bool resident = false, more = false;
 	struct exo_vrange r;
-	bool resident = false;
 	uint64_t first, p;
 	int ret;
 
@@ -74,6 +105,7 @@ static int vm_set_prot(struct exo_vm *vm, void *addr, size_t npages,
 	if (ret)
 		return ret;
 	for (p = first; p < first + npages; p++) {
+		more |= (prot & ~vm_prot(vm, p)) != 0;
 		/* The old protection goes to spare bits, for a rollback. */
 		vm->pstate[p] = (uint8_t)((vm->pstate[p] & (PG_RESIDENT |
 							    PG_ON_DISK)) |
@@ -88,7 +120,7 @@ static int vm_set_prot(struct exo_vm *vm, void *addr, size_t npages,
 	if (resident) {
 		r.va = (uintptr_t)vm_page_addr(vm, first);
 		r.len = npages * vm->psz;
-		ret = exo_protect(vm->exo, &r, 1, prot);
+		ret = vm_protect(vm, &r, prot, more);
 	}
 	/* A failed call changes nothing: the bindings did not change. */
 	for (p = first; ret && p < first + npages; p++) {
