@@ -86,6 +86,9 @@ int exo_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
 int exo_unmap(struct exo *exo, const struct exo_vrange *ranges, uint32_t nr);
 int exo_protect(struct exo *exo, const struct exo_vrange *ranges,
 		uint32_t nr, uint32_t prot);
+/* @flags: EXO_PROTECT_POPULATE, or 0 (exo_protect()). */
+int exo_protect_flags(struct exo *exo, const struct exo_vrange *ranges,
+		      uint32_t nr, uint32_t prot, uint32_t flags);
 int exo_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,
 	      struct exo_vpage *out);
 /* Returns the number of dirty pages (bits set in @bitmap) or -errno. */
