@@ -45,7 +45,7 @@ static void resolve(char *a, uint32_t bits, int via_upcall)
 
 	switch (vf.mode) {
 	case VX_UNPROTECT:
-		if (vx_protect(page, 1, VX_RW))
+		if (vx_unprotect_fault(page))
 			die_async("exo_protect in the fault handler failed", page);
 		break;
 	case VX_BIND:
@@ -54,7 +54,7 @@ static void resolve(char *a, uint32_t bits, int via_upcall)
 		break;
 	case VX_APPEL1:
 		if (vx_protect(x->last, 1, EXO_PROT_NONE) ||
-		    vx_protect(page, 1, VX_RW))
+		    vx_unprotect_fault(page))
 			die_async("exo_protect in the fault handler failed", page);
 		x->last = page;
 		break;
@@ -131,7 +131,7 @@ void *vx_event_thread(void *arg)
 			die_async("exo fault event with unexpected EXO_FAULT_* bits",
 				  (void *)(uintptr_t)ev.fault);
 		__atomic_add_fetch(&vf.faults, 1, __ATOMIC_RELEASE);
-		if (vx_protect(page, 1, VX_RW))
+		if (vx_unprotect_fault(page))
 			die_async("exo_protect in the fault thread failed", page);
 	}
 	return NULL;

@@ -71,6 +71,17 @@ int vx_protect(char *va, unsigned int n, uint32_t prot)
 	return exo_protect(exo, &r, 1, prot);
 }
 
+/*
+ * A fault handler's unprotect: the PTE comes with it, as mprotect(2)
+ * rewrites the PTE in place, so the retried write needs no refill.
+ */
+int vx_unprotect_fault(char *page)
+{
+	struct exo_vrange r = { (uintptr_t)page, bench_page };
+
+	return exo_protect_flags(exo, &r, 1, VX_RW, EXO_PROTECT_POPULATE);
+}
+
 int vx_unmap(char *va, unsigned int n)
 {
 	struct exo_vrange r = { (uintptr_t)va, (uint64_t)n * bench_page };

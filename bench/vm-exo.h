@@ -37,6 +37,7 @@ enum vx_mode { VX_FATAL, VX_UNPROTECT, VX_BIND, VX_APPEL1, VX_EVENT };
 void vx_check(int ret, const char *what);
 void vx_check_mark(const char *page, unsigned int i, const char *what);
 int vx_protect(char *va, unsigned int n, uint32_t prot);
+int vx_unprotect_fault(char *page);
 int vx_unmap(char *va, unsigned int n);
 int vx_bind(struct vx_col *x, char *page);
 int vx_read_event(struct exo_fault_event *ev);

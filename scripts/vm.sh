@@ -48,6 +48,7 @@ test)
 	;;
 demo)
 	install -m 755 "$EXO_BUILD/examples/exo-demo" "$root/exo-demo"
+	install -m 755 "$EXO_BUILD/examples/exo-vm-demo" "$root/exo-vm-demo"
 	;;
 bench)
 	install -m 755 "$EXO_BUILD/bench/exo-vm-bench" "$root/exo-vm-bench"

@@ -6,7 +6,7 @@
  * and -errno on failure; errno itself is left as the system call set it.
  * Man pages: exo_open(3), exo_frame_alloc(3), exo_ftable(3), exo_ctx_info(3),
  * exo_vma_create(3), exo_map(3), exo_query(3), exo_stlb_set(3),
- * exo_fault_mode_set(3).
+ * exo_fault_mode_set(3), exo_vm_create(3), exo_vm_trap(3).
  */
 #ifndef LIBEXO_H
 #define LIBEXO_H
@@ -86,6 +86,9 @@ int exo_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
 int exo_unmap(struct exo *exo, const struct exo_vrange *ranges, uint32_t nr);
 int exo_protect(struct exo *exo, const struct exo_vrange *ranges,
 		uint32_t nr, uint32_t prot);
+/* @flags: EXO_PROTECT_POPULATE, or 0 (exo_protect()). */
+int exo_protect_flags(struct exo *exo, const struct exo_vrange *ranges,
+		      uint32_t nr, uint32_t prot, uint32_t flags);
 int exo_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,
 	      struct exo_vpage *out);
 /* Returns the number of dirty pages (bits set in @bitmap) or -errno. */
@@ -108,6 +111,112 @@ int exo_fault_wake(struct exo *exo, void *va, size_t len, uint32_t flags);
  */
 typedef void (*exo_upcall_fn)(struct exo_upcall_frame *frame, void *arg);
 int exo_upcall_set(struct exo *exo, exo_upcall_fn fn, void *arg);
+
+/*
+ * A managed region (exo_vm_create(3)): libexo's own page table, registered
+ * for refill in the kernel, demand paging with a frame budget, a pager with
+ * a replacement policy, and Appel & Li's primitives (exo_vm_trap(3)).
+ */
+struct exo_vm;
+
+/* Which resident page the pager evicts at the frame budget. */
+enum exo_vm_policy {
+	EXO_VM_POLICY_CLOCK = 0,	/* second chance on accessed bits */
+	EXO_VM_POLICY_LRU = 1,		/* least recently seen accessed */
+	EXO_VM_POLICY_FIFO = 2,		/* longest resident */
+	EXO_VM_POLICY_CUSTOM = 3,	/* the application's choose_victim */
+};
+
+/* Who resolves the region's faults. */
+enum exo_vm_fault_mode {
+	EXO_VM_FAULT_SIGNAL = 0,	/* libexo's SIGBUS handler */
+	EXO_VM_FAULT_THREAD = 1,	/* a libexo thread reading fault events */
+	EXO_VM_FAULT_UPCALL = 2,	/* exo_upcall_set(3), no signal (x86-64) */
+};
+
+/* exo_vm_opts.flags */
+#define EXO_VM_BACKING_FD	(1u << 0)	/* page to backing_fd */
+
+/* exo_vm_candidate.flags */
+#define EXO_VM_CAND_ACCESSED	(1u << 0)	/* accessed since last asked */
+#define EXO_VM_CAND_DIRTY	(1u << 1)	/* would be written out */
+
+/* A resident page the custom policy may evict. */
+struct exo_vm_candidate {
+	void *addr;		/* the page */
+	uint64_t page;		/* its index in the region */
+	uint64_t loaded;	/* fault count when it was paged in */
+	uint64_t used;		/* fault count when last seen accessed */
+	uint32_t flags;		/* EXO_VM_CAND_* */
+	uint32_t __pad;
+};
+
+/*
+ * Return the index of the candidate to evict. Called with the region
+ * locked, possibly from a signal handler: async-signal-safe code only, and
+ * no access to the region.
+ */
+typedef uint32_t (*exo_vm_victim_fn)(struct exo_vm *vm,
+				     const struct exo_vm_candidate *cands,
+				     uint32_t nr, void *arg);
+
+/*
+ * TRAP: called for an access the page's protection forbids (@fault is
+ * EXO_FAULT_* bits). Return 0 to retry the access, non-zero to refuse it
+ * (the thread gets SIGBUS as if the region were not libexo's).
+ */
+typedef int (*exo_vm_trap_fn)(struct exo_vm *vm, void *addr, uint32_t fault,
+			      void *arg);
+
+/* Options, libbpf style: set sz (EXO_VM_OPTS does); zero means default. */
+struct exo_vm_opts {
+	size_t sz;			/* sizeof(struct exo_vm_opts) */
+	size_t len;			/* bytes, rounded up to pages */
+	uint32_t max_frames;		/* frame budget; 0: one per page */
+	uint32_t policy;		/* enum exo_vm_policy */
+	uint32_t fault_mode;		/* enum exo_vm_fault_mode */
+	uint32_t flags;			/* EXO_VM_BACKING_FD */
+	int backing_fd;			/* with EXO_VM_BACKING_FD */
+	uint32_t __reserved;		/* must be 0 */
+	const char *backing_path;	/* file to page to; default a temp file */
+	exo_vm_victim_fn choose_victim;	/* EXO_VM_POLICY_CUSTOM */
+	void *victim_arg;
+};
+
+#define EXO_VM_OPTS(name, ...)						\
+	struct exo_vm_opts name = {					\
+		.sz = sizeof(struct exo_vm_opts), __VA_ARGS__		\
+	}
+
+struct exo_vm_stats {
+	uint64_t faults;	/* faults libexo resolved or refused */
+	uint64_t zero_fills;	/* first touches given a zeroed frame */
+	uint64_t page_ins;	/* pages read back from the backing file */
+	uint64_t evictions;	/* pages the pager took the frame from */
+	uint64_t write_outs;	/* of those, dirty pages written out */
+	uint64_t traps;		/* protection faults handed to TRAP */
+	uint64_t frames;	/* frames held now */
+	uint64_t resident;	/* pages with a frame now */
+};
+
+int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
+		  struct exo_vm **out);
+int exo_vm_destroy(struct exo_vm *vm);
+void *exo_vm_base(const struct exo_vm *vm);
+size_t exo_vm_len(const struct exo_vm *vm);
+int exo_vm_stats(struct exo_vm *vm, struct exo_vm_stats *out);
+
+/* Appel & Li's primitives; each names the ioctl it becomes in its page. */
+int exo_vm_trap(struct exo_vm *vm, exo_vm_trap_fn fn, void *arg);
+int exo_vm_prot1(struct exo_vm *vm, void *addr, uint32_t prot);
+int exo_vm_protn(struct exo_vm *vm, void *addr, size_t npages,
+		 uint32_t prot);
+int exo_vm_unprot(struct exo_vm *vm, void *addr, size_t npages);
+/* Returns the number of pages written since last asked, or -errno. */
+int exo_vm_dirty(struct exo_vm *vm, void *addr, size_t npages,
+		 uint64_t *bitmap);
+int exo_vm_map2(struct exo_vm *vm, void *addr, void *alias, uint32_t prot);
+int exo_vm_unmap2(struct exo_vm *vm, void *alias);
 
 #ifdef __cplusplus
 }

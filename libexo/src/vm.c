@@ -84,7 +84,7 @@ int exo_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
 
 static int vm_ranges(struct exo *exo, unsigned long cmd,
 		     const struct exo_vrange *ranges, uint32_t nr,
-		     uint32_t prot)
+		     uint32_t prot, uint32_t flags)
 {
 	struct exo_vm_ranges r;
 
@@ -92,6 +92,7 @@ static int vm_ranges(struct exo *exo, unsigned long cmd,
 		return -EINVAL;
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
+	r.flags = flags;
 	r.prot = prot;
 	r.nr = nr;
 	r.ranges = (uintptr_t)ranges;
@@ -100,13 +101,19 @@ static int vm_ranges(struct exo *exo, unsigned long cmd,
 
 int exo_unmap(struct exo *exo, const struct exo_vrange *ranges, uint32_t nr)
 {
-	return vm_ranges(exo, EXO_IOC_UNMAP, ranges, nr, 0);
+	return vm_ranges(exo, EXO_IOC_UNMAP, ranges, nr, 0, 0);
 }
 
 int exo_protect(struct exo *exo, const struct exo_vrange *ranges,
 		uint32_t nr, uint32_t prot)
 {
-	return vm_ranges(exo, EXO_IOC_PROTECT, ranges, nr, prot);
+	return vm_ranges(exo, EXO_IOC_PROTECT, ranges, nr, prot, 0);
+}
+
+int exo_protect_flags(struct exo *exo, const struct exo_vrange *ranges,
+		      uint32_t nr, uint32_t prot, uint32_t flags)
+{
+	return vm_ranges(exo, EXO_IOC_PROTECT, ranges, nr, prot, flags);
 }
 
 int exo_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,

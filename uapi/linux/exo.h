@@ -381,10 +381,12 @@ struct exo_vrange {
  * struct exo_vm_ranges - unmap (%EXO_IOC_UNMAP) or protect
  *	(%EXO_IOC_PROTECT) every bound page in some ranges.
  * @size: sizeof(struct exo_vm_ranges) as the caller knows it.
- * @flags: UNMAP: 0. PROTECT: %EXO_PROTECT_POPULATE installs the page-table
- *	entries of the pages that can now be read at once, as MAP does,
- *	instead of at their next access (a fault handler that unprotects the
- *	faulting page saves the retry's refill).
+ * @flags: UNMAP: 0. PROTECT: %EXO_PROTECT_POPULATE installs at once, as
+ *	MAP does, the page-table entries that readable pages lack, instead of
+ *	at their next access (a handler that unprotects an inaccessible page
+ *	saves the retry's refill). A page that stays present keeps its entry:
+ *	made writable, it takes its first write in the kernel, which is how
+ *	its dirty bit stays exact.
  * @prot: PROTECT: the new EXO_PROT_* bits for every bound page; UNMAP: 0.
  * @nr: ranges at @ranges, 1 .. &exo_api.max_batch.
  * @ranges: user address of @nr &struct exo_vrange, each inside one exo
