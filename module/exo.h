@@ -142,6 +142,7 @@ int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
 			 bool protect);
 int exo_vm_query(struct exo_ctx *ctx, const struct exo_query *req);
 int exo_vm_dirty(struct exo_ctx *ctx, struct exo_dirty *req);
+void exo_vm_dirty_undo(struct exo_ctx *ctx, const struct exo_dirty *req);
 int exo_prot_check(u32 prot);
 u32 exo_fault_access(unsigned int fault_flags);
 u32 exo_vma_prot(struct vm_area_struct *vma);
@@ -154,6 +155,7 @@ vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite);
 int exo_stlb_set(struct exo_ctx *ctx, const struct exo_stlb *req);
 void exo_stlb_free(struct exo_stlb_map *stlb);
 int exo_fault_mode_set(struct exo_ctx *ctx, struct exo_fault_mode *req);
+void exo_fault_mode_undo(struct exo_ctx *ctx, const struct exo_fault_mode *req);
 int exo_fault_wake_ioctl(struct exo_ctx *ctx, const struct exo_fault_wake *req);
 void exo_fault_wake_range(struct exo_ctx *ctx, unsigned long start,
 			  unsigned long end, int how);

@@ -350,15 +350,17 @@ vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite)
 		return ret;
 	}
 
-	ctx->upcalls++;
 	access |= b ? EXO_FAULT_PROT : 0;
 	/* A system call's copy is not the library OS's access: EFAULT. */
+	if (!(vmf->flags & FAULT_FLAG_USER)) {
+		mutex_unlock(&ctx->lock);
+		return VM_FAULT_SIGBUS;
+	}
+	ctx->upcalls++;
 	if (ctx->fault_mode == EXO_FAULT_MODE_EVENT &&
-	    (vmf->flags & FAULT_FLAG_USER) &&
 	    (vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
 		ret = exo_fault_wait(ctx, vmf, access);
 	} else if (ctx->fault_mode == EXO_FAULT_MODE_UPCALL &&
-		   (vmf->flags & FAULT_FLAG_USER) &&
 		   exo_upcall(ctx, vmf, access)) {
 		mutex_unlock(&ctx->lock);
 		ret = VM_FAULT_NOPAGE;
@@ -487,7 +489,8 @@ __poll_t exo_fault_poll(struct file *file, struct poll_table_struct *wait)
  * exo_fault_mode_set() - choose how faults reach the library OS
  *	(%EXO_IOC_FAULT_MODE).
  * @ctx: the context.
- * @req: the request; @req->mode becomes the previous mode.
+ * @req: the request; @req->mode, entry and cookie become the previous
+ *	ones.
  *
  * Leaving event mode wakes every waiter, whose retried access then takes
  * the new path.
@@ -511,14 +514,29 @@ int exo_fault_mode_set(struct exo_ctx *ctx, struct exo_fault_mode *req)
 	}
 	mutex_lock(&ctx->lock);
 	old = ctx->fault_mode;
+	swap(ctx->upcall_entry, req->entry);
+	swap(ctx->upcall_cookie, req->cookie);
 	ctx->fault_mode = req->mode;
-	ctx->upcall_entry = req->entry;
-	ctx->upcall_cookie = req->cookie;
 	mutex_unlock(&ctx->lock);
 	if (old == EXO_FAULT_MODE_EVENT && req->mode != old)
 		exo_fault_wake_range(ctx, 0, ULONG_MAX, EXO_WOKEN_RETRY);
 	req->mode = old;
 	return 0;
+}
+
+/**
+ * exo_fault_mode_undo() - put back the mode exo_fault_mode_set() replaced,
+ *	when its result could not be copied out.
+ * @ctx: the context.
+ * @req: what exo_fault_mode_set() returned: the previous mode.
+ */
+void exo_fault_mode_undo(struct exo_ctx *ctx, const struct exo_fault_mode *req)
+{
+	mutex_lock(&ctx->lock);
+	ctx->fault_mode = req->mode;
+	ctx->upcall_entry = req->entry;
+	ctx->upcall_cookie = req->cookie;
+	mutex_unlock(&ctx->lock);
 }
 
 /**

@@ -131,6 +131,11 @@ static int exo_ioc_dirty(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	return exo_vm_dirty(ctx, &buf->dirty);
 }
 
+static void exo_undo_dirty(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	exo_vm_dirty_undo(ctx, &buf->dirty);
+}
+
 static int exo_ioc_stlb(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 {
 	return exo_stlb_set(ctx, &buf->stlb);
@@ -139,6 +144,11 @@ static int exo_ioc_stlb(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 static int exo_ioc_fault_mode(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 {
 	return exo_fault_mode_set(ctx, &buf->fault_mode);
+}
+
+static void exo_undo_fault_mode(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	exo_fault_mode_undo(ctx, &buf->fault_mode);
 }
 
 static int exo_ioc_fault_wake(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
@@ -185,10 +195,21 @@ static const struct exo_ioctl_op exo_ops[] = {
 		  ranges, EXO_PROTECT_POPULATE),
 	EXO_OP_IN(EXO_CMD_QUERY, exo_ioc_query, struct exo_query, pages,
 		  EXO_QUERY_CLEAR_ACCESSED),
-	EXO_OP(EXO_CMD_DIRTY, exo_ioc_dirty, struct exo_dirty, bitmap),
+	[EXO_CMD_DIRTY - EXO_CMD_BASE] = {
+		.size = sizeof(struct exo_dirty),
+		.min_size = offsetofend(struct exo_dirty, bitmap),
+		.execute = exo_ioc_dirty,
+		.undo = exo_undo_dirty,
+		.copy_out = true,
+	},
 	EXO_OP_IN(EXO_CMD_STLB, exo_ioc_stlb, struct exo_stlb, __reserved, 0),
-	EXO_OP(EXO_CMD_FAULT_MODE, exo_ioc_fault_mode, struct exo_fault_mode,
-	       __reserved),
+	[EXO_CMD_FAULT_MODE - EXO_CMD_BASE] = {
+		.size = sizeof(struct exo_fault_mode),
+		.min_size = offsetofend(struct exo_fault_mode, __reserved),
+		.execute = exo_ioc_fault_mode,
+		.undo = exo_undo_fault_mode,
+		.copy_out = true,
+	},
 	EXO_OP_IN(EXO_CMD_FAULT_WAKE, exo_ioc_fault_wake, struct exo_fault_wake,
 		  len, EXO_WAKE_SIGBUS),
 };

@@ -706,6 +706,18 @@ static void exo_dirty_mark(struct exo_ctx *ctx, unsigned long first,
 	}
 }
 
+/* Not reported after all, so not clean: mark them dirty again. */
+static void exo_dirty_remark(struct exo_ctx *ctx, unsigned long first,
+			     const u64 *bm, u32 nr)
+{
+	if (mmap_read_lock_killable(ctx->mm))
+		return;
+	mutex_lock(&ctx->lock);
+	exo_dirty_mark(ctx, first, bm, nr, true);
+	mutex_unlock(&ctx->lock);
+	mmap_read_unlock(ctx->mm);
+}
+
 /**
  * exo_vm_dirty() - report and clear dirty bits (%EXO_IOC_DIRTY).
  * @ctx: the context.
@@ -774,15 +786,34 @@ out_unlock:
 	if (copy_to_user(u64_to_user_ptr(req->bitmap), bm,
 			 words * sizeof(*bm))) {
 		ret = -EFAULT;
-		/* Not reported, so not clean: mark them again. */
-		if (!mmap_read_lock_killable(ctx->mm)) {
-			mutex_lock(&ctx->lock);
-			exo_dirty_mark(ctx, first, bm, req->nr, true);
-			mutex_unlock(&ctx->lock);
-			mmap_read_unlock(ctx->mm);
-		}
+		exo_dirty_remark(ctx, first, bm, req->nr);
 	}
 out:
 	kvfree(bm);
 	return ret;
+}
+
+/**
+ * exo_vm_dirty_undo() - mark dirty again the pages a DIRTY reported, when
+ *	its result could not be copied out.
+ * @ctx: the context.
+ * @req: the request as exo_vm_dirty() completed it.
+ *
+ * The bitmap already reached user space: read it back. Pages written
+ * since are dirty anyway, so marking them again is harmless.
+ */
+void exo_vm_dirty_undo(struct exo_ctx *ctx, const struct exo_dirty *req)
+{
+	size_t words = DIV_ROUND_UP(req->nr, 64);
+	u64 *bm;
+
+	if (!req->dirty)
+		return;
+	bm = kvcalloc(words, sizeof(*bm), GFP_KERNEL);
+	if (!bm)
+		return;
+	if (!copy_from_user(bm, u64_to_user_ptr(req->bitmap),
+			    words * sizeof(*bm)))
+		exo_dirty_remark(ctx, req->va >> PAGE_SHIFT, bm, req->nr);
+	kvfree(bm);
 }

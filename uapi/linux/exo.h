@@ -565,10 +565,10 @@ enum exo_fault_mode_kind {
  * @flags: must be 0.
  * @mode: in: an &enum exo_fault_mode_kind. out: the previous mode.
  * @__reserved: must be 0.
- * @entry: %EXO_FAULT_MODE_UPCALL: user address the faulting thread resumes
- *	at; 0 for the other modes.
- * @cookie: %EXO_FAULT_MODE_UPCALL: copied into every frame; 0 for the other
- *	modes.
+ * @entry: in: for %EXO_FAULT_MODE_UPCALL the user address the faulting
+ *	thread resumes at; 0 for the other modes. out: the previous one.
+ * @cookie: in: for %EXO_FAULT_MODE_UPCALL a value copied into every frame;
+ *	0 for the other modes. out: the previous one.
  */
 struct exo_fault_mode {
 	__u32 size;
