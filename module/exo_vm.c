@@ -442,6 +442,7 @@ static bool exo_range_apply(struct exo_ctx *ctx, const struct exo_vrange *r,
 	unsigned long last = first + (r->len >> PAGE_SHIFT) - 1;
 	XA_STATE(xas, &ctx->vmap, first);
 	struct exo_frames *f;
+	unsigned long next;
 	bool lost = false;
 	void *b;
 
@@ -461,11 +462,17 @@ static bool exo_range_apply(struct exo_ctx *ctx, const struct exo_vrange *r,
 						    exo_b_frame(b), prot,
 						    exo_b_dirty(b)));
 		}
+		/*
+		 * Not xas_pause(): after a store that freed an empty node it
+		 * steps from the parent's slot and can skip entries. Restart
+		 * from the next index instead.
+		 */
 		if (need_resched()) {
-			xas_pause(&xas);
+			next = xas.xa_index + 1;
 			xas_unlock(&xas);
 			cond_resched();
 			xas_lock(&xas);
+			xas_set(&xas, next);
 		}
 	}
 	xas_unlock(&xas);

@@ -2678,6 +2678,64 @@ VM_TEST(map_private_refused)
 }
 
 /* ctx_info's VM counters, step by step. */
+/*
+ * An UNMAP long enough to be preempted mid-walk must still remove every
+ * binding. (It once resumed its walk with xas_pause() after freeing an
+ * emptied xarray node, which skipped the next 63 pages.) Hogs on the same
+ * CPU make the kernel ask for a reschedule during the walks.
+ */
+#define PREEMPT_ALIASES	16
+#define PREEMPT_ROUNDS	150
+
+static volatile int hog_stop;
+
+static void *hog_main(void *arg)
+{
+	(void)arg;
+	while (!hog_stop)
+		;
+	return NULL;
+}
+
+VM_TEST_TIMEOUT(unmap_preempted, 600)
+{
+	struct exo_map_entry e[PREEMPT_ALIASES];
+	size_t run = 1024, len = PREEMPT_ALIASES * run * self->psz;
+	struct exo_frame_alloc a;
+	pthread_t hogs[2];
+	uint64_t left = 0;
+	cpu_set_t cpus;
+	int i, round;
+	uint8_t *va;
+
+	test_frame_alloc(self->ctx.fd, EXO_ALLOC_CONTIG, 10, 0, 0, &a);
+	va = exo_vm_mmap(self->ctx.fd, len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, va);
+	for (i = 0; i < PREEMPT_ALIASES; i++)
+		e[i] = entry(va + i * run * self->psz, a.cap, 0, run,
+			     EXO_PROT_READ | EXO_PROT_WRITE);
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_getcpu(), &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	hog_stop = 0;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&hogs[i], NULL, hog_main, NULL));
+	for (round = 0; round < PREEMPT_ROUNDS && !left; round++) {
+		if (_test_map(self->ctx.fd, e, PREEMPT_ALIASES) ||
+		    _test_unmap_range(self->ctx.fd, va, len)) {
+			left = UINT64_MAX;
+			break;
+		}
+		left = ctx_info(self->ctx.fd).bindings;
+	}
+	hog_stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(hogs[i], NULL);
+	EXPECT_EQ(0ULL, left) TH_LOG("round %d", round);
+	EXPECT_EQ(0, munmap(va, len));
+	EXPECT_EQ(0, _test_frame_free(self->ctx.fd, a.cap));
+}
+
 VM_TEST(ctx_info_counters)
 {
 	int fd = self->ctx.fd;
