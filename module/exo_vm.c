@@ -165,6 +165,29 @@ static struct vm_area_struct *exo_vm_vma(struct exo_ctx *ctx, u64 va, u64 len)
 	return vma;
 }
 
+/*
+ * mmap_lock (read), then the context: the order every VM path takes. A
+ * KUnit context has no address space, so no exo VMA: -ENXIO.
+ */
+static int exo_vm_lock(struct exo_ctx *ctx)
+{
+	int ret;
+
+	if (!ctx->mm)
+		return -ENXIO;
+	ret = mmap_read_lock_killable(ctx->mm);
+	if (ret)
+		return ret;
+	mutex_lock(&ctx->lock);
+	return 0;
+}
+
+static void exo_vm_unlock(struct exo_ctx *ctx)
+{
+	mutex_unlock(&ctx->lock);
+	mmap_read_unlock(ctx->mm);
+}
+
 static int exo_range_check(u64 va, u64 len)
 {
 	if (!len || !PAGE_ALIGNED(va) || !PAGE_ALIGNED(len) ||
@@ -379,17 +402,11 @@ int exo_vm_map(struct exo_ctx *ctx, const struct exo_map *req)
 		if (ret)
 			goto out;
 	}
-	if (!ctx->mm) {
-		ret = -ENXIO;
-		goto out;
-	}
-	ret = mmap_read_lock_killable(ctx->mm);
+	ret = exo_vm_lock(ctx);
 	if (ret)
 		goto out;
-	mutex_lock(&ctx->lock);
 	ret = exo_map_apply(ctx, ents, req->nr);
-	mutex_unlock(&ctx->lock);
-	mmap_read_unlock(ctx->mm);
+	exo_vm_unlock(ctx);
 out:
 	kvfree(ents);
 	return ret;
@@ -554,14 +571,9 @@ int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
 		if (ret)
 			goto out_free;
 	}
-	if (!ctx->mm) {
-		ret = -ENXIO;
-		goto out_free;
-	}
-	ret = mmap_read_lock_killable(ctx->mm);
+	ret = exo_vm_lock(ctx);
 	if (ret)
 		goto out_free;
-	mutex_lock(&ctx->lock);
 	for (i = 0; i < req->nr; i++) {
 		vma = exo_vm_vma(ctx, r[i].va, r[i].len);
 		if (!vma) {
@@ -585,8 +597,7 @@ int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
 	if (req->flags & EXO_PROTECT_POPULATE)
 		exo_populate(ctx, r, req->nr);
 out_unlock:
-	mutex_unlock(&ctx->lock);
-	mmap_read_unlock(ctx->mm);
+	exo_vm_unlock(ctx);
 out_free:
 	if (r != r_small) {
 		kvfree(z);
@@ -655,14 +666,9 @@ int exo_vm_query(struct exo_ctx *ctx, const struct exo_query *req)
 	w.out = kvcalloc(req->nr, sizeof(*w.out), GFP_KERNEL_ACCOUNT);
 	if (!w.out)
 		return -ENOMEM;
-	if (!ctx->mm) {
-		ret = -ENXIO;
-		goto out;
-	}
-	ret = mmap_read_lock_killable(ctx->mm);
+	ret = exo_vm_lock(ctx);
 	if (ret)
 		goto out;
-	mutex_lock(&ctx->lock);
 	if (!exo_vm_vma(ctx, req->va, len)) {
 		ret = -ENXIO;
 		goto out_unlock;
@@ -684,8 +690,7 @@ int exo_vm_query(struct exo_ctx *ctx, const struct exo_query *req)
 	ret = apply_to_existing_page_range(ctx->mm, req->va, len,
 					   exo_query_pte, &w);
 out_unlock:
-	mutex_unlock(&ctx->lock);
-	mmap_read_unlock(ctx->mm);
+	exo_vm_unlock(ctx);
 	if (!ret && copy_to_user(u64_to_user_ptr(req->pages), w.out,
 				 (size_t)req->nr * sizeof(*w.out)))
 		ret = -EFAULT;
@@ -717,12 +722,10 @@ static void exo_dirty_mark(struct exo_ctx *ctx, unsigned long first,
 static void exo_dirty_remark(struct exo_ctx *ctx, unsigned long first,
 			     const u64 *bm, u32 nr)
 {
-	if (mmap_read_lock_killable(ctx->mm))
+	if (exo_vm_lock(ctx))
 		return;
-	mutex_lock(&ctx->lock);
 	exo_dirty_mark(ctx, first, bm, nr, true);
-	mutex_unlock(&ctx->lock);
-	mmap_read_unlock(ctx->mm);
+	exo_vm_unlock(ctx);
 }
 
 /**
@@ -759,14 +762,9 @@ int exo_vm_dirty(struct exo_ctx *ctx, struct exo_dirty *req)
 	bm = kvcalloc(words, sizeof(*bm), GFP_KERNEL_ACCOUNT);
 	if (!bm)
 		return -ENOMEM;
-	if (!ctx->mm) {
-		ret = -ENXIO;
-		goto out;
-	}
-	ret = mmap_read_lock_killable(ctx->mm);
+	ret = exo_vm_lock(ctx);
 	if (ret)
 		goto out;
-	mutex_lock(&ctx->lock);
 	vma = exo_vm_vma(ctx, req->va, len);
 	if (!vma) {
 		ret = -ENXIO;
@@ -786,8 +784,7 @@ int exo_vm_dirty(struct exo_ctx *ctx, struct exo_dirty *req)
 	}
 	req->dirty = count;
 out_unlock:
-	mutex_unlock(&ctx->lock);
-	mmap_read_unlock(ctx->mm);
+	exo_vm_unlock(ctx);
 	if (ret)
 		goto out;
 	if (copy_to_user(u64_to_user_ptr(req->bitmap), bm,
