@@ -148,7 +148,6 @@ u32 exo_fault_access(unsigned int fault_flags);
 u32 exo_vma_prot(struct vm_area_struct *vma);
 int exo_vm_install(struct exo_ctx *ctx, struct vm_area_struct *vma,
 		   unsigned long va, void *b);
-void exo_vm_unbind(struct exo_ctx *ctx, unsigned long vpn);
 
 /* exo_fault.c */
 vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite);

@@ -20,6 +20,25 @@
 
 #include "exo.h"
 
+/* A binding left ctx->vmap: one fewer page names its frame. */
+static void exo_vm_unbound(struct exo_ctx *ctx, void *b)
+{
+	struct exo_frames *f = xa_load(&ctx->caps, exo_b_index(b));
+
+	if (!WARN_ON_ONCE(!f))
+		f->nr_bindings--;
+	ctx->bindings--;
+}
+
+/* Remove the binding at @vpn, if any; the caller zaps the PTE. */
+static void exo_vm_unbind(struct exo_ctx *ctx, unsigned long vpn)
+{
+	void *b = xa_erase(&ctx->vmap, vpn);
+
+	if (b)
+		exo_vm_unbound(ctx, b);
+}
+
 static vm_fault_t exo_vm_fault(struct vm_fault *vmf)
 {
 	return exo_fault(vmf->vma->vm_private_data, vmf, false);
@@ -38,16 +57,11 @@ static void exo_vm_close(struct vm_area_struct *vma)
 	unsigned long first = vma->vm_start >> PAGE_SHIFT;
 	unsigned long last = (vma->vm_end >> PAGE_SHIFT) - 1;
 	unsigned long vpn;
-	struct exo_frames *f;
 	void *b;
 
 	mutex_lock(&ctx->lock);
 	xa_for_each_range(&ctx->vmap, vpn, b, first, last) {
-		f = xa_load(&ctx->caps, exo_b_index(b));
-		if (!WARN_ON_ONCE(!f))
-			f->nr_bindings--;
-		xa_erase(&ctx->vmap, vpn);
-		ctx->bindings--;
+		exo_vm_unbind(ctx, vpn);
 		cond_resched();
 	}
 	exo_fault_wake_range(ctx, vma->vm_start, vma->vm_end, EXO_WOKEN_RETRY);
@@ -230,27 +244,6 @@ int exo_vm_install(struct exo_ctx *ctx, struct vm_area_struct *vma,
 	ret = vmf_insert_pfn_prot(vma, va, f->pfn + exo_b_frame(b),
 				  vm_get_page_prot(flags));
 	return ret == VM_FAULT_NOPAGE ? 0 : -ENOMEM;
-}
-
-/**
- * exo_vm_unbind() - remove the binding at a virtual page, if any.
- * @ctx: the context, locked.
- * @vpn: the virtual page number.
- *
- * The caller zaps the PTE.
- */
-void exo_vm_unbind(struct exo_ctx *ctx, unsigned long vpn)
-{
-	struct exo_frames *f;
-	void *b;
-
-	b = xa_erase(&ctx->vmap, vpn);
-	if (!b)
-		return;
-	f = xa_load(&ctx->caps, exo_b_index(b));
-	if (!WARN_ON_ONCE(!f))
-		f->nr_bindings--;
-	ctx->bindings--;
 }
 
 static void *exo_user_array(u64 uptr, u32 nr, size_t size)
@@ -458,7 +451,6 @@ static bool exo_range_apply(struct exo_ctx *ctx, const struct exo_vrange *r,
 	unsigned long first = r->va >> PAGE_SHIFT;
 	unsigned long last = first + (r->len >> PAGE_SHIFT) - 1;
 	XA_STATE(xas, &ctx->vmap, first);
-	struct exo_frames *f;
 	unsigned long next;
 	bool lost = false;
 	void *b;
@@ -467,10 +459,7 @@ static bool exo_range_apply(struct exo_ctx *ctx, const struct exo_vrange *r,
 	xas_for_each(&xas, b, last) {
 		if (!protect) {
 			xas_store(&xas, NULL);
-			f = xa_load(&ctx->caps, exo_b_index(b));
-			if (!WARN_ON_ONCE(!f))
-				f->nr_bindings--;
-			ctx->bindings--;
+			exo_vm_unbound(ctx, b);
 			lost = true;
 		} else if (exo_b_prot(b) != prot) {
 			lost |= exo_b_prot(b) & ~prot;
