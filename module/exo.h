@@ -148,6 +148,8 @@ u32 exo_fault_access(unsigned int fault_flags);
 u32 exo_vma_prot(struct vm_area_struct *vma);
 int exo_vm_install(struct exo_ctx *ctx, struct vm_area_struct *vma,
 		   unsigned long va, void *b);
+int exo_vm_bind(struct exo_ctx *ctx, struct exo_frames *f, unsigned long vpn,
+		void *b);
 
 /* exo_fault.c */
 vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite);

@@ -98,10 +98,8 @@ static void *exo_stlb_refill(struct exo_ctx *ctx, struct vm_area_struct *vma,
 		return nb;
 	}
 	nb = exo_binding(f->index, frame, prot, false);
-	if (xa_insert(&ctx->vmap, va >> PAGE_SHIFT, nb, GFP_KERNEL_ACCOUNT))
+	if (exo_vm_bind(ctx, f, va >> PAGE_SHIFT, nb))
 		return NULL;
-	f->nr_bindings++;
-	ctx->bindings++;
 	return nb;
 }
 
@@ -121,6 +119,19 @@ static bool exo_sigbus_caught(void)
 	return !blocked && handler != SIG_DFL && handler != SIG_IGN;
 }
 
+/* SIGBUS to this thread only, the fault bits in si_errno. */
+static void exo_sigbus_send(unsigned long addr, u32 bits)
+{
+	struct kernel_siginfo info;
+
+	clear_siginfo(&info);
+	info.si_signo = SIGBUS;
+	info.si_errno = bits;
+	info.si_code = BUS_ADRERR;
+	info.si_addr = (void __user *)addr;
+	send_sig_info(SIGBUS, &info, current);
+}
+
 /*
  * The upcall: SIGBUS to this thread only, with the fault in si_errno. The
  * access retries after the handler returns. A thread that would not catch
@@ -129,16 +140,9 @@ static bool exo_sigbus_caught(void)
  */
 static vm_fault_t exo_sigbus(struct vm_fault *vmf, u32 bits)
 {
-	struct kernel_siginfo info;
-
 	if (!(vmf->flags & FAULT_FLAG_USER) || !exo_sigbus_caught())
 		return VM_FAULT_SIGBUS;
-	clear_siginfo(&info);
-	info.si_signo = SIGBUS;
-	info.si_errno = bits;
-	info.si_code = BUS_ADRERR;
-	info.si_addr = (void __user *)vmf->real_address;
-	send_sig_info(SIGBUS, &info, current);
+	exo_sigbus_send(vmf->real_address, bits);
 	return VM_FAULT_NOPAGE;
 }
 
@@ -201,15 +205,8 @@ static vm_fault_t exo_fault_wait(struct exo_ctx *ctx, struct vm_fault *vmf,
 	fput(file);
 
 	if (woken == EXO_WOKEN_SIGBUS) {
-		struct kernel_siginfo info;
-
-		clear_siginfo(&info);
-		info.si_signo = SIGBUS;
-		info.si_errno = bits;
-		info.si_code = BUS_ADRERR;
-		info.si_addr = (void __user *)w.ev.va;
 		if (exo_sigbus_caught())
-			send_sig_info(SIGBUS, &info, current);
+			exo_sigbus_send(w.ev.va, bits);
 		else
 			force_sig(SIGBUS);
 	}

@@ -20,6 +20,27 @@
 
 #include "exo.h"
 
+/**
+ * exo_vm_bind() - record a new binding.
+ * @ctx: the context, locked.
+ * @f: the frames it names.
+ * @vpn: the virtual page number.
+ * @b: the binding (exo_binding()).
+ *
+ * Return: 0, -EBUSY if the page is already bound, or -ENOMEM.
+ */
+int exo_vm_bind(struct exo_ctx *ctx, struct exo_frames *f, unsigned long vpn,
+		void *b)
+{
+	int ret = xa_insert(&ctx->vmap, vpn, b, GFP_KERNEL_ACCOUNT);
+
+	if (ret)
+		return ret;
+	f->nr_bindings++;
+	ctx->bindings++;
+	return 0;
+}
+
 /* A binding left ctx->vmap: one fewer page names its frame. */
 static void exo_vm_unbound(struct exo_ctx *ctx, void *b)
 {
@@ -344,14 +365,11 @@ static int exo_map_apply(struct exo_ctx *ctx, const struct exo_map_entry *ents,
 			/* A writable binding starts dirty: it is mapped to be written. */
 			b = exo_binding(f->index, ents[i].frame + j, ents[i].prot,
 					ents[i].prot & EXO_PROT_WRITE);
-			ret = xa_insert(&ctx->vmap, va >> PAGE_SHIFT, b,
-					GFP_KERNEL_ACCOUNT);
+			ret = exo_vm_bind(ctx, f, va >> PAGE_SHIFT, b);
 			if (ret) {
 				ret = ret == -EBUSY ? -EEXIST : -ENOMEM;
 				goto undo;
 			}
-			f->nr_bindings++;
-			ctx->bindings++;
 			done++;
 			ret = exo_vm_install(ctx, vma, va, b);
 			if (ret)
