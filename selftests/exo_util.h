@@ -578,7 +578,7 @@ static inline void __exo_ft_expect_owned(struct __test_metadata *_metadata,
 	EXPECT_EQ(how, (uint32_t)e.how) TH_LOG("how (line %d)", line);
 	EXPECT_EQ(ctx_id, e.owner) TH_LOG("owner (line %d)", line);
 	EXPECT_EQ(0U, e.seq & 1) TH_LOG("seq (line %d)", line);
-	EXPECT_EQ(0, e.__pad) TH_LOG("__pad (line %d)", line);
+	EXPECT_EQ(0, e.flags) TH_LOG("flags (line %d)", line);
 	EXPECT_EQ(0U, e.__reserved) TH_LOG("__reserved (line %d)", line);
 }
 #define exo_ft_expect_owned(ft, ctx_id, how, a) \

@@ -35,6 +35,16 @@
  *	&struct exo_fault_mode.
  * @EXO_CMD_FAULT_WAKE: wake threads waiting on fault events,
  *	&struct exo_fault_wake.
+ * @EXO_CMD_REVOKE: ask a context for frames back, privileged,
+ *	&struct exo_revoke.
+ * @EXO_CMD_REVOKE_NOTIFY: how revocation events wake the library OS,
+ *	&struct exo_revoke_notify.
+ * @EXO_CMD_FRAME_CRITICAL: mark or unmark frames as critical,
+ *	&struct exo_frame_critical.
+ * @EXO_CMD_FRAME_GRANT: give another context a capability for frames,
+ *	&struct exo_frame_grant.
+ * @EXO_CMD_RECOVER: read back or restore repossessed contents,
+ *	&struct exo_recover.
  * @EXO_CMD_LAST: one past the last command.
  */
 enum exo_cmd {
@@ -51,6 +61,11 @@ enum exo_cmd {
 	EXO_CMD_STLB,
 	EXO_CMD_FAULT_MODE,
 	EXO_CMD_FAULT_WAKE,
+	EXO_CMD_REVOKE,
+	EXO_CMD_REVOKE_NOTIFY,
+	EXO_CMD_FRAME_CRITICAL,
+	EXO_CMD_FRAME_GRANT,
+	EXO_CMD_RECOVER,
 	EXO_CMD_LAST,
 };
 
@@ -67,6 +82,11 @@ enum exo_cmd {
 #define EXO_IOC_STLB		_IO(EXO_IOC_TYPE, EXO_CMD_STLB)
 #define EXO_IOC_FAULT_MODE	_IO(EXO_IOC_TYPE, EXO_CMD_FAULT_MODE)
 #define EXO_IOC_FAULT_WAKE	_IO(EXO_IOC_TYPE, EXO_CMD_FAULT_WAKE)
+#define EXO_IOC_REVOKE		_IO(EXO_IOC_TYPE, EXO_CMD_REVOKE)
+#define EXO_IOC_REVOKE_NOTIFY	_IO(EXO_IOC_TYPE, EXO_CMD_REVOKE_NOTIFY)
+#define EXO_IOC_FRAME_CRITICAL	_IO(EXO_IOC_TYPE, EXO_CMD_FRAME_CRITICAL)
+#define EXO_IOC_FRAME_GRANT	_IO(EXO_IOC_TYPE, EXO_CMD_FRAME_GRANT)
+#define EXO_IOC_RECOVER		_IO(EXO_IOC_TYPE, EXO_CMD_RECOVER)
 
 /**
  * enum exo_feature - bits of &exo_api.features.
@@ -82,6 +102,9 @@ enum exo_cmd {
  * @EXO_FEAT_STLB: in-kernel refill from the library OS's page table.
  * @EXO_FEAT_FAULT_EVENTS: fault events read from the context's fd.
  * @EXO_FEAT_UPCALL: %EXO_FAULT_MODE_UPCALL (x86-64 only).
+ * @EXO_FEAT_REVOKE: visible revocation, the abort protocol, the event
+ *	ring (%EXO_MMAP_EVENTS) and the repossession vector (%EXO_MMAP_REPO).
+ * @EXO_FEAT_GRANT: %EXO_IOC_FRAME_GRANT.
  */
 enum exo_feature {
 	EXO_FEAT_FRAMES = 1 << 0,
@@ -94,6 +117,8 @@ enum exo_feature {
 	EXO_FEAT_STLB = 1 << 7,
 	EXO_FEAT_FAULT_EVENTS = 1 << 8,
 	EXO_FEAT_UPCALL = 1 << 9,
+	EXO_FEAT_REVOKE = 1 << 10,
+	EXO_FEAT_GRANT = 1 << 11,
 };
 
 /**
@@ -123,6 +148,13 @@ enum exo_feature {
  * @max_batch: out: most entries in one %EXO_IOC_MAP, ranges in one
  *	%EXO_IOC_UNMAP or %EXO_IOC_PROTECT, pages in one %EXO_IOC_QUERY.
  * @stlb_max: out: most entries in a table given to %EXO_IOC_STLB.
+ * @events_size: out: bytes to mmap at %EXO_MMAP_EVENTS.
+ * @repo_size: out: bytes to mmap at %EXO_MMAP_REPO.
+ * @event_entries: out: entries in the event ring.
+ * @repo_entries: out: entries in the repossession vector.
+ * @critical_max: out: most frames this context may mark critical.
+ * @revoke_timeout_ms: out: time a revocation request gives by default
+ *	before the abort.
  */
 struct exo_api {
 	__u32 size;
@@ -143,6 +175,12 @@ struct exo_api {
 	__u32 __reserved2;
 	__u32 max_batch;
 	__u32 stlb_max;
+	__aligned_u64 events_size;
+	__aligned_u64 repo_size;
+	__u32 event_entries;
+	__u32 repo_entries;
+	__u32 critical_max;
+	__u32 revoke_timeout_ms;
 };
 
 /**
@@ -159,6 +197,14 @@ struct exo_api {
  * @refills: out: faults the module resolved itself, from a binding or
  *	from the library OS's page table (%EXO_IOC_STLB).
  * @upcalls: out: faults handed to the library OS (SIGBUS or fault event).
+ * @revoke_requested: out: frames revocation requests asked for since open.
+ * @revoke_returned: out: frames freed while some were owed.
+ * @repossessed: out: frames taken by the abort protocol since open.
+ * @owed: out: frames still owed now.
+ * @critical: out: frames marked critical now.
+ * @repo_used: out: repossession vector entries not yet recovered.
+ * @granted: out: capabilities held now that name another context's frames.
+ * @__reserved: zero.
  */
 struct exo_ctx_info {
 	__u32 size;
@@ -172,6 +218,14 @@ struct exo_ctx_info {
 	__aligned_u64 bindings;
 	__aligned_u64 refills;
 	__aligned_u64 upcalls;
+	__aligned_u64 revoke_requested;
+	__aligned_u64 revoke_returned;
+	__aligned_u64 repossessed;
+	__aligned_u64 owed;
+	__u32 critical;
+	__u32 repo_used;
+	__u32 granted;
+	__u32 __reserved;
 };
 
 /**
@@ -243,6 +297,8 @@ struct exo_frame_free {
  */
 #define EXO_MMAP_FTABLE		0ULL
 #define EXO_MMAP_VM		0x100000000ULL
+#define EXO_MMAP_EVENTS		0x200000000ULL
+#define EXO_MMAP_REPO		0x300000000ULL
 
 #define EXO_FTABLE_MAGIC	0x464f5845u	/* "EXOF" in little-endian bytes */
 #define EXO_FTABLE_VERSION	1
@@ -273,11 +329,17 @@ struct exo_ftable_header {
  * enum exo_frame_state - &exo_ftable_entry.state.
  * @EXO_FRAME_FREE: the entry names nothing.
  * @EXO_FRAME_OWNED: the context owns the frames the entry describes.
+ * @EXO_FRAME_GRANTED: another context (&exo_ftable_entry.owner) owns them
+ *	and granted this context a capability for them (%EXO_IOC_FRAME_GRANT).
  */
 enum exo_frame_state {
 	EXO_FRAME_FREE = 0,
 	EXO_FRAME_OWNED = 1,
+	EXO_FRAME_GRANTED = 2,
 };
+
+/* &exo_ftable_entry.flags */
+#define EXO_FTABLE_CRITICAL	0x1u	/* marked critical (%EXO_IOC_FRAME_CRITICAL) */
 
 /**
  * struct exo_ftable_entry - one capability's frames, at index EXO_CAP_INDEX().
@@ -289,7 +351,7 @@ enum exo_frame_state {
  * @state: an &enum exo_frame_state.
  * @order: the entry covers 2^order frames from @pfn.
  * @how: the &enum exo_alloc_how that allocated it.
- * @__pad: zero.
+ * @flags: EXO_FTABLE_* bits.
  * @colour: colour of @pfn.
  * @__reserved: zero.
  */
@@ -301,7 +363,7 @@ struct exo_ftable_entry {
 	__u8 state;
 	__u8 order;
 	__u8 how;
-	__u8 __pad;
+	__u8 flags;
 	__u32 colour;
 	__u32 __reserved;
 };
@@ -646,6 +708,9 @@ struct exo_upcall_frame {
 #define EXO_FAULT_WRITE		0x2u
 #define EXO_FAULT_EXEC		0x4u
 #define EXO_FAULT_PROT		0x100u
+/* The page was bound until the abort protocol took its frame (or the owner
+ * of a granted frame took it back); nothing is bound there now. */
+#define EXO_FAULT_REPOSSESSED	0x200u
 
 /**
  * struct exo_fault_event - one fault, as read(2) returns it in
@@ -680,6 +745,300 @@ struct exo_fault_wake {
 	__u32 flags;
 	__aligned_u64 va;
 	__aligned_u64 len;
+};
+
+/*
+ * Revocation. exo asks for frames back by posting a request ("return N
+ * frames by T") into the context's event ring, a read-only mapping at
+ * %EXO_MMAP_EVENTS, and waking it: poll(2) reports POLLPRI while frames are
+ * owed, an eventfd and a signal can be registered (%EXO_IOC_REVOKE_NOTIFY).
+ * Every frame the library OS frees while frames are owed counts towards the
+ * request. Part-way to the deadline an urgent warning follows; at the
+ * deadline the abort protocol takes what is still owed: it breaks every
+ * binding of the frames it takes (in every context they were granted to),
+ * saves their contents, records each capability in the repossession vector
+ * (read-only, at %EXO_MMAP_REPO) and posts %EXO_EV_REPOSSESSED. The library
+ * OS reads the contents back or restores them into a new frame with
+ * %EXO_IOC_RECOVER. Documentation/revocation.rst has the whole protocol.
+ */
+
+#define EXO_EVENTS_MAGIC	0x45455845u	/* "EXEE" in little-endian bytes */
+#define EXO_EVENTS_VERSION	1
+
+/**
+ * enum exo_revoke_state - &exo_events_header.state.
+ * @EXO_REVOKE_IDLE: nothing owed.
+ * @EXO_REVOKE_REQUESTED: frames owed; the deadline is ahead.
+ * @EXO_REVOKE_URGENT: frames owed; the urgent warning went out.
+ * @EXO_REVOKE_ABORTING: the deadline passed; exo is taking frames.
+ */
+enum exo_revoke_state {
+	EXO_REVOKE_IDLE = 0,
+	EXO_REVOKE_REQUESTED = 1,
+	EXO_REVOKE_URGENT = 2,
+	EXO_REVOKE_ABORTING = 3,
+};
+
+/**
+ * struct exo_events_header - first bytes of the read-only event ring.
+ *
+ * The fields after @head are the revocation state now; the ring holds its
+ * history. Event n (counting from 0) is at entry n % @nr_entries and is
+ * complete when its &exo_event.seq reads n + 1; a reader more than
+ * @nr_entries behind has lost events (the state fields stay exact).
+ *
+ * @magic: %EXO_EVENTS_MAGIC.
+ * @version: %EXO_EVENTS_VERSION.
+ * @ctx_id: the context.
+ * @nr_entries: entries in the ring, a power of two.
+ * @entry_size: sizeof(struct exo_event) as the module knows it.
+ * @entries_offset: byte offset of entry 0 from the start of the mapping.
+ * @head: events posted since open.
+ * @revoke_id: id of the latest revocation request (0: none yet).
+ * @owed: frames still owed.
+ * @deadline_ns: CLOCK_MONOTONIC time of the abort; 0 when nothing is owed.
+ * @state: an &enum exo_revoke_state.
+ * @__reserved: zero.
+ * @repossessed: frames the abort protocol took since open.
+ */
+struct exo_events_header {
+	__u32 magic;
+	__u32 version;
+	__u32 ctx_id;
+	__u32 nr_entries;
+	__u32 entry_size;
+	__u32 entries_offset;
+	__aligned_u64 head;
+	__aligned_u64 revoke_id;
+	__aligned_u64 owed;
+	__aligned_u64 deadline_ns;
+	__u32 state;
+	__u32 __reserved;
+	__aligned_u64 repossessed;
+};
+
+/**
+ * enum exo_event_type - &exo_event.type.
+ * @EXO_EV_REVOKE: return &exo_event.nr frames by &exo_event.deadline_ns.
+ * @EXO_EV_REVOKE_URGENT: the deadline is near; &exo_event.nr still owed.
+ * @EXO_EV_REVOKE_DONE: nothing owed any more (&exo_event.nr: frames the
+ *	library OS returned since the request).
+ * @EXO_EV_REPOSSESSED: the abort protocol took &exo_event.nr frames;
+ *	their vector entries are the ones in %EXO_REPO_SAVED state whose
+ *	&exo_repo_entry.id is &exo_event.id (the repossession exception).
+ * @EXO_EV_GRANT_REVOKED: the owner took back the frames of the granted
+ *	capability &exo_event.arg; its bindings here are gone.
+ */
+enum exo_event_type {
+	EXO_EV_REVOKE = 1,
+	EXO_EV_REVOKE_URGENT = 2,
+	EXO_EV_REVOKE_DONE = 3,
+	EXO_EV_REPOSSESSED = 4,
+	EXO_EV_GRANT_REVOKED = 5,
+};
+
+/**
+ * struct exo_event - one entry of the event ring.
+ * @seq: n + 1 once event n is complete in this entry (0 while written).
+ * @type: an &enum exo_event_type.
+ * @__reserved: zero.
+ * @id: the revocation request the event belongs to.
+ * @nr: frames (see &enum exo_event_type).
+ * @deadline_ns: CLOCK_MONOTONIC time of the abort, for REVOKE and URGENT.
+ * @arg: %EXO_EV_GRANT_REVOKED: the capability; otherwise 0.
+ */
+struct exo_event {
+	__aligned_u64 seq;
+	__u32 type;
+	__u32 __reserved;
+	__aligned_u64 id;
+	__aligned_u64 nr;
+	__aligned_u64 deadline_ns;
+	__aligned_u64 arg;
+};
+
+#define EXO_REPO_MAGIC		0x52455845u	/* "EXER" in little-endian bytes */
+#define EXO_REPO_VERSION	1
+/* Virtual addresses an entry of the repossession vector lists. */
+#define EXO_REPO_VAS		4
+
+/**
+ * struct exo_repo_header - first bytes of the read-only repossession vector.
+ * @magic: %EXO_REPO_MAGIC.
+ * @version: %EXO_REPO_VERSION.
+ * @ctx_id: the context.
+ * @nr_entries: entries that follow.
+ * @entry_size: sizeof(struct exo_repo_entry) as the module knows it.
+ * @entries_offset: byte offset of entry 0 from the start of the mapping.
+ * @used: entries in %EXO_REPO_SAVED state.
+ * @total: entries ever filled since open.
+ */
+struct exo_repo_header {
+	__u32 magic;
+	__u32 version;
+	__u32 ctx_id;
+	__u32 nr_entries;
+	__u32 entry_size;
+	__u32 entries_offset;
+	__aligned_u64 used;
+	__aligned_u64 total;
+};
+
+/**
+ * enum exo_repo_state - &exo_repo_entry.state.
+ * @EXO_REPO_FREE: the entry records nothing.
+ * @EXO_REPO_SAVED: the entry records a repossessed capability whose
+ *	contents exo holds until %EXO_IOC_RECOVER releases them.
+ */
+enum exo_repo_state {
+	EXO_REPO_FREE = 0,
+	EXO_REPO_SAVED = 1,
+};
+
+/* &exo_repo_entry.flags */
+#define EXO_REPO_CRITICAL	0x1u	/* the frames were marked critical */
+
+/**
+ * struct exo_repo_entry - one repossessed capability.
+ * @seq: odd while the module updates the entry (a seqcount, as in the
+ *	frame table).
+ * @state: an &enum exo_repo_state.
+ * @cap: the capability the frames had; stale now.
+ * @pfn: the first frame it named.
+ * @id: the revocation request the abort served.
+ * @save: where the saved contents are: the entry's own index is what
+ *	%EXO_IOC_RECOVER takes; @save is the page offset in the context's
+ *	save area, for diagnostics.
+ * @order: the capability named 2^@order frames.
+ * @nr_va: virtual pages that were bound to its frames (in this context).
+ * @va: the first %EXO_REPO_VAS of those pages' addresses, 0 past @nr_va.
+ * @flags: EXO_REPO_* bits.
+ * @__reserved: zero.
+ */
+struct exo_repo_entry {
+	__u32 seq;
+	__u32 state;
+	__aligned_u64 cap;
+	__aligned_u64 pfn;
+	__aligned_u64 id;
+	__aligned_u64 save;
+	__u32 order;
+	__u32 nr_va;
+	__aligned_u64 va[EXO_REPO_VAS];
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/* &exo_revoke.flags */
+#define EXO_REVOKE_ABORT	0x1u	/* no request: abort now, return after */
+
+/**
+ * struct exo_revoke - ask a context for frames back (%EXO_IOC_REVOKE).
+ *	Needs CAP_SYS_ADMIN: the operator's trigger (tests, demos); exo's own
+ *	triggers are its frame limit and memory pressure.
+ * @size: sizeof(struct exo_revoke) as the caller knows it.
+ * @flags: %EXO_REVOKE_ABORT.
+ * @ctx_id: the context to ask; 0 for the caller's own.
+ * @timeout_ms: time until the abort; 0 for the module's revoke_timeout_ms.
+ * @nr: frames wanted, at least 1.
+ * @id: out: the request's id, as its events carry it.
+ */
+struct exo_revoke {
+	__u32 size;
+	__u32 flags;
+	__u32 ctx_id;
+	__u32 timeout_ms;
+	__aligned_u64 nr;
+	__aligned_u64 id;
+};
+
+/**
+ * struct exo_revoke_notify - how revocation events wake the library OS
+ *	(%EXO_IOC_REVOKE_NOTIFY). Replaces an earlier registration.
+ * @size: sizeof(struct exo_revoke_notify) as the caller knows it.
+ * @flags: must be 0.
+ * @eventfd: an eventfd signalled on every event, or -1 for none.
+ * @signo: a signal sent to the caller's process on every revocation
+ *	request, urgent warning and repossession, or 0 for none.
+ */
+struct exo_revoke_notify {
+	__u32 size;
+	__u32 flags;
+	__s32 eventfd;
+	__u32 signo;
+};
+
+/* &exo_frame_critical.flags */
+#define EXO_CRITICAL_CLEAR	0x1u	/* unmark rather than mark */
+
+/**
+ * struct exo_frame_critical - mark frames critical (%EXO_IOC_FRAME_CRITICAL):
+ *	never asked for by a revocation request and taken by an abort only
+ *	after every other frame. At most &exo_api.critical_max frames.
+ * @size: sizeof(struct exo_frame_critical) as the caller knows it.
+ * @flags: %EXO_CRITICAL_CLEAR.
+ * @cap: a capability this context owns.
+ * @critical: out: frames marked critical now.
+ * @__reserved: must be 0.
+ */
+struct exo_frame_critical {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 cap;
+	__u32 critical;
+	__u32 __reserved;
+};
+
+/**
+ * struct exo_frame_grant - give another context a capability for frames
+ *	this one owns (%EXO_IOC_FRAME_GRANT). The grantee may bind them but
+ *	not grant them on; its FRAME_FREE drops only its capability. Freeing,
+ *	revoking or closing on the owner's side breaks the grantee's bindings
+ *	first (%EXO_EV_GRANT_REVOKED).
+ * @size: sizeof(struct exo_frame_grant) as the caller knows it.
+ * @flags: must be 0.
+ * @cap: a capability this context owns.
+ * @ctx_id: the grantee, a context of the same user; not this one.
+ * @__reserved: must be 0.
+ * @grant_cap: out: the grantee's capability for the frames.
+ */
+struct exo_frame_grant {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 cap;
+	__u32 ctx_id;
+	__u32 __reserved;
+	__aligned_u64 grant_cap;
+};
+
+/* &exo_recover.flags: where the saved contents go (at most one). */
+#define EXO_RECOVER_TO_FRAME	0x1u	/* into frames of @cap */
+#define EXO_RECOVER_TO_USER	0x2u	/* into the buffer at @buf */
+#define EXO_RECOVER_KEEP	0x4u	/* keep the entry (default: release) */
+
+/**
+ * struct exo_recover - recover repossessed contents (%EXO_IOC_RECOVER).
+ *	Copies @nr saved frames from frame @frame of entry @slot, then
+ *	releases the entry unless %EXO_RECOVER_KEEP. With neither TO_FRAME
+ *	nor TO_USER it only releases the entry (KEEP is then refused).
+ * @size: sizeof(struct exo_recover) as the caller knows it.
+ * @flags: EXO_RECOVER_* bits.
+ * @slot: the entry's index in the repossession vector.
+ * @frame: first saved frame to copy, below 2^&exo_repo_entry.order.
+ * @nr: frames to copy; with no destination, 0.
+ * @dst_frame: %EXO_RECOVER_TO_FRAME: first frame of @cap to write.
+ * @cap: %EXO_RECOVER_TO_FRAME: a capability of this context; else 0.
+ * @buf: %EXO_RECOVER_TO_USER: @nr pages of user memory; else 0.
+ */
+struct exo_recover {
+	__u32 size;
+	__u32 flags;
+	__u32 slot;
+	__u32 frame;
+	__u32 nr;
+	__u32 dst_frame;
+	__aligned_u64 cap;
+	__aligned_u64 buf;
 };
 
 #endif /* _UAPI_LINUX_EXO_H */
