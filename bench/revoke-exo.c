@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +72,9 @@ void rx_info(struct rx_victim *v, struct exo_ctx_info *info)
 
 /*
  * Copy event *@cursor out of the ring and step past it; 0 if none is
- * posted yet. The entry is rewritten only a whole ring later, so a second
- * look at its seq tells a torn copy.
+ * posted yet. The module completes an entry before it moves the head, and
+ * rewrites it only a whole ring later, so a second look at its seq tells a
+ * torn copy.
  */
 int rx_next_event(const struct rx_victim *v, uint64_t *cursor,
 		  struct exo_event *out)
@@ -90,8 +90,9 @@ int rx_next_event(const struct rx_victim *v, uint64_t *cursor,
 		    PRIu64 " read)", head, *cursor);
 	e = (const void *)((const char *)h + h->entries_offset +
 			   (size_t)(*cursor & (h->nr_entries - 1)) * h->entry_size);
-	while (rx_load(&e->seq) != want)
-		sched_yield();	/* the module is still writing it */
+	if (rx_load(&e->seq) != want)
+		die("exo: event %" PRIu64 " is not complete though the head passed it",
+		    *cursor);
 	memcpy(out, (const void *)e, sizeof(*out));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (rx_load(&e->seq) != want)
@@ -227,6 +228,10 @@ static void efd_write(int fd, uint64_t n)
 		die("write to an eventfd: %s", strerror(errno));
 }
 
+/*
+ * No time limit: if the handler never answered, the abort at the request's
+ * deadline would post REPOSSESSED, which stops the run.
+ */
 static uint64_t efd_read(int fd)
 {
 	uint64_t n;
@@ -283,6 +288,8 @@ static void *rt_handler(void *arg)
 				die("exo: REVOKE-RT: event type %u in the ring; the abort must not run",
 				    e.type);
 		owed = rx_load(&v->ev->owed);
+		if (!owed && rx_load(&v->repo->used))
+			die("exo: REVOKE-RT: the vector holds saved contents; the abort must not run");
 		if (!owed)
 			continue;	/* POLLPRI raced with the last free */
 		if (owed > v->held)
