@@ -69,7 +69,7 @@
 	COL("eventfd+MADV_DONTNEED", rl_setup_rt, rl_rt, rl_teardown, n, 0)
 #define RX_AB(n) COL("exo", rx_setup_abort, rx_abort, rx_teardown_abort, n, 0)
 #define RL_AB(n) \
-	COL("memfd-pwrite+MADV_DONTNEED", rl_setup_abort, rl_abort, \
+	COL("memfd-pwrite+DONTNEED/pread", rl_setup_abort, rl_abort, \
 	    rl_teardown, n, 0)
 
 static struct bench_row rows[] = {

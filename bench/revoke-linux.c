@@ -14,7 +14,8 @@
  * "save the contents and drop the mapping" is done by hand, as exo's abort
  * does it in the kernel: pwrite(2) of the pages into a memfd (shmem, as
  * exo's save area), then MADV_DONTNEED. RECOVER is pread(2) back into the
- * mapping, its pages present again as exo's new frames are.
+ * mapping, its pages present again as exo's new frames are, and a hole
+ * punched where they were saved, as RECOVER releases exo's save area.
  *
  * The mapping sits between two PROT_NONE guard pages, as in vm-linux.c.
  */
@@ -212,14 +213,14 @@ void rl_abort(struct bench_col *c, double *out)
 	/* The pages to restore into, present as exo's new frames are. */
 	for (i = 0; i < x->npages; i++)
 		bench_poke(x->va + (size_t)i * bench_page, 0);
+	/* Restored, the saved pages are freed, as RECOVER frees exo's. */
 	t0 = bench_now();
 	restore(x);
-	t_recover = bench_since(t0);
-	rv_verify(x->va, x->npages, x->round, "linux: ABORT then RECOVER");
-	/* An empty save area for the next round, as exo's entry is freed. */
 	if (fallocate(x->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
 		      x->len))
 		die("fallocate(PUNCH_HOLE) on the memfd: %s", strerror(errno));
+	t_recover = bench_since(t0);
+	rv_verify(x->va, x->npages, x->round, "linux: ABORT then RECOVER");
 	rv_abort_out(c, out, t_abort, t_recover);
 }
 
