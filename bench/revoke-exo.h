@@ -43,7 +43,7 @@ int rx_next_event(const struct rx_victim *v, uint64_t *cursor,
 		  struct exo_event *out);
 void rx_info(struct rx_victim *v, struct exo_ctx_info *info);
 
-static inline uint64_t rx_load(const volatile __u64 *p)
+static inline uint64_t rx_load(const __u64 *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
