@@ -163,7 +163,7 @@ static struct bench_row rows[] = {
 	  "take 64 bound frames, saving them (per call, per frame); "
 	  "RECOVER64-FRAME: restore them (per frame)",
 	  { RX_AB(64), RL_AB(64) } },
-	{ { "ABORT1024", "ABORT1024-FRAME", "RECOVER1024-FRAME" }, 3, 30,
+	{ { "ABORT1024", "ABORT1024-FRAME", "RECOVER1024-FRAME" }, 3, 50,
 	  "take 1024 bound frames, saving them (per call, per frame); "
 	  "RECOVER1024-FRAME: restore them (per frame)",
 	  { RX_AB(1024), RL_AB(1024) } },
