@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
+// SPDX-License-Identifier: GPL-2.0
 /*
  * exo-vm-bench, exo's abort protocol (ABORT) and its undoing (RECOVER):
  * the victim holds N single frames, each bound at one page of its VMA and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
+// SPDX-License-Identifier: GPL-2.0
 /*
  * exo-vm-bench's revocation rows, shared by the exo and Linux columns: the
  * contents every page given back or saved holds, so that a page lost, or

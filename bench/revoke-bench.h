@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT) */
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * exo-vm-bench's revocation rows: exo's revocation protocol (revoke-exo.c,
  * abort-exo.c) against the nearest stock Linux ways of asking a process

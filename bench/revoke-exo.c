@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
+// SPDX-License-Identifier: GPL-2.0
 /*
  * exo-vm-bench, exo's cooperative revocation round trip (REVOKE-RT): the
  * operator's context asks the victim for N frames (EXO_IOC_REVOKE); the

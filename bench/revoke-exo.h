@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT) */
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * exo-vm-bench's revocation columns on exo, shared by revoke-exo.c (the
  * contexts, their rings and frames, the cooperative round trip) and

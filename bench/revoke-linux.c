@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
+// SPDX-License-Identifier: GPL-2.0
 /*
  * exo-vm-bench, the stock Linux columns of the revocation rows.
  *
