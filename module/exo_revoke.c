@@ -356,6 +356,9 @@ static void exo_abort(struct exo_ctx *ctx, u64 id)
 	u64 got = exo_abort_locked(ctx, id);
 	u64 now = ktime_get_ns();
 
+	if (got)
+		pr_info_ratelimited("context %u: abort took %llu frames (request %llu)\n",
+				    ctx->id, got, id);
 	spin_lock(&ctx->revoke_lock);
 	if (got) {
 		ctx->repossessed += got;
