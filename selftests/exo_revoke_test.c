@@ -34,7 +34,7 @@
 
 static const char *const params[] = {
 	"revoke_timeout_ms", "urgent_pct", "critical_max", "max_frames",
-	"shrink",
+	"shrink", "event_entries", "repo_entries",
 };
 #define NR_PARAMS	ARRAY_SIZE(params)
 
@@ -1070,6 +1070,152 @@ RV_TEST(recover_errors)
 	test_frame_free(fd, pair_dst);
 	test_frame_free(fd, one);
 	munmap(buf, 3 * r->psz);
+}
+
+/*
+ * A vector of 2 entries and 4 frames owed: the abort takes 2 (nothing is
+ * lost), the request stays owed, and once the entries are recovered the
+ * next try, another revoke_timeout_ms later, takes the other 2.
+ */
+RV_TEST(vector_full_retries)
+{
+	struct rctx *b = &self->b;
+	uint64_t caps[4], id;
+	int i, s, taken = 0;
+	struct exo_repo_entry re;
+	struct exo_event e;
+	uint8_t *buf;
+
+	set_param("repo_entries", 2);
+	set_param("revoke_timeout_ms", 300);
+	open_b();
+	ASSERT_EQ(2U, b->c.api.repo_entries);
+	alloc_n(b, 4, caps, NULL);
+	for (i = 0; i < 4; i++)
+		put_pattern(b, i, caps[i], 0, 200 + i, false);
+	buf = malloc(b->psz);
+	ASSERT_NE(NULL, buf);
+	test_revoke(b->c.fd, 0, 0, 0, 4, &id);
+	expect_event(b, EXO_EV_REVOKE, 1000, &e);
+	while (taken < 4) {
+		ASSERT_EQ(0, ev_skip_urgent(b, 5000, &e));
+		ASSERT_EQ((uint32_t)EXO_EV_REPOSSESSED, e.type);
+		EXPECT_EQ(id, e.id);
+		EXPECT_EQ(2ULL, e.nr);
+		taken += e.nr;
+		EXPECT_EQ(2ULL, ld64(&b->repo->used));
+		EXPECT_EQ(4ULL - taken, ctx_info(b->c.fd).frames);
+		EXPECT_EQ(4ULL - taken, ctx_info(b->c.fd).owed);
+		for (i = 0; i < 4; i++) {
+			s = repo_find(b, caps[i], &re);
+			if (s < 0)
+				continue;
+			ASSERT_EQ(0, _test_recover(b->c.fd, EXO_RECOVER_TO_USER,
+						   s, 0, 1, 0, 0, buf));
+			EXPECT_TRUE(filled(buf, b->psz, 200 + i));
+		}
+		EXPECT_EQ(0ULL, ld64(&b->repo->used));
+	}
+	expect_event(b, EXO_EV_REVOKE_DONE, 1000, &e);
+	expect_state(b, EXO_REVOKE_IDLE, 0);
+	EXPECT_EQ(4ULL, ctx_info(b->c.fd).repossessed);
+	EXPECT_EQ(4ULL, ld64(&b->repo->total));
+	free(buf);
+}
+
+/*
+ * A ring of 16 entries and 20 events: a reader at event 0 sees it lost,
+ * the header stays exact, and the last 16 are there in order.
+ */
+RV_TEST(event_ring_overrun)
+{
+	struct rctx *b = &self->b;
+	uint64_t caps[20], id[20];
+	struct exo_event e;
+	int i;
+
+	set_param("event_entries", 16);
+	open_b();
+	ASSERT_EQ(16U, b->c.api.event_entries);
+	ASSERT_EQ(16U, b->ev->nr_entries);
+	alloc_n(b, 20, caps, NULL);
+	for (i = 0; i < 20; i++)
+		test_revoke(b->c.fd, 0, 0, 20000, 1, &id[i]);
+	EXPECT_EQ(20ULL, ld64(&b->ev->head));
+	EXPECT_EQ(id[19], ld64(&b->ev->revoke_id));
+	expect_state(b, EXO_REVOKE_REQUESTED, 20);
+	EXPECT_EQ(-EOVERFLOW, ev_read(b->ev, 0, &e));
+	b->next = 4;
+	for (i = 4; i < 20; i++) {
+		expect_event(b, EXO_EV_REVOKE, 0, &e);
+		EXPECT_EQ(id[i], e.id);
+		EXPECT_EQ(1ULL, e.nr);
+	}
+	EXPECT_TRUE(ev_none(b));
+	for (i = 0; i < 20; i++)
+		test_frame_free(b->c.fd, caps[i]);
+	expect_event(b, EXO_EV_REVOKE_DONE, 1000, &e);
+	EXPECT_EQ(20ULL, e.nr);
+	expect_state(b, EXO_REVOKE_IDLE, 0);
+}
+
+struct toucher {
+	volatile uint8_t *p;
+	volatile int done;
+	uint8_t val;
+};
+
+static void *touch_run(void *arg)
+{
+	struct toucher *t = arg;
+
+	t->val = *t->p;
+	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * EXO_FAULT_MODE_EVENT: a thread touching a repossessed page sleeps, its
+ * fault event says EXO_FAULT_REPOSSESSED; RECOVER into a fresh frame and
+ * MAP wake it, and it reads the old contents.
+ */
+RV_TEST(repossessed_fault_event)
+{
+	struct rctx *r = &self->a;
+	int fd = r->c.fd, s, i;
+	struct exo_fault_mode fm = { .size = sizeof(fm),
+				     .mode = EXO_FAULT_MODE_EVENT };
+	struct toucher t = { .p = RP(r, 2) + 77 };
+	struct exo_fault_event fe;
+	struct exo_repo_entry re;
+	uint64_t cap, fresh;
+	pthread_t th;
+
+	cap = exo_alloc_any_cap(fd);
+	put_pattern(r, 2, cap, 0, 300, true);
+	test_revoke(fd, EXO_REVOKE_ABORT, 0, 0, 1, NULL);
+	s = repo_find(r, cap, &re);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, _test_ioctl(fd, EXO_IOC_FAULT_MODE, &fm));
+	ASSERT_EQ(0, pthread_create(&th, NULL, touch_run, &t));
+	ASSERT_NE(0, poll_revents(fd, POLLIN, 5000) & POLLIN);
+	ASSERT_EQ((ssize_t)sizeof(fe), read(fd, &fe, sizeof(fe)));
+	EXPECT_EQ((uintptr_t)t.p, fe.va);
+	EXPECT_EQ(EXO_FAULT_REPOSSESSED | EXO_FAULT_READ, fe.fault);
+	for (i = 0; i < 20; i++)
+		usleep(1000);
+	EXPECT_EQ(0, __atomic_load_n(&t.done, __ATOMIC_ACQUIRE));
+	fresh = exo_alloc_any_cap(fd);
+	ASSERT_EQ(0, _test_recover(fd, EXO_RECOVER_TO_FRAME, s, 0, 1, 0,
+				   fresh, NULL));
+	test_map_one(fd, RP(r, 2), fresh, 0, 1, RW);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(((const uint8_t *)RP(r, 2))[77], t.val);
+	EXPECT_TRUE(filled(RP(r, 2), r->psz, 300));
+	fm.mode = EXO_FAULT_MODE_SIGNAL;
+	ASSERT_EQ(0, _test_ioctl(fd, EXO_IOC_FAULT_MODE, &fm));
+	test_unmap_range(fd, RP(r, 2), r->psz);
+	test_frame_free(fd, fresh);
 }
 
 /* ------------------------------------------------------------------------
