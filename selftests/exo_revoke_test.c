@@ -29,12 +29,17 @@
 #define MS		1000000ULL	/* ns */
 
 /* ------------------------------------------------------------------------
- * module parameters the tests change
+ * module parameters and sysctls the tests change
  */
 
+#define WSF_PATH	"/proc/sys/vm/watermark_scale_factor"
+#define MIN_FREE_PATH	"/proc/sys/vm/min_free_kbytes"
+
 static const char *const params[] = {
-	"revoke_timeout_ms", "urgent_pct", "critical_max", "max_frames",
-	"shrink", "event_entries", "repo_entries",
+	EXO_PARAM_DIR "/revoke_timeout_ms", EXO_PARAM_DIR "/urgent_pct",
+	EXO_PARAM_DIR "/critical_max", EXO_PARAM_DIR "/max_frames",
+	EXO_PARAM_DIR "/shrink", EXO_PARAM_DIR "/event_entries",
+	EXO_PARAM_DIR "/repo_entries", WSF_PATH, MIN_FREE_PATH,
 };
 #define NR_PARAMS	ARRAY_SIZE(params)
 
@@ -43,16 +48,18 @@ static void params_save(uint64_t *vals, bool *ok)
 	unsigned int i;
 
 	for (i = 0; i < NR_PARAMS; i++)
-		ok[i] = !exo_param_get(params[i], &vals[i]);
+		ok[i] = !exo_read_u64(params[i], &vals[i]);
 }
 
+/* Only what changed: min_free_kbytes rewrites the watermarks. */
 static void params_restore(const uint64_t *vals, const bool *ok)
 {
+	uint64_t now = 0;
 	unsigned int i;
 
 	for (i = 0; i < NR_PARAMS; i++)
-		if (ok[i])
-			exo_param_set(params[i], vals[i]);
+		if (ok[i] && (exo_read_u64(params[i], &now) || now != vals[i]))
+			exo_write_u64(params[i], vals[i]);
 }
 
 #define set_param(name, val)						\
@@ -2495,17 +2502,28 @@ static uint64_t mem_total_kb(void)
 RV_TEST_TIMEOUT(shrinker_memory_pressure, 120)
 {
 	struct rctx *r = &self->a;
-	uint64_t asked0, ram = mem_total_kb() * 1024;
+	uint64_t asked0, ram = mem_total_kb() * 1024, t0;
 	struct handler h;
+	uint64_t mib = 0;
+	int status, pfd[2];
 	pthread_t t;
 	pid_t pid;
-	int status;
 
 	ASSERT_LT(0ULL, ram);
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC | O_NONBLOCK));
 	set_param("shrink", 1);
 	set_param("revoke_timeout_ms", 10000);
 	handler_start(r, &h, &t);
 	asked0 = exo_sysfs_u64("shrinker_requested");
+	/*
+	 * kswapd wakes below the low watermark: raise it (min_free_kbytes
+	 * and the gap to low, a fraction of RAM) so the hog gets there
+	 * after touching a few hundred MiB, not most of RAM (TCG is slow
+	 * at zeroing pages). Put back by the teardown.
+	 */
+	ASSERT_EQ(0, exo_write_u64(MIN_FREE_PATH, ram / 1024 / 4));
+	ASSERT_EQ(0, exo_write_u64(WSF_PATH, 3000));
+	t0 = now_ns();
 	pid = exo_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -2516,13 +2534,18 @@ RV_TEST_TIMEOUT(shrinker_memory_pressure, 120)
 		if (exo_write_str("/proc/self/oom_score_adj", "1000\n"))
 			_exit(10);
 		while (done < 2 * ram) {
+			/* populated in the kernel: no per-page fault (TCG) */
 			p = mmap(NULL, step, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				 -1, 0);
 			if (p == MAP_FAILED)
 				_exit(11);
 			for (i = 0; i < step; i += 4096)
 				p[i] = 1;
 			done += step;
+			mib = done >> 20;
+			if (write(pfd[1], &mib, sizeof(mib)) != sizeof(mib))
+				_exit(13);
 			if (exo_sysfs_u64("shrinker_requested") > asked0)
 				_exit(0);
 		}
@@ -2531,6 +2554,16 @@ RV_TEST_TIMEOUT(shrinker_memory_pressure, 120)
 	self->child[0] = pid;
 	status = exo_wait(pid);
 	self->child[0] = 0;
+	while (read(pfd[0], &mib, sizeof(mib)) == sizeof(mib))
+		;
+	close(pfd[0]);
+	close(pfd[1]);
+	ksft_print_msg("the hog touched %llu MiB in %llu ms (%s); the shrinker asked for %llu frames\n",
+		       (unsigned long long)mib,
+		       (unsigned long long)((now_ns() - t0) / MS),
+		       WIFSIGNALED(status) ? "killed" : "exited",
+		       (unsigned long long)(exo_sysfs_u64("shrinker_requested") -
+					    asked0));
 	EXPECT_TRUE((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
 		    (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
 		TH_LOG("hog: status %#x", status);
