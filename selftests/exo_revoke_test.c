@@ -2299,21 +2299,23 @@ static int pay_owed(struct rctx *r, uint64_t *caps, int *n)
 
 /*
  * max_frames 32: a takes all 32; its next allocation is ENOSPC (its fair
- * share is everything). b's first gets EAGAIN and a is asked for its
- * excess over the share of two, 16. b retries while a pays what it owes
- * until b holds its 16; then both are at their share: ENOSPC.
+ * share is everything). b gets EAGAIN, and a, above its share of two (16),
+ * is asked for no more than the shortfall: 1 frame for b's single frame,
+ * 4 for b's contiguous run of 4. b retries while a pays what it owes until
+ * b holds its 16; then both are at their share: ENOSPC.
  */
 RV_TEST(global_limit_fair_share)
 {
 	struct rctx *a = &self->a, *b;
 	struct exo_frame_alloc fa = { .size = sizeof(fa) };
-	int i, rc, na = 32, nb = 0, tries = 0;
-	uint64_t ca[32], cb[16], first;
+	int i, rc, na = 32, nb = 0, tries = 0, frames_b = 0;
+	uint64_t ca[32], cb[16];
 	struct exo_event e;
 
 	if (self->base.frames)
 		SKIP(return, "other contexts hold frames (%" PRIu64 ")",
 		     self->base.frames);
+	ASSERT_LE(2U, a->c.api.max_order);
 	open_b();
 	b = &self->b;
 	set_param("revoke_timeout_ms", 10000);
@@ -2324,21 +2326,33 @@ RV_TEST(global_limit_fair_share)
 	exo_expect_err(EAGAIN, b->c.fd, b->c.ft, EXO_IOC_FRAME_ALLOC, &fa,
 		       sizeof(fa));
 	expect_event(a, EXO_EV_REVOKE, 1000, &e);
-	first = e.nr;
-	EXPECT_EQ(16ULL, first) TH_LOG("a is asked for its excess");
+	EXPECT_EQ(1ULL, e.nr) TH_LOG("the shortfall of one frame");
+	fa.how = EXO_ALLOC_CONTIG;
+	fa.order = 2;
+	exo_expect_err(EAGAIN, b->c.fd, b->c.ft, EXO_IOC_FRAME_ALLOC, &fa,
+		       sizeof(fa));
+	expect_event(a, EXO_EV_REVOKE, 1000, &e);
+	EXPECT_EQ(4ULL, e.nr) TH_LOG("the shortfall of a run of 4");
+	expect_state(a, EXO_REVOKE_REQUESTED, 5);
 	EXPECT_EQ(0ULL, ctx_info(b->c.fd).owed);
+	ASSERT_EQ(0, pay_owed(a, ca, &na));
+	EXPECT_EQ(27, na);
+	test_alloc_contig(b->c.fd, 2, &fa);
+	cb[nb++] = fa.cap;
+	frames_b = 4;
 
-	while (nb < 16 && tries++ < 200) {
+	while (frames_b < 16 && tries++ < 200) {
 		ASSERT_EQ(0, pay_owed(a, ca, &na));
 		rc = _test_alloc_any(b->c.fd, &fa);
 		if (!rc) {
 			cb[nb++] = fa.cap;
+			frames_b++;
 			continue;
 		}
-		ASSERT_EQ(-EAGAIN, rc) TH_LOG("b at %d frames: %s", nb,
+		ASSERT_EQ(-EAGAIN, rc) TH_LOG("b at %d frames: %s", frames_b,
 					      strerror(-rc));
 	}
-	ASSERT_EQ(16, nb);
+	ASSERT_EQ(16, frames_b);
 	EXPECT_EQ(16, na);
 	/* both at their share now */
 	test_err_alloc_any(ENOSPC, b->c.fd);
