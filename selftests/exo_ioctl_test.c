@@ -2,13 +2,17 @@
 /*
  * exo ioctl ABI tests: struct sizing (iommufd's TEST_LENGTH pattern), flags,
  * reserved fields, bad pointers, unknown commands, the handshake and the
- * range checks of EXO_IOC_FRAME_ALLOC. The VM commands get the same struct
- * checks here; their semantics are exo_vm_test's. Every failing call is checked to
+ * range checks of EXO_IOC_FRAME_ALLOC. The VM and revocation commands get
+ * the same struct checks here; their semantics are exo_vm_test's and
+ * exo_revoke_test's. Every failing call is checked to
  * change nothing: not the caller's struct, not the context's counters, not
  * the module-wide counters, not the frame table.
  *
  * All calls are raw ioctl()s so the tests control every byte.
  */
+#include <poll.h>
+#include <sys/eventfd.h>
+
 #include "exo_util.h"
 
 /* ------------------------------------------------------------------------
@@ -27,6 +31,11 @@ FIXTURE(cmd) {
 	uint64_t vm_cap;
 	uint64_t vm_pfn;
 	uint64_t held;		/* frames the fixture holds (vm_cap) */
+	/* revocation commands */
+	struct exo_ctx peer;	/* FRAME_GRANT's grantee */
+	int efd;		/* REVOKE_NOTIFY's eventfd */
+	const struct exo_repo_header *repo;
+	uint32_t slot1;		/* RECOVER: a SAVED vector entry + 1 */
 };
 
 #define CMD_VMA_PAGES	4
@@ -42,6 +51,8 @@ FIXTURE_VARIANT(cmd) {
 	bool output;		/* the command copies results back */
 	bool vm;		/* needs the exo VMA and frame */
 	uint32_t valid_flags;	/* flags bits the command defines */
+	bool cap;		/* takes a capability (pending_cap) */
+	bool scratch;		/* needs the scratch pages */
 };
 
 FIXTURE_VARIANT_ADD(cmd, api) {
@@ -163,14 +174,85 @@ FIXTURE_VARIANT_ADD(cmd, fault_wake) {
 	.valid_flags = EXO_WAKE_SIGBUS,
 };
 
+FIXTURE_VARIANT_ADD(cmd, revoke) {
+	.name = "EXO_IOC_REVOKE",
+	.ioc = EXO_IOC_REVOKE,
+	.size = sizeof(struct exo_revoke),
+	.min_size = offsetofend(struct exo_revoke, id),
+	/* id is an output: zero on input */
+	.reserved_off = offsetof(struct exo_revoke, id),
+	.reserved_len = sizeof(((struct exo_revoke *)0)->id),
+	.output = true,
+	.valid_flags = EXO_REVOKE_ABORT,
+	.cap = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, revoke_notify) {
+	.name = "EXO_IOC_REVOKE_NOTIFY",
+	.ioc = EXO_IOC_REVOKE_NOTIFY,
+	.size = sizeof(struct exo_revoke_notify),
+	.min_size = offsetofend(struct exo_revoke_notify, signo),
+	.reserved_off = -1,
+};
+
+FIXTURE_VARIANT_ADD(cmd, frame_critical) {
+	.name = "EXO_IOC_FRAME_CRITICAL",
+	.ioc = EXO_IOC_FRAME_CRITICAL,
+	.size = sizeof(struct exo_frame_critical),
+	.min_size = offsetofend(struct exo_frame_critical, __reserved),
+	.reserved_off = offsetof(struct exo_frame_critical, __reserved),
+	.reserved_len = sizeof(((struct exo_frame_critical *)0)->__reserved),
+	.output = true,
+	.valid_flags = EXO_CRITICAL_CLEAR,
+	.cap = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, frame_grant) {
+	.name = "EXO_IOC_FRAME_GRANT",
+	.ioc = EXO_IOC_FRAME_GRANT,
+	.size = sizeof(struct exo_frame_grant),
+	.min_size = offsetofend(struct exo_frame_grant, grant_cap),
+	.reserved_off = offsetof(struct exo_frame_grant, __reserved),
+	.reserved_len = sizeof(((struct exo_frame_grant *)0)->__reserved),
+	.output = true,
+	.cap = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, recover) {
+	.name = "EXO_IOC_RECOVER",
+	.ioc = EXO_IOC_RECOVER,
+	.size = sizeof(struct exo_recover),
+	.min_size = offsetofend(struct exo_recover, buf),
+	.reserved_off = -1,
+	.valid_flags = EXO_RECOVER_TO_FRAME | EXO_RECOVER_TO_USER |
+		       EXO_RECOVER_KEEP,
+	.scratch = true,
+};
+
 FIXTURE_SETUP(cmd)
 {
 	struct exo_frame_alloc a = { 0 };
 
 	self->ctx.fd = -1;
+	self->peer.fd = -1;
+	self->efd = -1;
 	self->arena = MAP_FAILED;
 	exo_counters_read(&self->base);
 	exo_ctx_open(&self->ctx, true);
+	if (variant->ioc == EXO_IOC_FRAME_GRANT)
+		exo_ctx_open(&self->peer, true);
+	if (variant->ioc == EXO_IOC_REVOKE_NOTIFY) {
+		self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, self->efd);
+	}
+	if (variant->ioc == EXO_IOC_RECOVER) {
+		void *p = mmap(NULL, self->ctx.api.repo_size, PROT_READ,
+			       MAP_SHARED, self->ctx.fd, EXO_MMAP_REPO);
+
+		ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap of the vector: %s",
+						strerror(errno));
+		self->repo = p;
+	}
 
 	self->psz = sysconf(_SC_PAGESIZE);
 	self->arena = mmap(NULL, 3 * self->psz, PROT_READ | PROT_WRITE,
@@ -180,11 +262,13 @@ FIXTURE_SETUP(cmd)
 	ASSERT_EQ(0, mprotect(self->arena + self->psz, self->psz, PROT_NONE));
 	ASSERT_EQ(0, mprotect(self->arena + 2 * self->psz, self->psz,
 			      PROT_READ));
-	if (!variant->vm)
+	if (!variant->vm && !variant->scratch)
 		return;
 	self->scratch = mmap(NULL, 2 * self->psz, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->scratch);
+	if (!variant->vm)
+		return;
 	self->vma = exo_vm_mmap(self->ctx.fd, CMD_VMA_PAGES * self->psz,
 				PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, self->vma)
@@ -202,7 +286,12 @@ FIXTURE_TEARDOWN(cmd)
 	/* the exo VMA holds the context: it goes first */
 	if (self->vma)
 		munmap(self->vma, CMD_VMA_PAGES * self->psz);
+	if (self->repo)
+		munmap((void *)self->repo, self->ctx.api.repo_size);
 	exo_ctx_close(&self->ctx);
+	exo_ctx_close(&self->peer);
+	if (self->efd >= 0)
+		close(self->efd);
 	if (self->arena != MAP_FAILED)
 		munmap(self->arena, 3 * self->psz);
 	if (self->scratch && self->scratch != MAP_FAILED)
@@ -223,6 +312,83 @@ static void __bind_page0(struct __test_metadata *_metadata,
 		return;
 	test_map_one(self->ctx.fd, self->vma, self->vm_cap, 0, 1,
 		     EXO_PROT_READ | EXO_PROT_WRITE);
+}
+
+/* Entries of a frame table in EXO_FRAME_GRANTED state. */
+static int ft_count_granted(const void *ft)
+{
+	struct exo_ftable_entry e;
+	uint32_t i;
+	int n = 0;
+
+	for (i = 0; i < exo_ft_hdr(ft)->nr_entries; i++)
+		if (!exo_ft_read(ft, i, &e) && e.state == EXO_FRAME_GRANTED)
+			n++;
+	return n;
+}
+
+static const struct exo_repo_entry *repo_entry(const struct exo_repo_header *h,
+					       uint32_t slot)
+{
+	return (const void *)((const char *)h + h->entries_offset +
+			      (size_t)slot * h->entry_size);
+}
+
+/* Ask the module to revoke @nr frames of this context; 0 or -errno. */
+static int revoke_self(int fd, uint32_t flags, uint64_t nr)
+{
+	struct exo_revoke r = {
+		.size = sizeof(r),
+		.flags = flags,
+		.timeout_ms = 60000,
+		.nr = nr,
+	};
+
+	return _test_ioctl(fd, EXO_IOC_REVOKE, &r);
+}
+
+/*
+ * A SAVED entry of the vector for RECOVER: a fresh (zeroed) frame that an
+ * abort of the context's own frames took. Kept across failed calls.
+ */
+static uint32_t __saved_slot(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(cmd) *self)
+{
+	const struct exo_repo_entry *e;
+	uint64_t cap;
+	uint32_t i;
+
+	if (self->slot1)
+		return self->slot1 - 1;
+	cap = exo_alloc_any_cap(self->ctx.fd);
+	ASSERT_EQ(0, revoke_self(self->ctx.fd, EXO_REVOKE_ABORT, 1));
+	for (i = 0; i < self->repo->nr_entries; i++) {
+		e = repo_entry(self->repo, i);
+		if (e->state == EXO_REPO_SAVED && e->cap == cap)
+			self->slot1 = i + 1;
+	}
+	ASSERT_NE(0U, self->slot1) TH_LOG("the abort recorded nothing");
+	return self->slot1 - 1;
+}
+
+/* Is the context's REVOKE_NOTIFY eventfd registered? Leaves none. */
+static bool __notify_registered(struct __test_metadata *_metadata,
+				FIXTURE_DATA(cmd) *self)
+{
+	struct exo_revoke_notify off = { .size = sizeof(off), .eventfd = -1 };
+	uint64_t cap = exo_alloc_any_cap(self->ctx.fd), v = 0;
+	bool signalled;
+
+	while (read(self->efd, &v, sizeof(v)) == sizeof(v))
+		;
+	v = 0;
+	EXPECT_EQ(0, revoke_self(self->ctx.fd, 0, 1));
+	signalled = read(self->efd, &v, sizeof(v)) == sizeof(v) && v;
+	test_frame_free(self->ctx.fd, cap);	/* owed 0: REVOKE_DONE */
+	EXPECT_EQ(0, _test_ioctl(self->ctx.fd, EXO_IOC_REVOKE_NOTIFY, &off));
+	while (read(self->efd, &v, sizeof(v)) == sizeof(v))
+		;
+	return signalled;
 }
 
 /*
@@ -315,9 +481,119 @@ static void __prep(struct __test_metadata *_metadata,
 		((struct exo_fault_wake *)buf)->va = (uintptr_t)self->vma;
 		((struct exo_fault_wake *)buf)->len = self->psz;
 		break;
+	case EXO_IOC_REVOKE: {
+		struct exo_revoke *r = buf;
+
+		if (!self->pending_cap)
+			self->pending_cap = exo_alloc_any_cap(self->ctx.fd);
+		r->timeout_ms = 60000;
+		r->nr = 1;
+		break;
+	}
+	case EXO_IOC_REVOKE_NOTIFY:
+		((struct exo_revoke_notify *)buf)->eventfd = self->efd;
+		break;
+	case EXO_IOC_FRAME_CRITICAL:
+		if (!self->pending_cap)
+			self->pending_cap = exo_alloc_any_cap(self->ctx.fd);
+		((struct exo_frame_critical *)buf)->cap = self->pending_cap;
+		break;
+	case EXO_IOC_FRAME_GRANT:
+		if (!self->pending_cap)
+			self->pending_cap = exo_alloc_any_cap(self->ctx.fd);
+		((struct exo_frame_grant *)buf)->cap = self->pending_cap;
+		((struct exo_frame_grant *)buf)->ctx_id =
+			self->peer.api.ctx_id;
+		break;
+	case EXO_IOC_RECOVER: {
+		struct exo_recover *r = buf;
+
+		r->slot = __saved_slot(_metadata, self);
+		r->flags = EXO_RECOVER_TO_USER;
+		r->nr = 1;
+		r->buf = (uintptr_t)self->scratch;
+		memset(self->scratch, SCRATCH_FILL, 2 * self->psz);
+		break;
+	}
 	}
 }
 #define prep(buf, len) __prep(_metadata, self, variant, buf, len)
+
+/*
+ * The revocation commands: check that a failed call changed nothing (no
+ * request posted, no mark, no grant, no registration, the vector entry
+ * kept) and a good one did its work, then undo it.
+ */
+static void __finish_revocation(struct __test_metadata *_metadata,
+				FIXTURE_DATA(cmd) *self,
+				const FIXTURE_VARIANT(cmd) *variant, void *buf,
+				int rc)
+{
+	bool done = !rc && buf;
+	struct exo_ctx_info info = { 0 };
+
+	switch (variant->ioc) {
+	case EXO_IOC_REVOKE:
+		test_ctx_info(self->ctx.fd, &info);
+		EXPECT_EQ(done ? 1ULL : 0ULL, info.owed)
+			TH_LOG("%s", done ? "no request posted" :
+				     "a failed REVOKE posted a request");
+		break;
+	case EXO_IOC_REVOKE_NOTIFY:
+		EXPECT_EQ(done, __notify_registered(_metadata, self))
+			TH_LOG("%s", done ? "the eventfd was not registered" :
+				     "a failed REVOKE_NOTIFY registered it");
+		break;
+	case EXO_IOC_FRAME_CRITICAL:
+		test_ctx_info(self->ctx.fd, &info);
+		EXPECT_EQ(done ? 1U : 0U, info.critical);
+		if (info.critical) {
+			struct exo_frame_critical c = {
+				.size = sizeof(c),
+				.flags = EXO_CRITICAL_CLEAR,
+				.cap = self->pending_cap,
+			};
+
+			EXPECT_EQ(0, _test_ioctl(self->ctx.fd,
+						 EXO_IOC_FRAME_CRITICAL, &c));
+		}
+		break;
+	case EXO_IOC_FRAME_GRANT:
+		test_ctx_info(self->peer.fd, &info);
+		EXPECT_EQ(done ? 1U : 0U, info.granted);
+		EXPECT_EQ(0ULL, info.frames);
+		EXPECT_EQ(done ? 1 : 0, ft_count_granted(self->peer.ft));
+		break;
+	case EXO_IOC_RECOVER: {
+		const struct exo_repo_entry *e;
+
+		if (!self->slot1)
+			break;
+		e = repo_entry(self->repo, self->slot1 - 1);
+		EXPECT_EQ((uint32_t)(done ? EXO_REPO_FREE : EXO_REPO_SAVED),
+			  e->state);
+		EXPECT_EQ(done ? 0ULL : 1ULL, self->repo->used);
+		if (done)
+			self->slot1 = 0;
+		break;
+	}
+	default:
+		return;
+	}
+	/* the owner's free also breaks a grant; it pays a request back */
+	if (self->pending_cap) {
+		test_frame_free(self->ctx.fd, self->pending_cap);
+		self->pending_cap = 0;
+	}
+	test_ctx_info(self->ctx.fd, &info);
+	EXPECT_EQ(0ULL, info.owed);
+	EXPECT_EQ(0U, info.critical);
+	if (self->peer.fd >= 0) {
+		test_ctx_info(self->peer.fd, &info);
+		EXPECT_EQ(0U, info.granted) TH_LOG("the owner's free kept it");
+		EXPECT_EQ(0ULL, info.caps);
+	}
+}
 
 /*
  * Undo what a call (result @rc) left behind, then check the context is back
@@ -368,6 +644,7 @@ static void __finish(struct __test_metadata *_metadata,
 	if (!rc && variant->ioc == EXO_IOC_FRAME_ALLOC)
 		test_frame_free(self->ctx.fd,
 				((struct exo_frame_alloc *)buf)->cap);
+	__finish_revocation(_metadata, self, variant, buf, rc);
 	if (variant->ioc == EXO_IOC_FRAME_FREE && self->pending_cap) {
 		if (rc)
 			test_frame_free(self->ctx.fd, self->pending_cap);
@@ -376,10 +653,12 @@ static void __finish(struct __test_metadata *_metadata,
 	test_ctx_info(self->ctx.fd, &info);
 	EXPECT_EQ(self->held, info.frames);
 	EXPECT_EQ(self->held, info.caps);
-	EXPECT_EQ(info.allocs, info.frees + self->held);
+	/* frames an abort took (RECOVER's) are not frees */
+	EXPECT_EQ(info.allocs, info.frees + info.repossessed + self->held);
 	EXPECT_EQ(0ULL, info.bindings);
 	EXPECT_EQ((long)self->held, exo_ft_count_owned(self->ctx.ft));
-	exo_counters_expect(&self->base, 1, self->held);
+	exo_counters_expect(&self->base, self->peer.fd >= 0 ? 2 : 1,
+			    self->held);
 }
 #define finish(buf, rc) __finish(_metadata, self, variant, buf, rc)
 
@@ -415,6 +694,12 @@ static void __check_output(struct __test_metadata *_metadata,
 		EXPECT_EQ(api->stlb_max, out->stlb_max);
 		EXPECT_LE(1U, out->max_batch);
 		EXPECT_LE(1U, out->stlb_max);
+		EXPECT_EQ(api->events_size, out->events_size);
+		EXPECT_EQ(api->repo_size, out->repo_size);
+		EXPECT_EQ(api->event_entries, out->event_entries);
+		EXPECT_EQ(api->repo_entries, out->repo_entries);
+		EXPECT_EQ(api->critical_max, out->critical_max);
+		EXPECT_EQ(api->revoke_timeout_ms, out->revoke_timeout_ms);
 		break;
 	}
 	case EXO_IOC_CTX_INFO: {
@@ -429,6 +714,14 @@ static void __check_output(struct __test_metadata *_metadata,
 		EXPECT_EQ(out->allocs, out->frees);
 		EXPECT_EQ(0ULL, out->bindings);
 		EXPECT_EQ(0ULL, out->upcalls);
+		EXPECT_EQ(0ULL, out->revoke_requested);
+		EXPECT_EQ(0ULL, out->revoke_returned);
+		EXPECT_EQ(0ULL, out->repossessed);
+		EXPECT_EQ(0ULL, out->owed);
+		EXPECT_EQ(0U, out->critical);
+		EXPECT_EQ(0U, out->repo_used);
+		EXPECT_EQ(0U, out->granted);
+		EXPECT_EQ(0U, out->__reserved);
 		break;
 	}
 	case EXO_IOC_FRAME_ALLOC: {
@@ -580,6 +873,75 @@ static void __check_output(struct __test_metadata *_metadata,
 		EXPECT_EQ(0U, out->flags);
 		EXPECT_EQ((uintptr_t)self->vma, out->va);
 		EXPECT_EQ((uint64_t)self->psz, out->len);
+		break;
+	}
+	case EXO_IOC_REVOKE: {
+		struct exo_revoke *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(0U, out->ctx_id);
+		EXPECT_EQ(60000U, out->timeout_ms);
+		EXPECT_EQ(1ULL, out->nr);
+		EXPECT_NE(0ULL, out->id);
+		test_ctx_info(self->ctx.fd, &info);
+		EXPECT_EQ(1ULL, info.owed);
+		break;
+	}
+	case EXO_IOC_REVOKE_NOTIFY: {
+		struct exo_revoke_notify *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->efd, out->eventfd);
+		EXPECT_EQ(0U, out->signo);
+		break;
+	}
+	case EXO_IOC_FRAME_CRITICAL: {
+		struct exo_frame_critical *out = buf;
+		struct exo_ftable_entry e = { 0 };
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->pending_cap, out->cap);
+		EXPECT_EQ(1U, out->critical);
+		EXPECT_EQ(0U, out->__reserved);
+		ASSERT_EQ(0, exo_ft_read(self->ctx.ft,
+					 EXO_CAP_INDEX(self->pending_cap), &e));
+		EXPECT_EQ(EXO_FTABLE_CRITICAL, e.flags);
+		break;
+	}
+	case EXO_IOC_FRAME_GRANT: {
+		struct exo_frame_grant *out = buf;
+		struct exo_ftable_entry e = { 0 };
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->pending_cap, out->cap);
+		EXPECT_EQ(self->peer.api.ctx_id, out->ctx_id);
+		EXPECT_EQ(0U, out->__reserved);
+		ASSERT_EQ(0, exo_ft_read(self->peer.ft,
+					 EXO_CAP_INDEX(out->grant_cap), &e));
+		EXPECT_EQ(EXO_FRAME_GRANTED, e.state);
+		EXPECT_EQ(EXO_CAP_GEN(out->grant_cap), e.gen);
+		EXPECT_EQ(api->ctx_id, e.owner);
+		break;
+	}
+	case EXO_IOC_RECOVER: {
+		struct exo_recover *out = buf;
+		size_t i;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ((uint32_t)EXO_RECOVER_TO_USER, out->flags);
+		EXPECT_EQ(1U, out->nr);
+		EXPECT_EQ((uintptr_t)self->scratch, out->buf);
+		/* the saved frame was a fresh, zeroed one */
+		for (i = 0; i < self->psz; i++)
+			if (self->scratch[i])
+				break;
+		EXPECT_EQ(self->psz, i) TH_LOG("byte %zu not recovered", i);
+		EXPECT_EQ(SCRATCH_FILL, self->scratch[self->psz])
+			TH_LOG("wrote past nr pages");
 		break;
 	}
 	}
@@ -1051,6 +1413,181 @@ TEST_F(exo, api_outputs)
 	EXPECT_EQ(a->ctx_id, info.ctx_id);
 	EXPECT_EQ(a->frame_quota, info.frame_quota);
 	EXPECT_EQ(a->ctx_id, exo_ft_hdr(self->ctx.ft)->ctx_id);
+
+	/* revocation: the ring and vector geometry, the parameters */
+	EXPECT_EQ(exo_param("event_entries"), (uint64_t)a->event_entries);
+	EXPECT_EQ(0U, a->event_entries & (a->event_entries - 1))
+		TH_LOG("event_entries %u: not a power of two",
+		       a->event_entries);
+	EXPECT_EQ(exo_param("repo_entries"), (uint64_t)a->repo_entries);
+	EXPECT_EQ(exo_param("critical_max"), (uint64_t)a->critical_max);
+	EXPECT_EQ(exo_param("revoke_timeout_ms"),
+		  (uint64_t)a->revoke_timeout_ms);
+	EXPECT_EQ(0ULL, a->events_size % a->page_size);
+	EXPECT_LE(sizeof(struct exo_events_header) +
+		  (uint64_t)a->event_entries * sizeof(struct exo_event),
+		  a->events_size);
+	EXPECT_EQ(0ULL, a->repo_size % a->page_size);
+	EXPECT_LE(sizeof(struct exo_repo_header) +
+		  (uint64_t)a->repo_entries * sizeof(struct exo_repo_entry),
+		  a->repo_size);
+	EXPECT_EQ(0ULL, info.owed);
+	EXPECT_EQ(0U, info.__reserved);
+}
+
+/* ------------------------------------------------------------------------
+ * The event ring and the repossession vector: read-only mappings, as the
+ * frame table.
+ */
+
+static const uint64_t ro_offsets[] = { EXO_MMAP_EVENTS, EXO_MMAP_REPO };
+
+static size_t ro_len(FIXTURE_DATA(exo) *self, uint64_t off)
+{
+	return off == EXO_MMAP_EVENTS ? self->ctx.api.events_size :
+					self->ctx.api.repo_size;
+}
+
+static void __expect_mmap_fails(struct __test_metadata *_metadata, int fd,
+				size_t len, int prot, int flags, uint64_t off,
+				int err, int line)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, off);
+	int e = errno;
+
+	EXPECT_EQ(MAP_FAILED, p) TH_LOG("mmap at %#llx succeeded (line %d)",
+					(unsigned long long)off, line);
+	if (p != MAP_FAILED) {
+		munmap(p, len);
+		return;
+	}
+	EXPECT_EQ(err, e) TH_LOG("mmap at %#llx: %s (line %d)",
+				 (unsigned long long)off, strerror(e), line);
+}
+#define expect_mmap_fails(fd, len, prot, flags, off, err) \
+	__expect_mmap_fails(_metadata, fd, len, prot, flags, off, err, __LINE__)
+
+TEST_F(exo, events_mmap_header)
+{
+	const struct exo_api *a = &self->ctx.api;
+	const struct exo_events_header *h;
+	const struct exo_event *e;
+	uint32_t i;
+
+	h = mmap(NULL, a->events_size, PROT_READ, MAP_SHARED, self->ctx.fd,
+		 EXO_MMAP_EVENTS);
+	ASSERT_NE(MAP_FAILED, h) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(EXO_EVENTS_MAGIC, h->magic);
+	EXPECT_EQ((uint32_t)EXO_EVENTS_VERSION, h->version);
+	EXPECT_EQ(a->ctx_id, h->ctx_id);
+	EXPECT_EQ(a->event_entries, h->nr_entries);
+	EXPECT_EQ(sizeof(struct exo_event), (size_t)h->entry_size);
+	EXPECT_LE(sizeof(*h), (size_t)h->entries_offset);
+	EXPECT_GE(a->events_size, h->entries_offset +
+		  (uint64_t)h->nr_entries * h->entry_size);
+	EXPECT_EQ(0ULL, h->head);
+	EXPECT_EQ(0ULL, h->revoke_id);
+	EXPECT_EQ(0ULL, h->owed);
+	EXPECT_EQ(0ULL, h->deadline_ns);
+	EXPECT_EQ((uint32_t)EXO_REVOKE_IDLE, h->state);
+	EXPECT_EQ(0U, h->__reserved);
+	EXPECT_EQ(0ULL, h->repossessed);
+	for (i = 0; i < h->nr_entries; i++) {
+		e = (const void *)((const char *)h + h->entries_offset +
+				   (size_t)i * h->entry_size);
+		EXPECT_EQ(0ULL, e->seq) TH_LOG("entry %u", i);
+	}
+	EXPECT_EQ(0, munmap((void *)h, a->events_size));
+}
+
+TEST_F(exo, repo_mmap_header)
+{
+	const struct exo_api *a = &self->ctx.api;
+	const struct exo_repo_header *h;
+	const struct exo_repo_entry *e;
+	uint32_t i;
+
+	h = mmap(NULL, a->repo_size, PROT_READ, MAP_SHARED, self->ctx.fd,
+		 EXO_MMAP_REPO);
+	ASSERT_NE(MAP_FAILED, h) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(EXO_REPO_MAGIC, h->magic);
+	EXPECT_EQ((uint32_t)EXO_REPO_VERSION, h->version);
+	EXPECT_EQ(a->ctx_id, h->ctx_id);
+	EXPECT_EQ(a->repo_entries, h->nr_entries);
+	EXPECT_EQ(sizeof(struct exo_repo_entry), (size_t)h->entry_size);
+	EXPECT_LE(sizeof(*h), (size_t)h->entries_offset);
+	EXPECT_GE(a->repo_size, h->entries_offset +
+		  (uint64_t)h->nr_entries * h->entry_size);
+	EXPECT_EQ(0ULL, h->used);
+	EXPECT_EQ(0ULL, h->total);
+	for (i = 0; i < h->nr_entries; i++) {
+		e = (const void *)((const char *)h + h->entries_offset +
+				   (size_t)i * h->entry_size);
+		EXPECT_EQ((uint32_t)EXO_REPO_FREE, e->state) TH_LOG("entry %u", i);
+	}
+	EXPECT_EQ(0, munmap((void *)h, a->repo_size));
+}
+
+TEST_F(exo, ring_vector_mmap_write)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ro_offsets); i++) {
+		uint64_t off = ro_offsets[i];
+		size_t len = ro_len(self, off);
+
+		expect_mmap_fails(self->ctx.fd, len, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, off, EACCES);
+		expect_mmap_fails(self->ctx.fd, len, PROT_WRITE, MAP_SHARED,
+				  off, EACCES);
+		expect_mmap_fails(self->ctx.fd, len, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE, off, EACCES);
+	}
+}
+
+TEST_F(exo, ring_vector_mprotect_write)
+{
+	size_t psz = self->ctx.api.page_size;
+	unsigned int i;
+	int rc, err;
+	void *p;
+
+	for (i = 0; i < ARRAY_SIZE(ro_offsets); i++) {
+		uint64_t off = ro_offsets[i];
+		size_t len = ro_len(self, off);
+
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->ctx.fd, off);
+		ASSERT_NE(MAP_FAILED, p);
+		rc = mprotect(p, len, PROT_READ | PROT_WRITE);
+		err = errno;
+		EXPECT_EQ(-1, rc);
+		EXPECT_EQ(EACCES, err);
+		rc = mprotect(p, psz, PROT_WRITE);
+		err = errno;
+		EXPECT_EQ(-1, rc);
+		EXPECT_EQ(EACCES, err);
+		/* still mapped and readable */
+		EXPECT_EQ(off == EXO_MMAP_EVENTS ? EXO_EVENTS_MAGIC :
+						   EXO_REPO_MAGIC,
+			  *(volatile uint32_t *)p);
+		EXPECT_EQ(0, munmap(p, len));
+	}
+}
+
+TEST_F(exo, ring_vector_mmap_too_long)
+{
+	size_t psz = self->ctx.api.page_size;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ro_offsets); i++) {
+		uint64_t off = ro_offsets[i];
+		size_t len = ro_len(self, off);
+
+		expect_mmap_fails(self->ctx.fd, len + psz, PROT_READ,
+				  MAP_SHARED, off, EINVAL);
+		expect_mmap_fails(self->ctx.fd, 2 * len + psz, PROT_READ,
+				  MAP_SHARED, off, EINVAL);
+	}
 }
 
 /*
