@@ -360,6 +360,13 @@ long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = copy_struct_from_user(&buf, op->size, uarg, size);
 	if (ret)
 		return ret;
+	/*
+	 * A command that cannot be undone must not act on a struct it cannot
+	 * answer in: write the caller's own bytes back first.
+	 */
+	if (op->copy_out && !op->undo &&
+	    copy_to_user(uarg, &buf, min_t(u32, size, op->size)))
+		return -EFAULT;
 
 	ret = exo_ioctl_run(ctx, cmd, &buf);
 	if (ret)

@@ -198,7 +198,8 @@ struct exo_api {
  *	from the library OS's page table (%EXO_IOC_STLB).
  * @upcalls: out: faults handed to the library OS (SIGBUS or fault event).
  * @revoke_requested: out: frames revocation requests asked for since open.
- * @revoke_returned: out: frames freed while some were owed.
+ * @revoke_returned: out: owed frames the library OS paid back by freeing
+ *	(a free of more frames than were owed counts what was owed).
  * @repossessed: out: frames taken by the abort protocol since open.
  * @owed: out: frames still owed now.
  * @critical: out: frames marked critical now.
@@ -824,12 +825,13 @@ struct exo_events_header {
  * @EXO_EV_REVOKE: return &exo_event.nr frames by &exo_event.deadline_ns.
  * @EXO_EV_REVOKE_URGENT: the deadline is near; &exo_event.nr still owed.
  * @EXO_EV_REVOKE_DONE: nothing owed any more (&exo_event.nr: frames the
- *	library OS returned since the request).
+ *	library OS returned since the request); also after an abort, right
+ *	after its %EXO_EV_REPOSSESSED.
  * @EXO_EV_REPOSSESSED: the abort protocol took &exo_event.nr frames;
  *	their vector entries are the ones in %EXO_REPO_SAVED state whose
  *	&exo_repo_entry.id is &exo_event.id (the repossession exception).
- * @EXO_EV_GRANT_REVOKED: the owner took back the frames of the granted
- *	capability &exo_event.arg; its bindings here are gone.
+ * @EXO_EV_GRANT_REVOKED: the owner took back the &exo_event.nr frames of
+ *	the granted capability &exo_event.arg; its bindings here are gone.
  */
 enum exo_event_type {
 	EXO_EV_REVOKE = 1,
