@@ -468,6 +468,10 @@ static void vm_free(struct exo_vm *vm)
 	free(vm->frames);
 	free(vm->free_slots);
 	free(vm->cands);
+	free(vm->rcands);
+	free(vm->picks);
+	if (vm->rbuf)
+		munmap(vm->rbuf, vm->psz);
 	free(vm->qbuf);
 	free(vm->dbuf);
 	free(vm);
@@ -568,6 +572,9 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 	ret = vm_backing_open(vm, &o);
 	if (ret)
 		goto err_free;
+	ret = vm_revoke_init(vm);
+	if (ret)
+		goto err_free;
 	/* One more page than asked: the pager's scratch page. */
 	ret = exo_vma_create(exo, vm->len + vm->psz, PROT_READ | PROT_WRITE,
 			     &p);
@@ -592,7 +599,7 @@ err_free:
 int exo_vm_destroy(struct exo_vm *vm)
 {
 	struct exo_vrange r;
-	uint32_t i;
+	uint32_t i, tries = 0;
 	int ret = 0, err;
 
 	if (!vm)
@@ -611,10 +618,20 @@ int exo_vm_destroy(struct exo_vm *vm)
 	err = exo_vma_destroy(vm->exo, vm->base, vm->len + vm->psz);
 	if (err && !ret)
 		ret = err;
-	for (i = 0; i < vm->nr_frames; i++) {
-		err = exo_frame_free(vm->exo, vm->frames[i].cap);
+	/* Frames the abort took are not ours to free: release their entries. */
+	vm_repo_sync(vm, false);
+	while (vm->nr_frames) {
+		err = exo_frame_free(vm->exo, vm->frames[vm->nr_frames - 1].cap);
+		/* Taken just now: its entry may be a moment behind. */
+		if (err == -ENOENT && vm->repo && tries++ < 64) {
+			vm->repo_retry = true;
+			vm_repo_sync(vm, false);
+			sched_yield();
+			continue;
+		}
 		if (err && !ret)
 			ret = err;
+		vm->nr_frames--;
 	}
 	vm_free(vm);
 	return ret;
