@@ -792,4 +792,9 @@ TEST_F(rv, revoke_needs_cap_sys_admin)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
-TEST_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	/* The runner reads results as they come: one line at a time. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return test_harness_run(argc, argv);
+}

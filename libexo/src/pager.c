@@ -395,7 +395,9 @@ static int vm_bind(struct exo_vm *vm, uint64_t page, uint32_t fault,
 	struct exo_vrange r = { (uintptr_t)va, vm->psz };
 	int ret;
 
-	if (paged_in && page < vm->stlb_pages)
+	/* A page the abort unbound faults until MAP binds it again. */
+	if (paged_in && page < vm->stlb_pages &&
+	    !(fault & EXO_FAULT_REPOSSESSED))
 		return 0;
 	if ((fault & EXO_FAULT_PROT) && !paged_in)
 		return exo_protect(vm->exo, &r, 1, prot);

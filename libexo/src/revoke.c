@@ -303,7 +303,8 @@ int exo_events_next(struct exo *exo, uint64_t *pos, struct exo_event *out,
 			ret = 1;
 			break;
 		}
-		head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+		head = READ_ONCE(h->head);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (seq > p + 1 || head > p + n) {
 			/* Lost: go on from the oldest that can be intact. */
 			seq = head > n ? head - n : 0;

@@ -32,6 +32,18 @@
 
 #include "vm_internal.h"
 
+/*
+ * Fills of the vector so far. A volatile load, not an __atomic one: on
+ * some 32-bit targets that is a cmpxchg, which faults on a read-only page.
+ */
+static uint64_t vm_repo_total(const struct exo_repo_header *h)
+{
+	uint64_t total = *(const volatile __typeof__(h->total) *)&h->total;
+
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return total;
+}
+
 /* Map the ring and the vector now: the fault path must not mmap. */
 int vm_revoke_init(struct exo_vm *vm)
 {
@@ -48,7 +60,7 @@ int vm_revoke_init(struct exo_vm *vm)
 		return -errno;
 	/* Only what happens from now on can concern this region. */
 	vm->ev_pos = st.head;
-	vm->repo_total = __atomic_load_n(&vm->repo->total, __ATOMIC_ACQUIRE);
+	vm->repo_total = vm_repo_total(vm->repo);
 	vm->rbuf = mmap(NULL, vm->psz, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (vm->rbuf == MAP_FAILED) {
@@ -152,7 +164,7 @@ int vm_repo_sync(struct exo_vm *vm, bool save)
 
 	if (!h)
 		return 0;
-	total = __atomic_load_n(&h->total, __ATOMIC_ACQUIRE);
+	total = vm_repo_total(h);
 	if (total == vm->repo_total && !vm->repo_retry)
 		return 0;
 	vm->repo_retry = false;
