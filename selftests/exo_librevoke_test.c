@@ -335,6 +335,57 @@ TEST_F(rv, prefers_clean_cold)
 			TH_LOG("page %d", i);
 }
 
+/*
+ * A region's critical frames are its floor: marked in the frame table,
+ * never given back, even when they hold the cheapest pages to give.
+ */
+TEST_F(rv, critical_floor)
+{
+	EXO_VM_OPTS(o, .len = NPAGES * self->f.psz, .critical = 4);
+	struct exo_ftable_entry fe;
+	struct exo_vm_stats s0, s1;
+	struct exo_ctx_info info;
+	struct exo_vpage vp;
+	volatile uint8_t *mem;
+	int i;
+
+	NEED_REVOKE();
+	if (exo_api(self->f.exo)->critical_max < 4)
+		SKIP(return, "critical_max below 4");
+	o.critical = exo_api(self->f.exo)->critical_max + 1;
+	EXPECT_EQ(-EINVAL, exo_vm_create(self->f.exo, &o, &self->f.vm));
+	o.critical = 4;
+	ASSERT_EQ(0, exo_vm_create(self->f.exo, &o, &self->f.vm));
+	mem = exo_vm_base(self->f.vm);
+	/* The critical frames hold the clean pages 0..3; the rest are dirty. */
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, mem[i * self->f.psz]);
+	for (i = 4; i < NPAGES; i++)
+		write_page(mem, self->f.psz, i);
+	ctx(&info);
+	EXPECT_EQ(4u, info.critical);
+	for (i = 0; i < NPAGES; i++) {
+		ASSERT_EQ(0, exo_query(self->f.exo, (void *)(mem + i * self->f.psz),
+				       1, 0, &vp));
+		ASSERT_EQ(0, exo_ftable_lookup(self->f.exo, vp.cap, &fe));
+		EXPECT_EQ(i < 4 ? EXO_FTABLE_CRITICAL : 0u,
+			  fe.flags & EXO_FTABLE_CRITICAL) TH_LOG("page %d", i);
+	}
+	ASSERT_EQ(0, exo_vm_stats(self->f.vm, &s0));
+	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 4, LONG_MS, 0, NULL));
+	EXPECT_EQ(4, exo_vm_handle_events(self->f.vm));
+	ASSERT_EQ(0, exo_vm_stats(self->f.vm, &s1));
+	EXPECT_EQ(4ull, s1.write_outs - s0.write_outs);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(1, page_bound(self->f.exo, mem + i * self->f.psz));
+	ctx(&info);
+	EXPECT_EQ(4u, info.critical);
+	EXPECT_EQ(0ull, info.owed);
+	for (i = 0; i < NPAGES; i++)
+		EXPECT_EQ(0, check_page(mem, self->f.psz, i, i >= 4))
+			TH_LOG("page %d", i);
+}
+
 /* An application's policy is asked, with every resident page, and obeyed. */
 struct choice {
 	unsigned int calls;

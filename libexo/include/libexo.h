@@ -227,6 +227,8 @@ struct exo_vm_opts {
 	const char *backing_path;	/* file to page to; default a temp file */
 	exo_vm_victim_fn choose_victim;	/* EXO_VM_POLICY_CUSTOM */
 	void *victim_arg;
+	uint32_t critical;		/* first frames to mark critical */
+	uint32_t __reserved2;		/* must be 0 */
 };
 
 #define EXO_VM_OPTS(name, ...)						\

@@ -322,6 +322,12 @@ static int vm_frame_get(struct exo_vm *vm)
 			f->cap = fr.cap;
 			f->page = VM_NO_PAGE;
 			f->fresh = true;
+			/* Past critical_max (other regions'): an ordinary one. */
+			if (vm->nr_critical < vm->critical &&
+			    !exo_frame_critical(vm->exo, fr.cap, 0, NULL)) {
+				f->critical = true;
+				vm->nr_critical++;
+			}
 			vm->stats.frames++;
 			return (int)vm->nr_frames++;
 		}

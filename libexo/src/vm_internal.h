@@ -45,6 +45,7 @@ struct vm_frame {
 	bool fresh;		/* straight from the module: already zero */
 	bool accessed;		/* in the last harvest */
 	bool dirty;		/* in the last harvest, or not written out */
+	bool critical;		/* marked with EXO_IOC_FRAME_CRITICAL */
 };
 
 struct vm_alias {
@@ -102,6 +103,8 @@ struct exo_vm {
 	struct vm_frame *frames;
 	uint32_t max_frames;
 	uint32_t nr_frames;	/* allocated so far */
+	uint32_t critical;	/* frames to keep marked critical */
+	uint32_t nr_critical;	/* frames marked now */
 	uint32_t *free_slots;	/* slots with a frame and no page */
 	uint32_t nr_free;
 	uint32_t hand;		/* CLOCK */

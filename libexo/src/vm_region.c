@@ -538,7 +538,11 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 	    o.fault_mode > EXO_VM_FAULT_UPCALL ||
 	    (o.flags & ~EXO_VM_BACKING_FD) || o.__reserved ||
 	    ((o.flags & EXO_VM_BACKING_FD) &&
-	     (o.backing_fd < 0 || o.backing_path)))
+	     (o.backing_fd < 0 || o.backing_path)) || o.__reserved2)
+		return -EINVAL;
+	if (o.critical && !(api->features & EXO_FEAT_REVOKE))
+		return -EOPNOTSUPP;
+	if (o.critical > api->critical_max)
 		return -EINVAL;
 	if ((o.fault_mode == EXO_VM_FAULT_THREAD &&
 	     !(api->features & EXO_FEAT_FAULT_EVENTS)) ||
@@ -562,6 +566,7 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 	vm->policy = o.policy;
 	vm->victim_fn = o.choose_victim;
 	vm->victim_arg = o.victim_arg;
+	vm->critical = o.critical;
 	vm->max_frames = o.max_frames && o.max_frames < npages ?
 			 o.max_frames : (npages < UINT32_MAX ?
 					 (uint32_t)npages : UINT32_MAX);

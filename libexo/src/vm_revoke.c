@@ -9,7 +9,9 @@
  * clean pages not accessed lately, then clean pages (both cost one unbind:
  * the backing file or a zero fill can give them back), and only then by
  * dirty pages, written out first as eviction does. An application's
- * policy (exo_vm_set_revoke_policy()) may choose the pages instead.
+ * policy (exo_vm_set_revoke_policy()) may choose the pages instead. Frames
+ * the region marked critical (exo_vm_opts.critical) are its floor: exo
+ * does not ask for them, and the pager does not give them.
  *
  * Repossessed pages are saved eagerly into the backing file (RECOVER
  * TO_USER, then pwrite), not lazily into a new frame at their next fault:
@@ -78,6 +80,10 @@ int vm_revoke_init(struct exo_vm *vm)
 static void vm_slot_drop(struct exo_vm *vm, uint32_t slot)
 {
 	uint32_t last = vm->nr_frames - 1, k;
+
+	/* A critical frame gone: the next one allocated takes its place. */
+	if (vm->frames[slot].critical)
+		vm->nr_critical--;
 
 	for (k = 0; k < vm->nr_free; k++) {
 		if (vm->free_slots[k] == slot) {
@@ -202,6 +208,12 @@ static int vm_give_slot(struct exo_vm *vm, uint32_t slot)
 	return 0;
 }
 
+/* Frames the pager may give: resident, not pinned, not critical. */
+static bool vm_givable(const struct vm_frame *f)
+{
+	return vm_evictable(f) && !f->critical;
+}
+
 static int vm_give_page(struct exo_vm *vm, uint32_t slot)
 {
 	int ret;
@@ -231,7 +243,7 @@ static int vm_give_default(struct exo_vm *vm, uint64_t want, uint64_t *given)
 	for (cls = 0; cls < 4; cls++) {
 		/* Downwards: a dropped slot takes the last, already seen. */
 		for (s = vm->nr_frames; s-- > 0 && *given < want;) {
-			if (s >= vm->nr_frames || !vm_evictable(&vm->frames[s]) ||
+			if (s >= vm->nr_frames || !vm_givable(&vm->frames[s]) ||
 			    vm_revoke_class(&vm->frames[s]) != cls)
 				continue;
 			ret = vm_give_page(vm, s);
@@ -256,7 +268,7 @@ static int vm_give_custom(struct exo_vm *vm, uint64_t want, uint64_t *given)
 		return ret;
 	for (s = 0; s < vm->nr_frames; s++) {
 		f = &vm->frames[s];
-		if (!vm_evictable(f))
+		if (!vm_givable(f))
 			continue;
 		c = &vm->rcands[nr++];
 		memset(c, 0, sizeof(*c));
@@ -295,11 +307,18 @@ static int vm_give_custom(struct exo_vm *vm, uint64_t want, uint64_t *given)
  */
 static int vm_give_back(struct exo_vm *vm, uint64_t want, uint64_t *given)
 {
+	uint32_t k, slot;
 	int ret = 0, tries;
 
 	for (tries = 0; tries < 4; tries++) {
-		while (*given < want && vm->nr_free) {
-			ret = vm_give_slot(vm, vm->free_slots[vm->nr_free - 1]);
+		/* Downwards: a dropped slot leaves the list's last in its place. */
+		for (k = vm->nr_free; k-- > 0 && *given < want;) {
+			if (k >= vm->nr_free)
+				continue;
+			slot = vm->free_slots[k];
+			if (vm->frames[slot].critical)
+				continue;
+			ret = vm_give_slot(vm, slot);
 			if (ret)
 				break;
 			(*given)++;
