@@ -12,11 +12,16 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/exo.h>
 
 struct exo_ctx;
+struct eventfd_ctx;
+struct mem_cgroup;
+struct pid;
 
 /**
  * struct exo_frames - frames named by one capability.
@@ -25,8 +30,15 @@ struct exo_ctx;
  * @index: index of the capability and of its frame-table entry.
  * @order: the capability names 2^@order frames from @pfn.
  * @how: the &enum exo_alloc_how that allocated them.
- * @nr_bindings: virtual pages bound to any of these frames; the frames
- *	cannot be freed while it is not 0 (special PTEs hold no reference).
+ * @critical: marked critical: taken by an abort only after every other.
+ * @nr_bindings: virtual pages of @holder bound to any of these frames; the
+ *	frames cannot be freed while it is not 0 (special PTEs hold no
+ *	reference).
+ * @holder: the context whose capability this is.
+ * @src: for a granted capability, the owner's frames; NULL when owned.
+ * @grants: owned: the granted capabilities for these frames, linked by
+ *	their @grant_node. Under exo_abort_lock.
+ * @grant_node: granted: link in @src->grants.
  */
 struct exo_frames {
 	unsigned long pfn;
@@ -34,7 +46,12 @@ struct exo_frames {
 	u32 index;
 	u8 order;
 	u8 how;
+	bool critical;
 	u32 nr_bindings;
+	struct exo_ctx *holder;
+	struct exo_frames *src;
+	struct list_head grants;
+	struct list_head grant_node;
 };
 
 /**
@@ -82,6 +99,39 @@ struct exo_stlb_map {
  * @fault_waiters: threads waiting on a fault event (struct exo_fault_waiter).
  * @fault_readq: readers and pollers of fault events.
  * @fault_wakeq: threads waiting for their fault to be resolved.
+ * @uid: effective uid of the opener; grants stay within one user.
+ * @memcg: memory cgroup of the opener, charged for saved contents.
+ * @revoke_lock: protects the revocation state, the event ring and the
+ *	notify registration; a spinlock, so the shrinker can post.
+ * @dying: closing; no more requests.
+ * @owed: frames owed to revocation requests.
+ * @revoke_id: id of the latest request.
+ * @deadline_ns: when the abort takes what is owed (ktime_get_ns()).
+ * @urgent_ns: when the urgent warning goes out.
+ * @revoke_state: an &enum exo_revoke_state.
+ * @returned: frames freed since the current request began.
+ * @revoke_requested: frames asked for since open.
+ * @revoke_returned: frames freed while some were owed, since open.
+ * @repossessed: frames the abort took since open.
+ * @critical: frames marked critical.
+ * @nr_caps: capabilities held (owned and granted).
+ * @granted: capabilities held for another context's frames.
+ * @revoke_work: the deadline: urgent warning, then abort.
+ * @notify_efd: eventfd signalled on every event, or NULL.
+ * @notify_pid: process signalled, or NULL.
+ * @notify_signo: its signal, or 0.
+ * @revoke_wq: poll(2) waiters for POLLPRI.
+ * @events: the event ring (vmalloc_user, mapped read-only).
+ * @events_size: bytes in @events.
+ * @nr_events: entries in the ring, a power of two.
+ * @repo: the repossession vector (vmalloc_user, mapped read-only).
+ * @repo_size: bytes in @repo.
+ * @nr_repo: entries in the vector.
+ * @repo_used: entries in SAVED state.
+ * @save_file: shmem file holding saved contents, made on first abort.
+ * @save_next: next free page offset in @save_file.
+ * @repo_va: virtual page number -> marker of a repossessed page (an
+ *	xarray value: vector slot + 1, or 0 for a granted frame taken back).
  */
 struct exo_ctx {
 	struct mm_struct *mm;
@@ -107,6 +157,37 @@ struct exo_ctx {
 	struct list_head fault_waiters;
 	wait_queue_head_t fault_readq;
 	wait_queue_head_t fault_wakeq;
+	kuid_t uid;
+	struct mem_cgroup *memcg;
+	spinlock_t revoke_lock;	/* revocation state, event ring, notify */
+	bool dying;
+	u64 owed;
+	u64 revoke_id;
+	u64 deadline_ns;
+	u64 urgent_ns;
+	u32 revoke_state;
+	u64 returned;
+	u64 revoke_requested;
+	u64 revoke_returned;
+	u64 repossessed;
+	u32 critical;
+	u32 nr_caps;
+	u32 granted;
+	struct delayed_work revoke_work;
+	struct eventfd_ctx *notify_efd;
+	struct pid *notify_pid;
+	int notify_signo;
+	wait_queue_head_t revoke_wq;
+	struct exo_events_header *events;
+	size_t events_size;
+	u32 nr_events;
+	struct exo_repo_header *repo;
+	size_t repo_size;
+	u32 nr_repo;
+	u32 repo_used;
+	struct file *save_file;
+	u64 save_next;
+	struct xarray repo_va;
 };
 
 /* Module parameters (exo_main.c). */
@@ -115,6 +196,13 @@ extern unsigned int exo_max_caps;
 extern unsigned int exo_max_order;
 extern unsigned int exo_nr_colours;
 extern unsigned int exo_stlb_max;
+extern unsigned int exo_revoke_timeout_ms;
+extern unsigned int exo_urgent_pct;
+extern unsigned int exo_critical_max;
+extern unsigned int exo_max_frames;
+extern unsigned int exo_event_entries;
+extern unsigned int exo_repo_entries;
+extern bool exo_shrink;
 
 /* Entries, ranges or pages in one MAP, UNMAP, PROTECT or QUERY. */
 #define EXO_MAX_BATCH		4096U
@@ -123,6 +211,12 @@ extern unsigned int exo_stlb_max;
 extern atomic_long_t exo_nr_frames;
 extern atomic_long_t exo_frames_allocated;
 extern atomic_long_t exo_frames_freed;
+extern atomic_long_t exo_nr_repossessed;
+extern atomic_long_t exo_nr_revoke_requests;
+extern atomic_long_t exo_nr_shrinker_requested;
+
+/* Serialises aborts, grants and the breaking of grants (exo_revoke.c). */
+extern struct mutex exo_abort_lock;
 
 unsigned int exo_effective_max_order(void);
 
@@ -150,6 +244,10 @@ int exo_vm_install(struct exo_ctx *ctx, struct vm_area_struct *vma,
 		   unsigned long va, void *b);
 int exo_vm_bind(struct exo_ctx *ctx, struct exo_frames *f, unsigned long vpn,
 		void *b);
+typedef void *(*exo_unbind_fn)(void *arg, u32 index, unsigned long vpn);
+u64 exo_vm_unbind_caps(struct exo_ctx *ctx, exo_unbind_fn fn, void *arg);
+void exo_repo_unmark(struct exo_ctx *ctx, unsigned long first,
+		     unsigned long last);
 
 /* exo_fault.c */
 vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite);
@@ -171,6 +269,9 @@ __poll_t exo_fault_poll(struct file *file, struct poll_table_struct *wait);
 /* exo_frame.c */
 int exo_frame_alloc(struct exo_ctx *ctx, struct exo_frame_alloc *req);
 int exo_frame_free(struct exo_ctx *ctx, u64 cap);
+int exo_frame_critical(struct exo_ctx *ctx, struct exo_frame_critical *req);
+void exo_frames_put(struct exo_ctx *ctx, struct exo_frames *f);
+u32 exo_new_gen(void);
 void exo_frame_unalloc(struct exo_ctx *ctx, u64 cap);
 void exo_frame_release_all(struct exo_ctx *ctx);
 bool exo_frames_idle(void);
@@ -182,6 +283,45 @@ void exo_ftable_destroy(struct exo_ctx *ctx);
 void exo_ftable_publish(struct exo_ctx *ctx, const struct exo_frames *f);
 void exo_ftable_clear(struct exo_ctx *ctx, u32 index);
 int exo_ftable_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma);
+int exo_mmap_readonly(struct vm_area_struct *vma, void *buf, size_t size);
+
+/* exo_events.c */
+int exo_events_init(struct exo_ctx *ctx);
+void exo_events_destroy(struct exo_ctx *ctx);
+int exo_events_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma);
+void exo_event_post(struct exo_ctx *ctx, u32 type, u64 id, u64 nr,
+		    u64 deadline_ns, u64 arg, bool signal);
+void exo_events_sync(struct exo_ctx *ctx);
+int exo_revoke_notify(struct exo_ctx *ctx,
+		      const struct exo_revoke_notify *req);
+bool exo_revoke_pending(struct exo_ctx *ctx);
+
+/* exo_repo.c */
+int exo_repo_init(struct exo_ctx *ctx);
+void exo_repo_destroy(struct exo_ctx *ctx);
+int exo_repo_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma);
+int exo_repo_slot(struct exo_ctx *ctx);
+int exo_repo_save(struct exo_ctx *ctx, u32 slot, struct exo_frames *f,
+		  u64 id, const u64 *vas, u32 nr_va);
+int exo_recover(struct exo_ctx *ctx, const struct exo_recover *req);
+
+/* exo_grant.c */
+int exo_frame_grant(struct exo_ctx *ctx, struct exo_frame_grant *req);
+void exo_grant_undo(struct exo_ctx *ctx, const struct exo_frame_grant *req);
+void exo_grants_break(struct exo_frames *f);
+void exo_ctx_grants_release(struct exo_ctx *ctx);
+
+/* exo_revoke.c */
+int exo_revoke_init(void);
+void exo_revoke_exit(void);
+int exo_ctx_register(struct exo_ctx *ctx);
+void exo_ctx_unregister(struct exo_ctx *ctx);
+struct exo_ctx *exo_ctx_find(u32 id);
+void exo_revoke_ctx_init(struct exo_ctx *ctx);
+void exo_revoke_returned(struct exo_ctx *ctx, u64 nr);
+int exo_revoke_ioctl(struct exo_ctx *ctx, struct exo_revoke *req);
+int exo_frames_reserve(struct exo_ctx *ctx, u32 nr);
+ssize_t exo_revoke_store(const char *buf, size_t len);
 
 /**
  * struct exo_pool - exo's own region of frames, kept for naming.

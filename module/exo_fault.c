@@ -348,6 +348,8 @@ vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite)
 	}
 
 	access |= b ? EXO_FAULT_PROT : 0;
+	if (!b && xa_load(&ctx->repo_va, va >> PAGE_SHIFT))
+		access |= EXO_FAULT_REPOSSESSED;
 	/* A system call's copy is not the library OS's access: EFAULT. */
 	if (!(vmf->flags & FAULT_FLAG_USER)) {
 		mutex_unlock(&ctx->lock);
@@ -468,18 +470,26 @@ ssize_t exo_fault_read(struct file *file, char __user *buf, size_t len,
 }
 
 /**
- * exo_fault_poll() - poll(2) of /dev/exo: readable while an event waits.
+ * exo_fault_poll() - poll(2) of /dev/exo: readable while a fault event
+ *	waits, urgent while revocation needs the library OS.
  * @file: the context's file.
  * @wait: the poll table.
  *
- * Return: EPOLLIN | EPOLLRDNORM or 0.
+ * Return: EPOLLIN | EPOLLRDNORM, EPOLLPRI, both or 0.
  */
 __poll_t exo_fault_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct exo_ctx *ctx = file->private_data;
 
+	__poll_t mask = 0;
+
 	poll_wait(file, &ctx->fault_readq, wait);
-	return exo_fault_pending(ctx) ? EPOLLIN | EPOLLRDNORM : 0;
+	poll_wait(file, &ctx->revoke_wq, wait);
+	if (exo_fault_pending(ctx))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (exo_revoke_pending(ctx))
+		mask |= EPOLLPRI;
+	return mask;
 }
 
 /**

@@ -30,7 +30,7 @@ static DEFINE_XARRAY(exo_pfn_owner);
  */
 static atomic_t exo_last_gen = ATOMIC_INIT(0);
 
-static u32 exo_new_gen(void)
+u32 exo_new_gen(void)
 {
 	u32 gen;
 
@@ -265,11 +265,14 @@ int exo_frame_alloc(struct exo_ctx *ctx, struct exo_frame_alloc *req)
 		ret = -EDQUOT;
 		goto err_unlock;
 	}
+	ret = exo_frames_reserve(ctx, nr);
+	if (ret)
+		goto err_unlock;
 	ret = xa_alloc(&ctx->caps, &index, f, XA_LIMIT(1, ctx->nr_slots - 1),
 		       GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (ret) {
 		ret = ret == -EBUSY ? -EDQUOT : ret;
-		goto err_unlock;
+		goto err_unreserve;
 	}
 
 	ret = exo_get_frames(req, &pfn);
@@ -284,13 +287,15 @@ int exo_frame_alloc(struct exo_ctx *ctx, struct exo_frame_alloc *req)
 	f->how = req->how;
 	f->index = index;
 	f->gen = exo_new_gen();
+	f->holder = ctx;
+	INIT_LIST_HEAD(&f->grants);
 
 	ctx->frames += nr;
+	ctx->nr_caps++;
 	ctx->allocs++;
 	exo_ftable_publish(ctx, f);
 	mutex_unlock(&ctx->lock);
 
-	atomic_long_add(nr, &exo_nr_frames);
 	atomic_long_add(nr, &exo_frames_allocated);
 
 	req->cap = exo_cap_make(index, f->gen);
@@ -302,18 +307,34 @@ err_put:
 	exo_free_run(pfn, req->order);
 err_erase:
 	xa_erase(&ctx->caps, index);
+err_unreserve:
+	atomic_long_sub(nr, &exo_nr_frames);
 err_unlock:
 	mutex_unlock(&ctx->lock);
 	kfree(f);
 	return ret;
 }
 
-/* Called with ctx->lock held; the capability is already out of ctx->caps. */
-static void exo_frames_put(struct exo_ctx *ctx, struct exo_frames *f)
+/**
+ * exo_frames_put() - drop a capability already out of ctx->caps: free its
+ *	frames, or for a granted one only the capability.
+ * @ctx: its holder, locked (or dying).
+ * @f: the capability's frames; unbound, ungranted, unlinked.
+ */
+void exo_frames_put(struct exo_ctx *ctx, struct exo_frames *f)
 {
 	u32 nr = 1U << f->order;
 
 	exo_ftable_clear(ctx, f->index);
+	ctx->nr_caps--;
+	if (f->src) {
+		ctx->granted--;
+		kfree(f);
+		return;
+	}
+	WARN_ON_ONCE(!list_empty(&f->grants));
+	if (f->critical)
+		ctx->critical -= nr;
 	exo_owner_erase(f->pfn, f->order);
 	exo_free_run(f->pfn, f->order);
 	ctx->frames -= nr;
@@ -343,27 +364,96 @@ struct exo_frames *exo_cap_lookup(struct exo_ctx *ctx, u64 cap)
 
 static int exo_frame_drop(struct exo_ctx *ctx, u64 cap, bool undo)
 {
+	bool shared = false;
 	struct exo_frames *f;
+	u32 nr = 0;
+	int ret = 0;
 
+again:
+	/* Grants are taken apart under exo_abort_lock, before ctx->lock. */
+	if (shared)
+		mutex_lock(&exo_abort_lock);
 	mutex_lock(&ctx->lock);
 	f = exo_cap_lookup(ctx, cap);
 	if (!f) {
-		mutex_unlock(&ctx->lock);
-		return -ENOENT;
+		ret = -ENOENT;
+		goto out;
 	}
 	/* Bound frames are reachable through special PTEs: unmap first. */
 	if (f->nr_bindings) {
-		mutex_unlock(&ctx->lock);
-		return -EBUSY;
+		ret = -EBUSY;
+		goto out;
 	}
+	if (!shared && (f->src || !list_empty(&f->grants))) {
+		mutex_unlock(&ctx->lock);
+		shared = true;
+		goto again;
+	}
+	if (!list_empty(&f->grants)) {
+		mutex_unlock(&ctx->lock);
+		exo_grants_break(f);
+		shared = false;
+		mutex_unlock(&exo_abort_lock);
+		goto again;
+	}
+	if (f->src)
+		list_del(&f->grant_node);
+	else
+		nr = 1U << f->order;
 	xa_erase(&ctx->caps, f->index);
 	exo_frames_put(ctx, f);
 	if (undo)
 		ctx->allocs--;
 	else
 		ctx->frees++;
+out:
 	mutex_unlock(&ctx->lock);
-	return 0;
+	if (shared)
+		mutex_unlock(&exo_abort_lock);
+	if (nr && !undo)
+		exo_revoke_returned(ctx, nr);
+	return ret;
+}
+
+/**
+ * exo_frame_critical() - mark or unmark frames critical
+ *	(%EXO_IOC_FRAME_CRITICAL).
+ * @ctx: the context.
+ * @req: the request; @req->critical is set.
+ *
+ * Return: 0, -EINVAL, -ENOENT, or -ENOSPC past critical_max frames.
+ */
+int exo_frame_critical(struct exo_ctx *ctx, struct exo_frame_critical *req)
+{
+	bool mark = !(req->flags & EXO_CRITICAL_CLEAR);
+	struct exo_frames *f;
+	int ret = 0;
+	u32 nr;
+
+	if (req->__reserved || req->critical)
+		return -EINVAL;
+	mutex_lock(&ctx->lock);
+	f = exo_cap_lookup(ctx, req->cap);
+	if (!f || f->src) {
+		ret = f ? -EINVAL : -ENOENT;
+		goto out;
+	}
+	nr = 1U << f->order;
+	if (mark && !f->critical) {
+		if ((u64)ctx->critical + nr > READ_ONCE(exo_critical_max)) {
+			ret = -ENOSPC;
+			goto out;
+		}
+		ctx->critical += nr;
+	} else if (!mark && f->critical) {
+		ctx->critical -= nr;
+	}
+	f->critical = mark;
+	exo_ftable_publish(ctx, f);
+	req->critical = ctx->critical;
+out:
+	mutex_unlock(&ctx->lock);
+	return ret;
 }
 
 /**
@@ -401,6 +491,7 @@ void exo_frame_release_all(struct exo_ctx *ctx)
 	mutex_lock(&ctx->lock);
 	xa_for_each(&ctx->caps, index, f) {
 		xa_erase(&ctx->caps, index);
+		/* exo_ctx_grants_release() unlinked and broke grants. */
 		exo_frames_put(ctx, f);
 		cond_resched();
 	}

@@ -78,11 +78,12 @@ void exo_ftable_publish(struct exo_ctx *ctx, const struct exo_frames *f)
 	exo_ftable_begin(e);
 	e->gen = f->gen;
 	e->pfn = f->pfn;
-	e->owner = ctx->id;
+	e->owner = f->src ? f->src->holder->id : ctx->id;
 	e->order = f->order;
 	e->how = f->how;
+	e->flags = f->critical ? EXO_FTABLE_CRITICAL : 0;
 	e->colour = exo_colour_of(f->pfn);
-	e->state = EXO_FRAME_OWNED;
+	e->state = f->src ? EXO_FRAME_GRANTED : EXO_FRAME_OWNED;
 	exo_ftable_end(e);
 	WRITE_ONCE(ctx->ftable->frames, ctx->frames);
 }
@@ -103,8 +104,29 @@ void exo_ftable_clear(struct exo_ctx *ctx, u32 index)
 	e->owner = 0;
 	e->order = 0;
 	e->how = 0;
+	e->flags = 0;
 	e->colour = 0;
 	exo_ftable_end(e);
+}
+
+/**
+ * exo_mmap_readonly() - map exposed kernel data read-only into the caller.
+ * @vma: the mapping.
+ * @buf: the data (vmalloc_user).
+ * @size: its size, a multiple of PAGE_SIZE.
+ *
+ * Return: 0, -EACCES for a writable mapping, -EINVAL for a bad size.
+ */
+int exo_mmap_readonly(struct vm_area_struct *vma, void *buf, size_t size)
+{
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	if (vma->vm_end - vma->vm_start > size)
+		return -EINVAL;
+	/* Never writable later, and not handed to a forked child. */
+	vma->vm_flags &= ~VM_MAYWRITE;
+	vma->vm_flags |= VM_DONTCOPY;
+	return remap_vmalloc_range(vma, buf, 0);
 }
 
 /**
@@ -116,12 +138,5 @@ void exo_ftable_clear(struct exo_ctx *ctx, u32 index)
  */
 int exo_ftable_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma)
 {
-	if (vma->vm_flags & VM_WRITE)
-		return -EACCES;
-	if (vma->vm_end - vma->vm_start > ctx->ftable_size)
-		return -EINVAL;
-	/* Never writable later, and not handed to a forked child. */
-	vma->vm_flags &= ~VM_MAYWRITE;
-	vma->vm_flags |= VM_DONTCOPY;
-	return remap_vmalloc_range(vma, ctx->ftable, 0);
+	return exo_mmap_readonly(vma, ctx->ftable, ctx->ftable_size);
 }

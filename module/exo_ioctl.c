@@ -32,6 +32,11 @@ union exo_ioctl_buf {
 	struct exo_stlb stlb;
 	struct exo_fault_mode fault_mode;
 	struct exo_fault_wake fault_wake;
+	struct exo_revoke revoke;
+	struct exo_revoke_notify notify;
+	struct exo_frame_critical critical;
+	struct exo_frame_grant grant;
+	struct exo_recover recover;
 };
 
 struct exo_ioctl_op {
@@ -57,6 +62,7 @@ static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 		      EXO_FEAT_FRAME_COLOUR | EXO_FEAT_FRAME_CONTIG |
 		      EXO_FEAT_FTABLE | EXO_FEAT_MEMCG | EXO_FEAT_VM |
 		      EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |
+		      EXO_FEAT_REVOKE | EXO_FEAT_GRANT |
 		      (IS_ENABLED(CONFIG_X86_64) ? EXO_FEAT_UPCALL : 0);
 	a->ioctls = GENMASK_ULL(EXO_CMD_LAST - EXO_CMD_BASE - 1, 0);
 	a->page_size = PAGE_SIZE;
@@ -70,6 +76,12 @@ static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	a->pool_frames = exo_pool.nr;
 	a->max_batch = EXO_MAX_BATCH;
 	a->stlb_max = READ_ONCE(exo_stlb_max);
+	a->events_size = ctx->events_size;
+	a->repo_size = ctx->repo_size;
+	a->event_entries = ctx->nr_events;
+	a->repo_entries = ctx->nr_repo;
+	a->critical_max = READ_ONCE(exo_critical_max);
+	a->revoke_timeout_ms = READ_ONCE(exo_revoke_timeout_ms);
 	return 0;
 }
 
@@ -81,12 +93,21 @@ static int exo_ioc_ctx_info(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	info->ctx_id = ctx->id;
 	info->frame_quota = ctx->frame_quota;
 	info->frames = ctx->frames;
-	info->caps = ctx->allocs - ctx->frees;
 	info->allocs = ctx->allocs;
+	info->caps = ctx->nr_caps;
 	info->frees = ctx->frees;
 	info->bindings = ctx->bindings;
 	info->refills = ctx->refills;
 	info->upcalls = ctx->upcalls;
+	info->critical = ctx->critical;
+	info->repo_used = ctx->repo_used;
+	info->granted = ctx->granted;
+	spin_lock(&ctx->revoke_lock);
+	info->revoke_requested = ctx->revoke_requested;
+	info->revoke_returned = ctx->revoke_returned;
+	info->repossessed = ctx->repossessed;
+	info->owed = ctx->owed;
+	spin_unlock(&ctx->revoke_lock);
 	mutex_unlock(&ctx->lock);
 	return 0;
 }
@@ -156,6 +177,36 @@ static int exo_ioc_fault_wake(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	return exo_fault_wake_ioctl(ctx, &buf->fault_wake);
 }
 
+static int exo_ioc_revoke(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_revoke_ioctl(ctx, &buf->revoke);
+}
+
+static int exo_ioc_notify(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_revoke_notify(ctx, &buf->notify);
+}
+
+static int exo_ioc_critical(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_frame_critical(ctx, &buf->critical);
+}
+
+static int exo_ioc_grant(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_frame_grant(ctx, &buf->grant);
+}
+
+static void exo_undo_grant(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	exo_grant_undo(ctx, &buf->grant);
+}
+
+static int exo_ioc_recover(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_recover(ctx, &buf->recover);
+}
+
 /* A command whose struct is only read (nothing is copied back). */
 #define EXO_OP_IN(_cmd, _fn, _struct, _last, _flags)			\
 	[(_cmd) - EXO_CMD_BASE] = {					\
@@ -212,6 +263,31 @@ static const struct exo_ioctl_op exo_ops[] = {
 	},
 	EXO_OP_IN(EXO_CMD_FAULT_WAKE, exo_ioc_fault_wake, struct exo_fault_wake,
 		  len, EXO_WAKE_SIGBUS),
+	[EXO_CMD_REVOKE - EXO_CMD_BASE] = {
+		.size = sizeof(struct exo_revoke),
+		.min_size = offsetofend(struct exo_revoke, id),
+		.flags = EXO_REVOKE_ABORT,
+		.execute = exo_ioc_revoke,
+		.copy_out = true,
+	},
+	EXO_OP_IN(EXO_CMD_REVOKE_NOTIFY, exo_ioc_notify,
+		  struct exo_revoke_notify, signo, 0),
+	[EXO_CMD_FRAME_CRITICAL - EXO_CMD_BASE] = {
+		.size = sizeof(struct exo_frame_critical),
+		.min_size = offsetofend(struct exo_frame_critical, __reserved),
+		.flags = EXO_CRITICAL_CLEAR,
+		.execute = exo_ioc_critical,
+		.copy_out = true,
+	},
+	[EXO_CMD_FRAME_GRANT - EXO_CMD_BASE] = {
+		.size = sizeof(struct exo_frame_grant),
+		.min_size = offsetofend(struct exo_frame_grant, grant_cap),
+		.execute = exo_ioc_grant,
+		.undo = exo_undo_grant,
+		.copy_out = true,
+	},
+	EXO_OP_IN(EXO_CMD_RECOVER, exo_ioc_recover, struct exo_recover, buf,
+		  EXO_RECOVER_TO_FRAME | EXO_RECOVER_TO_USER | EXO_RECOVER_KEEP),
 };
 
 static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);

@@ -9,7 +9,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/device.h>
+#include <linux/memcontrol.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -50,11 +52,49 @@ module_param_named(stlb_max, exo_stlb_max, uint, 0644);
 MODULE_PARM_DESC(stlb_max,
 		 "Most entries in a library OS page table registered for in-kernel refill; pinned (default 262144: 4 MiB)");
 
+unsigned int exo_revoke_timeout_ms = 2000;
+module_param_named(revoke_timeout_ms, exo_revoke_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(revoke_timeout_ms,
+		 "Time a revocation request gives before the abort, in ms (default 2000)");
+
+unsigned int exo_urgent_pct = 50;
+module_param_named(urgent_pct, exo_urgent_pct, uint, 0644);
+MODULE_PARM_DESC(urgent_pct,
+		 "The urgent warning goes out when this percentage of a request's time has passed (default 50)");
+
+unsigned int exo_critical_max = 64;
+module_param_named(critical_max, exo_critical_max, uint, 0644);
+MODULE_PARM_DESC(critical_max,
+		 "Frames one context may mark critical (default 64)");
+
+unsigned int exo_max_frames;
+module_param_named(max_frames, exo_max_frames, uint, 0644);
+MODULE_PARM_DESC(max_frames,
+		 "Frames all contexts together may hold; past it, contexts above their fair share are asked for frames (default 0: no limit)");
+
+unsigned int exo_event_entries = 256;
+module_param_named(event_entries, exo_event_entries, uint, 0644);
+MODULE_PARM_DESC(event_entries,
+		 "Entries in a context's event ring, 16..65536, rounded down to a power of two; taken at open (default 256)");
+
+unsigned int exo_repo_entries = 1024;
+module_param_named(repo_entries, exo_repo_entries, uint, 0644);
+MODULE_PARM_DESC(repo_entries,
+		 "Entries in a context's repossession vector, 1..65536; taken at open (default 1024)");
+
+bool exo_shrink = true;
+module_param_named(shrink, exo_shrink, bool, 0644);
+MODULE_PARM_DESC(shrink,
+		 "Ask contexts for frames under memory pressure (default Y)");
+
 #define EXO_MAX_CAPS_LIMIT	BIT(20)
 
 atomic_long_t exo_nr_frames = ATOMIC_LONG_INIT(0);
 atomic_long_t exo_frames_allocated = ATOMIC_LONG_INIT(0);
 atomic_long_t exo_frames_freed = ATOMIC_LONG_INIT(0);
+atomic_long_t exo_nr_repossessed = ATOMIC_LONG_INIT(0);
+atomic_long_t exo_nr_revoke_requests = ATOMIC_LONG_INIT(0);
+atomic_long_t exo_nr_shrinker_requested = ATOMIC_LONG_INIT(0);
 static atomic_long_t exo_nr_contexts = ATOMIC_LONG_INIT(0);
 
 /* Context ids are never reused while the module is loaded (0 is none). */
@@ -92,18 +132,39 @@ struct exo_ctx *exo_ctx_create(struct mm_struct *mm)
 	INIT_LIST_HEAD(&ctx->fault_waiters);
 	init_waitqueue_head(&ctx->fault_readq);
 	init_waitqueue_head(&ctx->fault_wakeq);
+	exo_revoke_ctx_init(ctx);
 	ctx->frame_quota = READ_ONCE(exo_frame_quota);
+	ctx->uid = current_euid();
 
 	ret = exo_ftable_init(ctx, nr_slots);
-	if (ret) {
-		kfree(ctx);
-		return ERR_PTR(ret);
-	}
+	if (ret)
+		goto err_free;
+	ret = exo_events_init(ctx);
+	if (ret)
+		goto err_ftable;
+	ret = exo_repo_init(ctx);
+	if (ret)
+		goto err_events;
+	ret = exo_ctx_register(ctx);
+	if (ret)
+		goto err_repo;
 	ctx->mm = mm;
-	if (mm)
+	if (mm) {
 		mmgrab(mm);
+		ctx->memcg = get_mem_cgroup_from_mm(mm);
+	}
 	atomic_long_inc(&exo_nr_contexts);
 	return ctx;
+
+err_repo:
+	exo_repo_destroy(ctx);
+err_events:
+	exo_events_destroy(ctx);
+err_ftable:
+	exo_ftable_destroy(ctx);
+err_free:
+	kfree(ctx);
+	return ERR_PTR(ret);
 }
 
 /**
@@ -113,12 +174,18 @@ struct exo_ctx *exo_ctx_create(struct mm_struct *mm)
  */
 void exo_ctx_destroy(struct exo_ctx *ctx)
 {
+	/* First out of reach: no request, grant or deadline after this. */
+	exo_ctx_unregister(ctx);
 	WARN_ON_ONCE(!xa_empty(&ctx->vmap) || !list_empty(&ctx->fault_waiters));
 	exo_stlb_free(ctx->stlb);
 	xa_destroy(&ctx->vmap);
+	xa_destroy(&ctx->repo_va);
 	exo_frame_release_all(ctx);
 	xa_destroy(&ctx->caps);
+	exo_repo_destroy(ctx);
+	exo_events_destroy(ctx);
 	exo_ftable_destroy(ctx);
+	mem_cgroup_put(ctx->memcg);
 	if (ctx->mm)
 		mmdrop(ctx->mm);
 	mutex_destroy(&ctx->lock);
@@ -156,6 +223,10 @@ static int exo_mmap(struct file *file, struct vm_area_struct *vma)
 		return exo_ftable_mmap(ctx, vma);
 	case EXO_MMAP_VM:
 		return exo_vm_mmap(ctx, vma);
+	case EXO_MMAP_EVENTS:
+		return exo_events_mmap(ctx, vma);
+	case EXO_MMAP_REPO:
+		return exo_repo_mmap(ctx, vma);
 	default:
 		return -EINVAL;
 	}
@@ -216,7 +287,42 @@ static ssize_t pool_free_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(pool_free);
 
+static ssize_t repossessed_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&exo_nr_repossessed));
+}
+static DEVICE_ATTR_RO(repossessed);
+
+static ssize_t revoke_requests_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&exo_nr_revoke_requests));
+}
+static DEVICE_ATTR_RO(revoke_requests);
+
+static ssize_t shrinker_requested_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&exo_nr_shrinker_requested));
+}
+static DEVICE_ATTR_RO(shrinker_requested);
+
+/* "CTX_ID NR [TIMEOUT_MS]": the operator's revocation request. */
+static ssize_t revoke_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t len)
+{
+	return exo_revoke_store(buf, len);
+}
+static DEVICE_ATTR_WO(revoke);
+
 static struct attribute *exo_attrs[] = {
+	&dev_attr_repossessed.attr,
+	&dev_attr_revoke_requests.attr,
+	&dev_attr_shrinker_requested.attr,
+	&dev_attr_revoke.attr,
 	&dev_attr_contexts.attr,
 	&dev_attr_frames.attr,
 	&dev_attr_frames_allocated.attr,
@@ -255,7 +361,12 @@ int exo_core_init(void)
 	if (!exo_core_ready) {
 		if (!exo_nr_colours)
 			exo_nr_colours = exo_detect_colours();
-		ret = exo_pool_init();
+		ret = exo_revoke_init();
+		if (!ret) {
+			ret = exo_pool_init();
+			if (ret)
+				exo_revoke_exit();
+		}
 		exo_core_ready = !ret;
 	}
 	mutex_unlock(&exo_core_lock);
@@ -272,6 +383,7 @@ static int __init exo_init(void)
 	ret = misc_register(&exo_misc);
 	if (ret) {
 		exo_pool_exit();
+		exo_revoke_exit();
 		return ret;
 	}
 	pr_info("loaded: api %d, %u colours, quota %u frames, region of %u frames at pfn %#lx\n",
@@ -287,6 +399,7 @@ static void __exit exo_exit(void)
 	WARN(!exo_frames_idle(), "exo: %ld frames still held at unload\n",
 	     atomic_long_read(&exo_nr_frames));
 	exo_pool_exit();
+	exo_revoke_exit();
 	pr_info("unloaded: %ld frames allocated, %ld freed\n",
 		atomic_long_read(&exo_frames_allocated),
 		atomic_long_read(&exo_frames_freed));

@@ -38,7 +38,29 @@ int exo_vm_bind(struct exo_ctx *ctx, struct exo_frames *f, unsigned long vpn,
 		return ret;
 	f->nr_bindings++;
 	ctx->bindings++;
+	/* Bound again: no longer a repossessed page. */
+	if (!xa_empty(&ctx->repo_va))
+		xa_erase(&ctx->repo_va, vpn);
 	return 0;
+}
+
+/**
+ * exo_repo_unmark() - forget that pages were repossessed (they are
+ *	unmapped, or their VMA is gone).
+ * @ctx: the context, locked.
+ * @first: first virtual page number.
+ * @last: last virtual page number.
+ */
+void exo_repo_unmark(struct exo_ctx *ctx, unsigned long first,
+		     unsigned long last)
+{
+	unsigned long vpn;
+	void *m;
+
+	if (xa_empty(&ctx->repo_va))
+		return;
+	xa_for_each_range(&ctx->repo_va, vpn, m, first, last)
+		xa_erase(&ctx->repo_va, vpn);
 }
 
 /* A binding left ctx->vmap: one fewer page names its frame. */
@@ -58,6 +80,74 @@ static void exo_vm_unbind(struct exo_ctx *ctx, unsigned long vpn)
 
 	if (b)
 		exo_vm_unbound(ctx, b);
+}
+
+/* Zap one span of one exo VMA at a time: walks go in address order. */
+struct exo_span {
+	struct vm_area_struct *vma;
+	unsigned long lo, hi;
+};
+
+static void exo_span_flush(struct exo_span *z)
+{
+	if (z->vma)
+		zap_vma_ptes(z->vma, z->lo, z->hi - z->lo);
+	z->vma = NULL;
+}
+
+static void exo_span_add(struct exo_ctx *ctx, struct exo_span *z,
+			 unsigned long va)
+{
+	struct vm_area_struct *vma;
+
+	if (z->vma && va >= z->vma->vm_start && va < z->vma->vm_end) {
+		z->hi = va + PAGE_SIZE;
+		return;
+	}
+	exo_span_flush(z);
+	vma = vma_lookup(ctx->mm, va);
+	/* A binding lives only inside its exo VMA (close removes it). */
+	if (WARN_ON_ONCE(!vma || vma->vm_private_data != ctx))
+		return;
+	z->vma = vma;
+	z->lo = va;
+	z->hi = va + PAGE_SIZE;
+}
+
+/**
+ * exo_vm_unbind_caps() - remove the bindings @fn picks, zap their PTEs and
+ *	mark the pages repossessed.
+ * @ctx: the context, locked; mmap_lock held when @ctx has an address space.
+ * @fn: called for each binding with its capability index and page; returns
+ *	the marker (an xarray value) to leave for the page, or NULL to keep
+ *	the binding.
+ * @arg: passed to @fn.
+ *
+ * The marker makes a later access fault with EXO_FAULT_REPOSSESSED; if
+ * there is no memory to store it the access faults without the bit.
+ *
+ * Return: bindings removed.
+ */
+u64 exo_vm_unbind_caps(struct exo_ctx *ctx, exo_unbind_fn fn, void *arg)
+{
+	struct exo_span z = { };
+	unsigned long vpn;
+	void *b, *m;
+	u64 n = 0;
+
+	lockdep_assert_held(&ctx->lock);
+	xa_for_each(&ctx->vmap, vpn, b) {
+		m = fn(arg, exo_b_index(b), vpn);
+		if (!m)
+			continue;
+		exo_vm_unbind(ctx, vpn);
+		xa_store(&ctx->repo_va, vpn, m, GFP_KERNEL_ACCOUNT);
+		exo_span_add(ctx, &z, vpn << PAGE_SHIFT);
+		n++;
+		cond_resched();
+	}
+	exo_span_flush(&z);
+	return n;
 }
 
 static vm_fault_t exo_vm_fault(struct vm_fault *vmf)
@@ -85,6 +175,7 @@ static void exo_vm_close(struct vm_area_struct *vma)
 		exo_vm_unbind(ctx, vpn);
 		cond_resched();
 	}
+	exo_repo_unmark(ctx, first, last);
 	exo_fault_wake_range(ctx, vma->vm_start, vma->vm_end, EXO_WOKEN_RETRY);
 	mutex_unlock(&ctx->lock);
 }
@@ -596,6 +687,9 @@ int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
 		vma = exo_vm_vma(ctx, r[i].va, r[i].len);
 		if (exo_range_apply(ctx, &r[i], protect, req->prot))
 			exo_zap_add(z, &nz, vma, r[i].va, r[i].va + r[i].len);
+		if (!protect)
+			exo_repo_unmark(ctx, r[i].va >> PAGE_SHIFT,
+					((r[i].va + r[i].len) >> PAGE_SHIFT) - 1);
 		if (protect)
 			exo_fault_wake_range(ctx, r[i].va, r[i].va + r[i].len,
 					     EXO_WOKEN_RETRY);

@@ -708,8 +708,10 @@ struct exo_upcall_frame {
 #define EXO_FAULT_WRITE		0x2u
 #define EXO_FAULT_EXEC		0x4u
 #define EXO_FAULT_PROT		0x100u
-/* The page was bound until the abort protocol took its frame (or the owner
- * of a granted frame took it back); nothing is bound there now. */
+/*
+ * The page was bound until the abort protocol took its frame (or the owner
+ * of a granted frame took it back); nothing is bound there now.
+ */
 #define EXO_FAULT_REPOSSESSED	0x200u
 
 /**
