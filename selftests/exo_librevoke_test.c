@@ -721,7 +721,7 @@ TEST_F(rv, raw_calls)
 	EXPECT_EQ(-ENODATA, exo_revoke(self->f.exo, 0, 1, 0, 0, NULL));
 	ASSERT_EQ(0, exo_frame_alloc(self->f.exo, &fr));
 	EXPECT_EQ(-EINVAL, exo_revoke(self->f.exo, 0, 0, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, exo_revoke(self->f.exo, 0, 1, 0, 0x80, NULL));
+	EXPECT_EQ(-EOPNOTSUPP, exo_revoke(self->f.exo, 0, 1, 0, 0x80, NULL));
 	EXPECT_EQ(-ESRCH, exo_revoke(self->f.exo, 0x7ffffff0, 1, 0, 0, NULL));
 
 	/* Notify: a bad eventfd, a bad signal; an eventfd counts events. */
