@@ -23,6 +23,8 @@
 #define NPAGES		16
 /* Long enough that the default handler meets it without hurry. */
 #define LONG_MS		20000
+/* The most a test waits for the handler thread, or for an abort. */
+#define WAIT_NS		(10 * 1000000000ull)
 
 struct rvfix {
 	struct exo *exo;
@@ -514,7 +516,8 @@ TEST_F(rv, handled_from_thread)
 	struct exo_ctx_info a, b;
 	volatile uint8_t *mem;
 	pthread_t t;
-	int i, round;
+	uint64_t t0;
+	int i;
 
 	NEED_REVOKE();
 	ASSERT_NE(NULL, region(EXO_VM_FAULT_SIGNAL));
@@ -529,7 +532,7 @@ TEST_F(rv, handled_from_thread)
 	ctx(&a);
 	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 6, LONG_MS, 0, NULL));
 	/* Touch every page meanwhile: the handler and faults take turns. */
-	for (round = 0; round < 200; round++) {
+	for (t0 = now_ns(); now_ns() - t0 < WAIT_NS;) {
 		for (i = 0; i < NPAGES; i++)
 			EXPECT_EQ(pat(i, 3), mem[i * self->f.psz + 3]);
 		state(&st);
@@ -564,7 +567,7 @@ TEST_F_TIMEOUT(aborted, recovered_exact, 60)
 	struct exo_vm_stats vs;
 	struct exo_event ev;
 	volatile uint8_t *mem;
-	uint64_t id = 0, pos, sys0, lost;
+	uint64_t id = 0, pos, sys0, lost, t0;
 	bool saw_revoke = false, saw_urgent = false, saw_repo = false;
 	int i, n;
 
@@ -601,11 +604,10 @@ TEST_F_TIMEOUT(aborted, recovered_exact, 60)
 		break;
 	}
 	/* Nobody answers: wait for the abort (300 ms, and TCG's slowness). */
-	for (i = 0; i < 500; i++) {
+	for (t0 = now_ns(); now_ns() - t0 < WAIT_NS; usleep(10000)) {
 		state(&st);
 		if (st.repossessed >= nr && st.state == EXO_REVOKE_IDLE)
 			break;
-		usleep(10000);
 	}
 	EXPECT_EQ(nr, st.repossessed);
 	EXPECT_EQ(0ull, st.owed);
