@@ -21,12 +21,20 @@
  *   DIRTY      report and clear the dirty pages of 4096, of which 256 were
  *              written; DIRTY-WRITE is the cost per page of those writes
  *   MAPn       map n pages and write each once
+ *   REVOKE-RTn the round trip of a revocation request for n frames to a
+ *              library OS that gives them back (Linux: an eventfd to a
+ *              thread that drops n pages, and one back)
+ *   ABORTn     exo's abort protocol taking n bound, filled frames, saving
+ *              their contents (Linux: pwrite to a memfd, MADV_DONTNEED);
+ *              RECOVERn restores the contents (Linux: pread)
  *
  * Prints the median and the 99th percentile of each column, the ratio
  * exo / Linux and the accelerator (exo.accel= on the kernel command line).
  * A benchmark, not a test: timings are never judged, but a failed call or
  * wrong data stops it with a message and exit status 1. Needs /dev/exo
- * with the VM interface, and root (pagemap, clear_refs, userfaultfd).
+ * with the VM interface, and root (pagemap, clear_refs, userfaultfd,
+ * EXO_IOC_REVOKE); the revocation rows are skipped on a module without
+ * EXO_FEAT_REVOKE.
  *
  * Usage: exo-vm-bench [SCALE]: SCALE (default 1, or exo.bench_scale= on
  * the kernel command line) multiplies every round count.
@@ -42,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "revoke-bench.h"
 #include "vm-bench.h"
 
 #define SMALL	100	/* Appel & Li's, and the exokernel paper's, 100 pages */
@@ -55,6 +64,13 @@
 	COL("exo", setup, trial, vx_teardown, n, VX_VIA_SIGBUS)
 #define EXO_UP(setup, trial, n) \
 	COL("exo", setup, trial, vx_teardown, n, VX_VIA_UPCALL)
+#define RX_RT(n) COL("exo", rx_setup_rt, rx_rt, rx_teardown_rt, n, 0)
+#define RL_RT(n) \
+	COL("eventfd+MADV_DONTNEED", rl_setup_rt, rl_rt, rl_teardown, n, 0)
+#define RX_AB(n) COL("exo", rx_setup_abort, rx_abort, rx_teardown_abort, n, 0)
+#define RL_AB(n) \
+	COL("memfd-pwrite+DONTNEED/pread", rl_setup_abort, rl_abort, \
+	    rl_teardown, n, 0)
 
 static struct bench_row rows[] = {
 	{ { "TRAP" }, 1, 10000,
@@ -134,6 +150,23 @@ static struct bench_row rows[] = {
 	       LX_MAP_POPULATE),
 	    LX("memfd+POPULATE", lx_setup_map, lx_map, VM_BIG_PAGES,
 	       LX_MAP_MEMFD) } },
+	{ { "REVOKE-RT1" }, 1, 2000,
+	  "ask for 1 frame back; the handler unbinds and frees it",
+	  { RX_RT(1), RL_RT(1) } },
+	{ { "REVOKE-RT64" }, 1, 500,
+	  "ask for 64 frames back; the handler unbinds and frees them",
+	  { RX_RT(64), RL_RT(64) } },
+	{ { "ABORT1", "RECOVER1" }, 2, 1000,
+	  "take 1 bound frame, saving it; RECOVER1: restore it",
+	  { RX_AB(1), RL_AB(1) } },
+	{ { "ABORT64", "ABORT64-FRAME", "RECOVER64-FRAME" }, 3, 300,
+	  "take 64 bound frames, saving them (per call, per frame); "
+	  "RECOVER64-FRAME: restore them (per frame)",
+	  { RX_AB(64), RL_AB(64) } },
+	{ { "ABORT1024", "ABORT1024-FRAME", "RECOVER1024-FRAME" }, 3, 50,
+	  "take 1024 bound frames, saving them (per call, per frame); "
+	  "RECOVER1024-FRAME: restore them (per frame)",
+	  { RX_AB(1024), RL_AB(1024) } },
 };
 
 void vm_pick(unsigned int *pages, unsigned int npages)
@@ -218,6 +251,7 @@ int main(int argc, char **argv)
 	vx_describe();
 	lx_init();
 	uf_init();
+	rx_init();
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		rows[i].reps = rows[i].reps * scale < 10 ? 10 :
@@ -227,6 +261,7 @@ int main(int argc, char **argv)
 		bench_run(&rows[i], warmup);
 	}
 
+	rx_fini();
 	vx_fini();
 	printf("exo-vm-bench: %.0fs in all (%s)\n", (bench_now() - t0) / 1e9,
 	       bench_accel());
