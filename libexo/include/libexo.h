@@ -6,7 +6,9 @@
  * and -errno on failure; errno itself is left as the system call set it.
  * Man pages: exo_open(3), exo_frame_alloc(3), exo_ftable(3), exo_ctx_info(3),
  * exo_vma_create(3), exo_map(3), exo_query(3), exo_stlb_set(3),
- * exo_fault_mode_set(3), exo_vm_create(3), exo_vm_trap(3).
+ * exo_fault_mode_set(3), exo_vm_create(3), exo_vm_trap(3), exo_revoke(3),
+ * exo_events(3), exo_recover(3), exo_frame_critical(3), exo_frame_grant(3),
+ * exo_vm_handle_events(3).
  */
 #ifndef LIBEXO_H
 #define LIBEXO_H
@@ -69,6 +71,50 @@ int exo_ftable_read(const struct exo *exo, uint32_t index,
 		    struct exo_ftable_entry *out);
 int exo_ftable_lookup(const struct exo *exo, exo_cap_t cap,
 		      struct exo_ftable_entry *out);
+
+/*
+ * Revocation, the raw calls (one ioctl each; see <linux/exo.h>).
+ * exo_revoke() needs CAP_SYS_ADMIN; @id (may be NULL) gets the request's
+ * id. exo_frame_critical() takes EXO_CRITICAL_CLEAR in @flags and stores
+ * the frames marked critical now in @critical (may be NULL).
+ */
+int exo_revoke(struct exo *exo, uint32_t ctx_id, uint64_t nr,
+	       uint32_t timeout_ms, uint32_t flags, uint64_t *id);
+int exo_revoke_notify(struct exo *exo, int eventfd, uint32_t signo);
+int exo_frame_critical(struct exo *exo, exo_cap_t cap, uint32_t flags,
+		       uint32_t *critical);
+int exo_frame_grant(struct exo *exo, exo_cap_t cap, uint32_t ctx_id,
+		    exo_cap_t *grant_cap);
+int exo_recover(struct exo *exo, uint32_t slot, uint32_t frame, uint32_t nr,
+		uint32_t flags, exo_cap_t cap, uint32_t dst_frame, void *buf);
+
+/*
+ * The event ring and the repossession vector, read-only, mapped on first
+ * use and read without a system call. exo_events() and exo_repo() return
+ * the headers, or NULL if they cannot be mapped (errno says why).
+ * exo_events_next() returns 1 and the next complete event after *@pos
+ * (then advances it), 0 if there is none yet, or -errno; *@lost (may be
+ * NULL) gets the events the reader skipped because it fell a whole ring
+ * behind. exo_revoke_state() copies the state fields of the ring's header.
+ * exo_repo_entry_read() copies one vector entry under its seqcount.
+ */
+struct exo_revoke_status {
+	uint64_t id;		/* latest revocation request; 0: none yet */
+	uint64_t owed;		/* frames still owed */
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC of the abort; 0: none */
+	uint64_t repossessed;	/* frames the abort took since open */
+	uint64_t head;		/* events posted since open */
+	uint32_t state;		/* enum exo_revoke_state */
+	uint32_t __pad;
+};
+
+const struct exo_events_header *exo_events(struct exo *exo);
+const struct exo_repo_header *exo_repo(struct exo *exo);
+int exo_events_next(struct exo *exo, uint64_t *pos, struct exo_event *out,
+		    uint64_t *lost);
+int exo_revoke_state(struct exo *exo, struct exo_revoke_status *out);
+int exo_repo_entry_read(struct exo *exo, uint32_t slot,
+			struct exo_repo_entry *out);
 
 /*
  * Virtual memory, the raw calls (one ioctl each; see <linux/exo.h> and
@@ -181,6 +227,8 @@ struct exo_vm_opts {
 	const char *backing_path;	/* file to page to; default a temp file */
 	exo_vm_victim_fn choose_victim;	/* EXO_VM_POLICY_CUSTOM */
 	void *victim_arg;
+	uint32_t critical;		/* first frames to mark critical */
+	uint32_t __reserved2;		/* must be 0 */
 };
 
 #define EXO_VM_OPTS(name, ...)						\
@@ -197,6 +245,11 @@ struct exo_vm_stats {
 	uint64_t traps;		/* protection faults handed to TRAP */
 	uint64_t frames;	/* frames held now */
 	uint64_t resident;	/* pages with a frame now */
+	uint64_t revoked;	/* frames given back to revocation requests */
+	uint64_t repossessed;	/* frames the abort protocol took */
+	uint64_t recovered;	/* repossessed pages saved to the backing file */
+	uint64_t events;	/* revocation events read */
+	uint64_t events_lost;	/* events the ring overwrote before read */
 };
 
 int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
@@ -217,6 +270,25 @@ int exo_vm_dirty(struct exo_vm *vm, void *addr, size_t npages,
 		 uint64_t *bitmap);
 int exo_vm_map2(struct exo_vm *vm, void *addr, void *alias, uint32_t prot);
 int exo_vm_unmap2(struct exo_vm *vm, void *alias);
+
+/*
+ * Revocation (exo_vm_handle_events(3)). exo_vm_handle_events() reads the
+ * context's new events, saves what the abort protocol took from the region
+ * and gives frames back while any are owed; it returns the frames given
+ * back or -errno. By default the region gives back its spare frames, then
+ * clean pages not accessed lately, clean pages, and last dirty pages
+ * (written out first). A revocation policy chooses instead among the
+ * resident pages: it stores up to @nr indices of @cands in @picks and
+ * returns how many; @want is what is still owed. It runs with the region
+ * locked: no access to the region.
+ */
+typedef uint32_t (*exo_vm_revoke_fn)(struct exo_vm *vm,
+				     const struct exo_vm_candidate *cands,
+				     uint32_t nr, uint64_t want,
+				     uint32_t *picks, void *arg);
+int exo_vm_set_revoke_policy(struct exo_vm *vm, exo_vm_revoke_fn fn,
+			     void *arg);
+int exo_vm_handle_events(struct exo_vm *vm);
 
 #ifdef __cplusplus
 }

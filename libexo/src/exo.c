@@ -21,15 +21,6 @@
 #include "libexo.h"
 #include "internal.h"
 
-/*
- * Tries before exo_ftable_read() gives up with -EAGAIN. The module holds an
- * entry's seq odd only for a few stores, so a reader that keeps losing the
- * race is seeing a writer that was preempted; after the first spins we yield
- * so that writer can finish.
- */
-#define FTABLE_SPINS	64
-#define FTABLE_TRIES	1024
-
 static int exo_ioctl(const struct exo *exo, unsigned long cmd, void *arg)
 {
 	if (ioctl(exo->fd, cmd, arg) < 0)
@@ -140,6 +131,7 @@ void exo_close(struct exo *exo)
 	saved = errno;
 	/* Unmap first: the mapping alone would keep the context alive. */
 	munmap(exo->ftable, exo->ftable_size);
+	exo_revoke_unmap(exo);
 	close(exo->fd);
 	exo_upcall_free(exo);
 	free(exo);
@@ -269,23 +261,6 @@ const struct exo_ftable_header *exo_ftable(const struct exo *exo)
 	return exo ? exo->ftable : NULL;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
-/*
- * Fields are read through volatile rather than __atomic loads: they need not
- * be single-copy atomic (a torn read shows up as a changed seq), and on some
- * 32-bit targets a 64-bit atomic load is a cmpxchg, which faults on a
- * read-only mapping.
- */
-#define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
-
 int exo_ftable_read(const struct exo *exo, uint32_t index,
 		    struct exo_ftable_entry *out)
 {
@@ -302,11 +277,8 @@ int exo_ftable_read(const struct exo *exo, uint32_t index,
 	e = (const void *)((const char *)exo->ftable + exo->entries_offset +
 			   (size_t)index * exo->entry_size);
 
-	for (i = 0; i < FTABLE_TRIES; i++) {
-		if (i >= FTABLE_SPINS)
-			sched_yield();
-		else if (i)
-			cpu_relax();
+	for (i = 0; i < EXO_SEQ_TRIES; i++) {
+		exo_seq_backoff(i);
 
 		seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
 		if (seq & 1)
@@ -322,6 +294,7 @@ int exo_ftable_read(const struct exo *exo, uint32_t index,
 		tmp.state = READ_ONCE(e->state);
 		tmp.order = READ_ONCE(e->order);
 		tmp.how = READ_ONCE(e->how);
+		tmp.flags = READ_ONCE(e->flags);
 		tmp.colour = READ_ONCE(e->colour);
 
 		/* Order the field loads before the second seq load. */
@@ -350,7 +323,8 @@ int exo_ftable_lookup(const struct exo *exo, exo_cap_t cap,
 	ret = exo_ftable_read(exo, index, &e);
 	if (ret)
 		return ret;
-	if (e.state != EXO_FRAME_OWNED || e.gen != EXO_CAP_GEN(cap))
+	if ((e.state != EXO_FRAME_OWNED && e.state != EXO_FRAME_GRANTED) ||
+	    e.gen != EXO_CAP_GEN(cap))
 		return -ENOENT;
 	if (out)
 		*out = e;

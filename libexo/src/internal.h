@@ -3,6 +3,7 @@
 #ifndef LIBEXO_INTERNAL_H
 #define LIBEXO_INTERNAL_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,11 +25,54 @@ struct exo {
 	uint32_t nr_entries;
 	uint32_t entry_size;
 	uint32_t entries_offset;
+	/*
+	 * The event ring and the repossession vector, read-only, mapped on
+	 * first use (revoke.c): published with a release store once their
+	 * headers are checked; the headers' geometry never changes.
+	 */
+	void *events;
+	void *repo;
 	/* exo_upcall_set(): the handler in force, and the ones it replaced. */
 	struct exo_upcall_reg *upcall;
 	struct exo_upcall_reg *upcall_retired;
 };
 
+/*
+ * Tries before a seqcount reader (the frame table, the event ring, the
+ * repossession vector) gives up with -EAGAIN. The module holds an entry
+ * inconsistent only for a few stores, so a reader that keeps losing the
+ * race is seeing a writer that was preempted; after the first spins it
+ * yields so that writer can finish.
+ */
+#define EXO_SEQ_SPINS	64
+#define EXO_SEQ_TRIES	1024
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+static inline void exo_seq_backoff(int i)
+{
+	if (i >= EXO_SEQ_SPINS)
+		sched_yield();
+	else if (i)
+		cpu_relax();
+}
+
+/*
+ * Fields of the read-only mappings are read through volatile rather than
+ * __atomic loads: they need not be single-copy atomic (a torn read shows up
+ * as a changed seq), and on some 32-bit targets a 64-bit atomic load is a
+ * cmpxchg, which faults on a read-only mapping.
+ */
+#define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+
 void exo_upcall_free(struct exo *exo);
+void exo_revoke_unmap(struct exo *exo);
 
 #endif /* LIBEXO_INTERNAL_H */

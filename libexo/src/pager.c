@@ -18,6 +18,7 @@
  *    protected to PROT_NONE can still be written out.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,7 +38,8 @@ void vm_upte_set(struct exo_vm *vm, uint64_t page, exo_cap_t cap,
 	__atomic_store_n(&e->flags, flags, __ATOMIC_RELEASE);
 }
 
-static int vm_io(struct exo_vm *vm, uint64_t page, bool out)
+/* Page @page of the backing file from or to @buf. */
+int vm_io(struct exo_vm *vm, uint64_t page, char *buf, bool out)
 {
 	off_t off = (off_t)(page * vm->psz);
 	size_t done = 0;
@@ -45,11 +47,11 @@ static int vm_io(struct exo_vm *vm, uint64_t page, bool out)
 
 	while (done < vm->psz) {
 		if (out)
-			n = pwrite(vm->backing, vm->scratch + done,
-				   vm->psz - done, off + (off_t)done);
+			n = pwrite(vm->backing, buf + done, vm->psz - done,
+				   off + (off_t)done);
 		else
-			n = pread(vm->backing, vm->scratch + done,
-				  vm->psz - done, off + (off_t)done);
+			n = pread(vm->backing, buf + done, vm->psz - done,
+				  off + (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -58,7 +60,7 @@ static int vm_io(struct exo_vm *vm, uint64_t page, bool out)
 			if (out)
 				return -EIO;
 			/* Past the end of a file someone truncated: zeros. */
-			memset(vm->scratch + done, 0, vm->psz - done);
+			memset(buf + done, 0, vm->psz - done);
 			break;
 		}
 		done += (size_t)n;
@@ -77,7 +79,7 @@ static int vm_fill(struct exo_vm *vm, struct vm_frame *f, uint64_t page,
 	if (ret)
 		return ret;
 	if (from_disk)
-		ret = vm_io(vm, page, false);
+		ret = vm_io(vm, page, vm->scratch, false);
 	else
 		memset(vm->scratch, 0, vm->psz);
 	ret2 = exo_unmap(vm->exo, &r, 1);
@@ -89,7 +91,7 @@ static int vm_fill(struct exo_vm *vm, struct vm_frame *f, uint64_t page,
  * behind our back), collect its dirty bit, write it out if it is dirty,
  * unbind it. On failure the page stays resident and intact.
  */
-static int vm_evict(struct exo_vm *vm, uint32_t slot)
+int vm_evict(struct exo_vm *vm, uint32_t slot)
 {
 	struct vm_frame *f = &vm->frames[slot];
 	uint64_t page = f->page, bm = 0;
@@ -120,7 +122,7 @@ static int vm_evict(struct exo_vm *vm, uint32_t slot)
 		if (ret)
 			goto undo;
 		nr = 2;
-		ret = vm_io(vm, page, true);
+		ret = vm_io(vm, page, vm->scratch, true);
 		if (ret) {
 			exo_unmap(vm->exo, &r[1], 1);
 			goto undo;
@@ -143,11 +145,6 @@ static int vm_evict(struct exo_vm *vm, uint32_t slot)
 undo:
 	vm_upte_set(vm, page, f->cap, EXO_UPTE_VALID | prot);
 	return ret;
-}
-
-static bool vm_evictable(const struct vm_frame *f)
-{
-	return f->page != VM_NO_PAGE && !f->pins;
 }
 
 static int vm_victim_fifo(struct exo_vm *vm)
@@ -201,10 +198,11 @@ static int vm_victim_clock(struct exo_vm *vm)
 }
 
 /*
- * Read and clear the accessed bits of every resident page, a few QUERYs
- * of up to max_batch pages each, starting at each page not yet covered.
+ * Read the accessed and dirty bits of every resident page, a few QUERYs of
+ * up to max_batch pages each, starting at each page not yet covered; with
+ * EXO_QUERY_CLEAR_ACCESSED in @qflags the accessed bits are cleared too.
  */
-static int vm_harvest_accessed(struct exo_vm *vm)
+int vm_harvest(struct exo_vm *vm, uint32_t qflags)
 {
 	uint64_t first, n, i, p;
 	struct vm_frame *f, *g;
@@ -221,7 +219,7 @@ static int vm_harvest_accessed(struct exo_vm *vm)
 		if (n > vm->qmax)
 			n = vm->qmax;
 		ret = exo_query(vm->exo, vm_page_addr(vm, first), (uint32_t)n,
-				EXO_QUERY_CLEAR_ACCESSED, vm->qbuf);
+				qflags, vm->qbuf);
 		if (ret)
 			return ret;
 		for (i = 0; i < n; i++) {
@@ -247,7 +245,7 @@ static int vm_victim_lru(struct exo_vm *vm)
 	int best = -1, ret;
 	uint32_t s;
 
-	ret = vm_harvest_accessed(vm);
+	ret = vm_harvest(vm, EXO_QUERY_CLEAR_ACCESSED);
 	if (ret)
 		return ret;
 	for (s = 0; s < vm->nr_frames; s++) {
@@ -269,7 +267,7 @@ static int vm_victim_custom(struct exo_vm *vm)
 	uint32_t s, nr = 0, pick;
 	int ret;
 
-	ret = vm_harvest_accessed(vm);
+	ret = vm_harvest(vm, EXO_QUERY_CLEAR_ACCESSED);
 	if (ret)
 		return ret;
 	for (s = 0; s < vm->nr_frames; s++) {
@@ -324,11 +322,22 @@ static int vm_frame_get(struct exo_vm *vm)
 			f->cap = fr.cap;
 			f->page = VM_NO_PAGE;
 			f->fresh = true;
+			/* Past critical_max (other regions'): an ordinary one. */
+			if (vm->nr_critical < vm->critical &&
+			    !exo_frame_critical(vm->exo, fr.cap, 0, NULL)) {
+				f->critical = true;
+				vm->nr_critical++;
+			}
 			vm->stats.frames++;
 			return (int)vm->nr_frames++;
 		}
-		/* Over quota or memory cgroup: live within what we have. */
-		if (!vm->nr_frames || (ret != -EDQUOT && ret != -ENOMEM))
+		/*
+		 * Over quota, memory cgroup or exo's own limit (EAGAIN, ENOSPC:
+		 * frames are being revoked): live within what we have.
+		 */
+		if (!vm->nr_frames ||
+		    (ret != -EDQUOT && ret != -ENOMEM && ret != -EAGAIN &&
+		     ret != -ENOSPC))
 			return ret;
 	}
 	victim = vm_choose_victim(vm);
@@ -392,7 +401,9 @@ static int vm_bind(struct exo_vm *vm, uint64_t page, uint32_t fault,
 	struct exo_vrange r = { (uintptr_t)va, vm->psz };
 	int ret;
 
-	if (paged_in && page < vm->stlb_pages)
+	/* A page the abort unbound faults until MAP binds it again. */
+	if (paged_in && page < vm->stlb_pages &&
+	    !(fault & EXO_FAULT_REPOSSESSED))
 		return 0;
 	if ((fault & EXO_FAULT_PROT) && !paged_in)
 		return exo_protect(vm->exo, &r, 1, prot);
@@ -410,7 +421,7 @@ int vm_fault(struct exo_vm *vm, uintptr_t addr, uint32_t fault)
 {
 	uint32_t need = vm_fault_needs(fault);
 	uintptr_t base = (uintptr_t)vm->base;
-	bool paged_in = false;
+	bool paged_in = false, synced = false;
 	exo_vm_trap_fn fn;
 	uint64_t page;
 	void *arg;
@@ -425,6 +436,13 @@ int vm_fault(struct exo_vm *vm, uintptr_t addr, uint32_t fault)
 		return ret;
 	vm->stats.faults++;
 	vm->tick++;
+	/* The abort took frames: save what it took before anything else. */
+	if (fault & EXO_FAULT_REPOSSESSED) {
+		ret = vm_repo_sync(vm, true);
+		if (ret)
+			goto out;
+	}
+retry:
 	if (!(vm->pstate[page] & PG_RESIDENT)) {
 		ret = vm_page_in(vm, page);
 		if (ret)
@@ -443,6 +461,19 @@ int vm_fault(struct exo_vm *vm, uintptr_t addr, uint32_t fault)
 		return fn(vm, (void *)addr, fault, arg) ? -EACCES : 0;
 	}
 	ret = vm_bind(vm, page, fault, paged_in);
+	/*
+	 * A stale capability: the abort took the page's frame and we had not
+	 * heard. Once its vector entry is saved the page is on disk; until the
+	 * abort has filled the entry, retry the access.
+	 */
+	if (ret == -ENOENT && !paged_in && !synced) {
+		synced = true;
+		ret = vm_repo_sync(vm, true);
+		if (!ret && !(vm->pstate[page] & PG_RESIDENT))
+			goto retry;
+		if (!ret)
+			sched_yield();
+	}
 out:
 	vm_unlock(vm);
 	return ret;

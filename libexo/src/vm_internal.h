@@ -7,7 +7,7 @@
  *
  * Everything the fault path touches is allocated at create time; the fault
  * path itself runs in a signal handler and uses only system calls and the
- * region's own arrays. A region is guarded by a spinlock that the signal
+ * region's own arrays; so does revocation (vm_revoke.c). A region is guarded by a spinlock that the signal
  * handler can take: the owner is recorded so that a fault taken while the
  * same thread holds the lock is refused instead of deadlocking.
  */
@@ -45,6 +45,7 @@ struct vm_frame {
 	bool fresh;		/* straight from the module: already zero */
 	bool accessed;		/* in the last harvest */
 	bool dirty;		/* in the last harvest, or not written out */
+	bool critical;		/* marked with EXO_IOC_FRAME_CRITICAL */
 };
 
 struct vm_alias {
@@ -102,6 +103,8 @@ struct exo_vm {
 	struct vm_frame *frames;
 	uint32_t max_frames;
 	uint32_t nr_frames;	/* allocated so far */
+	uint32_t critical;	/* frames to keep marked critical */
+	uint32_t nr_critical;	/* frames marked now */
 	uint32_t *free_slots;	/* slots with a frame and no page */
 	uint32_t nr_free;
 	uint32_t hand;		/* CLOCK */
@@ -113,6 +116,17 @@ struct exo_vm {
 	uint64_t *dbuf;		/* EXO_IOC_DIRTY output */
 	uint32_t dmax;
 	struct exo_vm_candidate *cands;
+
+	/* Revocation (vm_revoke.c). */
+	const struct exo_repo_header *repo;	/* NULL: no EXO_FEAT_REVOKE */
+	uint64_t repo_total;	/* vector fills seen by the last sync */
+	bool repo_retry;	/* an entry of ours could not be saved yet */
+	uint64_t ev_pos;	/* next event to read */
+	char *rbuf;		/* one page: RECOVER's EXO_RECOVER_TO_USER */
+	exo_vm_revoke_fn revoke_fn;
+	void *revoke_arg;
+	struct exo_vm_candidate *rcands;
+	uint32_t *picks;
 
 	struct vm_alias aliases[VM_MAX_ALIASES];
 	struct exo_vm_stats stats;
@@ -163,10 +177,22 @@ static inline uint32_t vm_fault_needs(uint32_t fault)
 void vm_upte_set(struct exo_vm *vm, uint64_t page, exo_cap_t cap,
 		 uint32_t flags);
 
+static inline bool vm_evictable(const struct vm_frame *f)
+{
+	return f->page != VM_NO_PAGE && !f->pins;
+}
+
 /* pager.c */
 int vm_fault(struct exo_vm *vm, uintptr_t addr, uint32_t fault);
 int vm_page_in(struct exo_vm *vm, uint64_t page);
+int vm_evict(struct exo_vm *vm, uint32_t slot);
+int vm_io(struct exo_vm *vm, uint64_t page, char *buf, bool out);
+int vm_harvest(struct exo_vm *vm, uint32_t qflags);
 int vm_harvest_dirty(struct exo_vm *vm, uint64_t first, uint64_t nr);
 int vm_alias_harvest(struct exo_vm *vm, struct vm_alias *a);
+
+/* vm_revoke.c */
+int vm_revoke_init(struct exo_vm *vm);
+int vm_repo_sync(struct exo_vm *vm, bool save);
 
 #endif /* LIBEXO_VM_INTERNAL_H */

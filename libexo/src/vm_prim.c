@@ -268,7 +268,10 @@ int exo_vm_unmap2(struct exo_vm *vm, void *alias)
 	ret = exo_unmap(vm->exo, &r, 1);
 	if (ret)
 		goto out;
-	vm->frames[vm->pslot[a->page]].pins--;
+	/* An alias of a page the abort took lost its pin with the frame. */
+	if ((vm->pstate[a->page] & PG_RESIDENT) &&
+	    vm->frames[vm->pslot[a->page]].pins)
+		vm->frames[vm->pslot[a->page]].pins--;
 	a->va = 0;
 out:
 	vm_unlock(vm);

@@ -468,6 +468,10 @@ static void vm_free(struct exo_vm *vm)
 	free(vm->frames);
 	free(vm->free_slots);
 	free(vm->cands);
+	free(vm->rcands);
+	free(vm->picks);
+	if (vm->rbuf)
+		munmap(vm->rbuf, vm->psz);
 	free(vm->qbuf);
 	free(vm->dbuf);
 	free(vm);
@@ -534,7 +538,11 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 	    o.fault_mode > EXO_VM_FAULT_UPCALL ||
 	    (o.flags & ~EXO_VM_BACKING_FD) || o.__reserved ||
 	    ((o.flags & EXO_VM_BACKING_FD) &&
-	     (o.backing_fd < 0 || o.backing_path)))
+	     (o.backing_fd < 0 || o.backing_path)) || o.__reserved2)
+		return -EINVAL;
+	if (o.critical && !(api->features & EXO_FEAT_REVOKE))
+		return -EOPNOTSUPP;
+	if (o.critical > api->critical_max)
 		return -EINVAL;
 	if ((o.fault_mode == EXO_VM_FAULT_THREAD &&
 	     !(api->features & EXO_FEAT_FAULT_EVENTS)) ||
@@ -558,6 +566,7 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 	vm->policy = o.policy;
 	vm->victim_fn = o.choose_victim;
 	vm->victim_arg = o.victim_arg;
+	vm->critical = o.critical;
 	vm->max_frames = o.max_frames && o.max_frames < npages ?
 			 o.max_frames : (npages < UINT32_MAX ?
 					 (uint32_t)npages : UINT32_MAX);
@@ -566,6 +575,9 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 	if (ret)
 		goto err_free;
 	ret = vm_backing_open(vm, &o);
+	if (ret)
+		goto err_free;
+	ret = vm_revoke_init(vm);
 	if (ret)
 		goto err_free;
 	/* One more page than asked: the pager's scratch page. */
@@ -592,7 +604,7 @@ err_free:
 int exo_vm_destroy(struct exo_vm *vm)
 {
 	struct exo_vrange r;
-	uint32_t i;
+	uint32_t i, tries = 0;
 	int ret = 0, err;
 
 	if (!vm)
@@ -611,10 +623,20 @@ int exo_vm_destroy(struct exo_vm *vm)
 	err = exo_vma_destroy(vm->exo, vm->base, vm->len + vm->psz);
 	if (err && !ret)
 		ret = err;
-	for (i = 0; i < vm->nr_frames; i++) {
-		err = exo_frame_free(vm->exo, vm->frames[i].cap);
+	/* Frames the abort took are not ours to free: release their entries. */
+	vm_repo_sync(vm, false);
+	while (vm->nr_frames) {
+		err = exo_frame_free(vm->exo, vm->frames[vm->nr_frames - 1].cap);
+		/* Taken just now: its entry may be a moment behind. */
+		if (err == -ENOENT && vm->repo && tries++ < 64) {
+			vm->repo_retry = true;
+			vm_repo_sync(vm, false);
+			sched_yield();
+			continue;
+		}
 		if (err && !ret)
 			ret = err;
+		vm->nr_frames--;
 	}
 	vm_free(vm);
 	return ret;
