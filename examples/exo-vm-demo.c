@@ -15,7 +15,12 @@
  *  3. a concurrent collector's write barrier: PROTN makes the heap
  *     read-only in one call, TRAP records each page the mutator writes
  *     and UNPROTs it, and the collector reads the heap through a MAP2
- *     alias that the barrier never touches.
+ *     alias that the barrier never touches;
+ *  4. revocation: exo asks the library OS for frames back and the pager
+ *     chooses which (spare frames, then clean cold pages) before the
+ *     deadline; then the library OS ignores a request, the abort protocol
+ *     takes frames by force, and the pager gets every byte back from the
+ *     repossession vector.
  *
  * Prints what it does and its counters; ends with "exo-vm-demo: OK", or
  * "exo-vm-demo: FAILED: ..." and exit status 1.
@@ -38,6 +43,9 @@
 #define CKPT_PAGES	64
 #define CKPT_BUDGET	16
 #define HEAP_PAGES	32
+#define REVOKE_PAGES	48	/* in a budget of ... */
+#define REVOKE_BUDGET	32
+#define REVOKE_ASK	8
 
 static size_t psz;
 
@@ -423,6 +431,86 @@ static void collector(struct exo *exo)
 	check(exo_vm_destroy(vm), "exo_vm_destroy");
 }
 
+static void revoke_check(struct exo_vm *vm, unsigned int gen)
+{
+	uint8_t *p = exo_vm_base(vm);
+	size_t off;
+
+	for (off = 0; off < REVOKE_PAGES * psz; off++)
+		if (p[off] != pattern(off, gen))
+			die("revocation: byte %zu is %#x, not %#x", off, p[off],
+			    pattern(off, gen));
+}
+
+/*
+ * 4. Revocation. A privileged request (the operator's trigger; exo's own
+ * are its frame limit and memory pressure) asks this context for frames;
+ * exo_vm_handle_events() gives back the ones the pager misses least. Then
+ * an abort takes frames without asking: the pager saves what the
+ * repossession vector holds and pages it back in on the next touch.
+ */
+static void revocation(struct exo *exo)
+{
+	struct exo_vm *vm = region(exo, REVOKE_PAGES, REVOKE_BUDGET,
+				   EXO_VM_POLICY_CLOCK, NULL, NULL);
+	uint8_t *p = exo_vm_base(vm);
+	struct exo_ctx_info info;
+	struct exo_vm_stats st;
+	size_t off;
+	uint64_t id;
+	int ret;
+
+	printf("\n4. revocation: %d pages in %d frames\n", REVOKE_PAGES,
+	       REVOKE_BUDGET);
+	for (off = 0; off < REVOKE_PAGES * psz; off++)
+		p[off] = pattern(off, 1);
+	/* The first pages were written out and read back: clean, and cold. */
+	revoke_check(vm, 1);
+	check(exo_vm_stats(vm, &st), "exo_vm_stats");
+	ret = exo_revoke(exo, 0, REVOKE_ASK, 10000, 0, &id);
+	if (ret == -EPERM) {
+		printf("  (not root: exo_revoke needs CAP_SYS_ADMIN; skipped)\n");
+		check(exo_vm_destroy(vm), "exo_vm_destroy");
+		return;
+	}
+	check(ret, "exo_revoke");
+	printf("  request %" PRIu64 ": return %d of %" PRIu64
+	       " frames within 10 s\n", id, REVOKE_ASK, st.frames);
+	ret = exo_vm_handle_events(vm);
+	check(ret, "exo_vm_handle_events");
+	check(exo_ctx_info(exo, &info), "exo_ctx_info");
+	if (info.owed || info.revoke_returned != REVOKE_ASK || info.repossessed)
+		die("revocation: owed %" PRIu64 ", returned %" PRIu64
+		    ", repossessed %" PRIu64, (uint64_t)info.owed,
+		    (uint64_t)info.revoke_returned, (uint64_t)info.repossessed);
+	printf("  the pager gave back %d frames of its choice; nothing owed\n",
+	       ret);
+	revoke_check(vm, 1);
+	for (off = 0; off < REVOKE_PAGES * psz; off++)
+		p[off] = pattern(off, 2);
+
+	check(exo_revoke(exo, 0, REVOKE_ASK, 0, EXO_REVOKE_ABORT, &id),
+	      "exo_revoke (abort)");
+	check(exo_ctx_info(exo, &info), "exo_ctx_info");
+	if (info.repossessed < REVOKE_ASK)
+		die("revocation: the abort took %" PRIu64 " frames",
+		    (uint64_t)info.repossessed);
+	printf("  request %" PRIu64 " ignored: the abort took %" PRIu64
+	       " frames (bindings broken, contents saved, %u vector entries)\n",
+	       id, (uint64_t)info.repossessed, info.repo_used);
+	revoke_check(vm, 2);
+	check(exo_vm_handle_events(vm), "exo_vm_handle_events");
+	check(exo_ctx_info(exo, &info), "exo_ctx_info");
+	check(exo_vm_stats(vm, &st), "exo_vm_stats");
+	printf("  every byte back: %" PRIu64 " pages recovered from the vector, "
+	       "%u entries left\n", st.recovered, info.repo_used);
+	if (info.repo_used)
+		die("revocation: %u vector entries never recovered",
+		    info.repo_used);
+	print_stats(vm, "  ");
+	check(exo_vm_destroy(vm), "exo_vm_destroy");
+}
+
 int main(void)
 {
 	struct exo_ctx_info info;
@@ -444,6 +532,8 @@ int main(void)
 	pager(exo);
 	checkpointer(exo);
 	collector(exo);
+	if (api->features & EXO_FEAT_REVOKE)
+		revocation(exo);
 
 	check(exo_ctx_info(exo, &info), "exo_ctx_info");
 	printf("\ncontext: %" PRIu64 " frames, %" PRIu64 " bindings left; %"
