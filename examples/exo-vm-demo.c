@@ -460,7 +460,7 @@ static void revocation(struct exo *exo)
 	uint64_t id;
 	int ret;
 
-	printf("\n4. revocation: %d pages in %d frames\n", REVOKE_PAGES,
+	printf("\n[4] revocation: %d pages in %d frames\n", REVOKE_PAGES,
 	       REVOKE_BUDGET);
 	for (off = 0; off < REVOKE_PAGES * psz; off++)
 		p[off] = pattern(off, 1);

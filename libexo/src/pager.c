@@ -436,12 +436,14 @@ int vm_fault(struct exo_vm *vm, uintptr_t addr, uint32_t fault)
 		return ret;
 	vm->stats.faults++;
 	vm->tick++;
-	/* The abort took frames: save what it took before anything else. */
-	if (fault & EXO_FAULT_REPOSSESSED) {
-		ret = vm_repo_sync(vm, true);
-		if (ret)
-			goto out;
-	}
+	/*
+	 * The abort took frames: save what it took before anything else. Not
+	 * only on EXO_FAULT_REPOSSESSED: it may have taken a spare frame this
+	 * fault would page in to. Free when nothing new is in the vector.
+	 */
+	ret = vm_repo_sync(vm, true);
+	if (ret)
+		goto out;
 retry:
 	if (!(vm->pstate[page] & PG_RESIDENT)) {
 		ret = vm_page_in(vm, page);
