@@ -279,18 +279,17 @@ static u64 exo_abort_take(struct exo_ctx *ctx, struct exo_abort *a, u64 id)
 	u64 got = 0;
 	u32 i;
 
+	/* Freed meanwhile (that counted as returned), or no memory: skip. */
 	for (i = 0; i < a->nr; i++) {
 		f = exo_cap_lookup(ctx, a->v[i].cap);
-		/* Freed meanwhile: that counted as returned. */
-		if (!f || !list_empty(&f->grants))
-			continue;
-		if (xa_insert(&a->by_index, f->index, &a->v[i], GFP_KERNEL))
-			continue;
+		if (!f || !list_empty(&f->grants) ||
+		    xa_insert(&a->by_index, f->index, &a->v[i], GFP_KERNEL))
+			a->v[i].cap = 0;	/* names nothing: index 0 */
 	}
 	exo_vm_unbind_caps(ctx, exo_abort_match, a);
 	for (i = 0; i < a->nr; i++) {
 		f = exo_cap_lookup(ctx, a->v[i].cap);
-		if (!f || xa_load(&a->by_index, f->index) != &a->v[i])
+		if (!f)
 			continue;
 		/* Not saved, not taken: the pages fault and can be bound again. */
 		if (exo_repo_save(ctx, a->v[i].slot, f, id, a->v[i].vas,

@@ -260,21 +260,23 @@ static int vm_victim_lru(struct exo_vm *vm)
 	return best < 0 ? -ENOMEM : best;
 }
 
-static int vm_victim_custom(struct exo_vm *vm)
+/*
+ * Describe the resident pages an application's policy may choose among:
+ * every evictable one, or with @givable only those that may be given back
+ * (not critical). Return: how many, in @cands.
+ */
+uint32_t vm_candidates(struct exo_vm *vm, struct exo_vm_candidate *cands,
+		       bool givable)
 {
 	struct exo_vm_candidate *c;
 	struct vm_frame *f;
-	uint32_t s, nr = 0, pick;
-	int ret;
+	uint32_t s, nr = 0;
 
-	ret = vm_harvest(vm, EXO_QUERY_CLEAR_ACCESSED);
-	if (ret)
-		return ret;
 	for (s = 0; s < vm->nr_frames; s++) {
 		f = &vm->frames[s];
-		if (!vm_evictable(f))
+		if (!(givable ? vm_givable(f) : vm_evictable(f)))
 			continue;
-		c = &vm->cands[nr++];
+		c = &cands[nr++];
 		memset(c, 0, sizeof(*c));
 		c->addr = vm_page_addr(vm, f->page);
 		c->page = f->page;
@@ -283,6 +285,18 @@ static int vm_victim_custom(struct exo_vm *vm)
 		c->flags = (f->accessed ? EXO_VM_CAND_ACCESSED : 0) |
 			   (f->dirty ? EXO_VM_CAND_DIRTY : 0);
 	}
+	return nr;
+}
+
+static int vm_victim_custom(struct exo_vm *vm)
+{
+	uint32_t nr, pick;
+	int ret;
+
+	ret = vm_harvest(vm, EXO_QUERY_CLEAR_ACCESSED);
+	if (ret)
+		return ret;
+	nr = vm_candidates(vm, vm->cands, false);
 	if (!nr)
 		return -ENOMEM;
 	pick = vm->victim_fn(vm, vm->cands, nr, vm->victim_arg);

@@ -182,6 +182,15 @@ static inline bool vm_evictable(const struct vm_frame *f)
 	return f->page != VM_NO_PAGE && !f->pins;
 }
 
+/* Frames the pager may give back: evictable and not critical. */
+static inline bool vm_givable(const struct vm_frame *f)
+{
+	return vm_evictable(f) && !f->critical;
+}
+
+uint32_t vm_candidates(struct exo_vm *vm, struct exo_vm_candidate *cands,
+		       bool givable);
+
 /* pager.c */
 int vm_fault(struct exo_vm *vm, uintptr_t addr, uint32_t fault);
 int vm_page_in(struct exo_vm *vm, uint64_t page);

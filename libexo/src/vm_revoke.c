@@ -213,12 +213,6 @@ static int vm_give_slot(struct exo_vm *vm, uint32_t slot)
 	return 0;
 }
 
-/* Frames the pager may give: resident, not pinned, not critical. */
-static bool vm_givable(const struct vm_frame *f)
-{
-	return vm_evictable(f) && !f->critical;
-}
-
 static int vm_give_page(struct exo_vm *vm, uint32_t slot)
 {
 	int ret;
@@ -262,28 +256,14 @@ static int vm_give_default(struct exo_vm *vm, uint64_t want, uint64_t *given)
 
 static int vm_give_custom(struct exo_vm *vm, uint64_t want, uint64_t *given)
 {
-	struct exo_vm_candidate *c;
-	struct vm_frame *f;
-	uint32_t s, nr = 0, n, k, pick;
+	uint32_t nr, n, k, pick;
 	uint64_t page;
 	int ret;
 
 	ret = vm_harvest(vm, 0);
 	if (ret)
 		return ret;
-	for (s = 0; s < vm->nr_frames; s++) {
-		f = &vm->frames[s];
-		if (!vm_givable(f))
-			continue;
-		c = &vm->rcands[nr++];
-		memset(c, 0, sizeof(*c));
-		c->addr = vm_page_addr(vm, f->page);
-		c->page = f->page;
-		c->loaded = f->loaded;
-		c->used = f->used;
-		c->flags = (f->accessed ? EXO_VM_CAND_ACCESSED : 0) |
-			   (f->dirty ? EXO_VM_CAND_DIRTY : 0);
-	}
+	nr = vm_candidates(vm, vm->rcands, true);
 	if (!nr)
 		return 0;
 	n = vm->revoke_fn(vm, vm->rcands, nr, want - *given, vm->picks,
