@@ -4,6 +4,10 @@
  * contents every page given back or saved holds, so that a page lost, or
  * restored from the wrong place or the wrong round, shows.
  */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "revoke-bench.h"
 
 static uint64_t word(uint64_t round, unsigned int page, unsigned int w)
@@ -38,4 +42,24 @@ void rv_verify(const char *va, unsigned int npages, uint64_t round,
 				    (unsigned long long)round,
 				    (unsigned long long)word(round, i, w));
 	}
+}
+
+void efd_write(int fd, uint64_t n)
+{
+	if (write(fd, &n, sizeof(n)) != sizeof(n))
+		die("write to an eventfd: %s", strerror(errno));
+}
+
+/*
+ * No time limit: in the exo column a handler that never answered would meet
+ * the abort at the request's deadline, whose REPOSSESSED stops the run.
+ */
+uint64_t efd_read(int fd)
+{
+	uint64_t n;
+
+	while (read(fd, &n, sizeof(n)) != sizeof(n))
+		if (errno != EINTR)
+			die("read of an eventfd: %s", strerror(errno));
+	return n;
 }

@@ -19,6 +19,10 @@ void rv_fill(char *va, unsigned int npages, uint64_t round);
 void rv_verify(const char *va, unsigned int npages, uint64_t round,
 	       const char *what);
 
+/* An eventfd's counter: add @n; wait for and take it (EINTR retried). */
+void efd_write(int fd, uint64_t n);
+uint64_t efd_read(int fd);
+
 /* exo: the operator's context, which posts every request. */
 void rx_init(void);
 void rx_fini(void);

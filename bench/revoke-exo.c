@@ -222,26 +222,6 @@ struct rx_rt {
 	uint64_t round;
 };
 
-static void efd_write(int fd, uint64_t n)
-{
-	if (write(fd, &n, sizeof(n)) != sizeof(n))
-		die("write to an eventfd: %s", strerror(errno));
-}
-
-/*
- * No time limit: if the handler never answered, the abort at the request's
- * deadline would post REPOSSESSED, which stops the run.
- */
-static uint64_t efd_read(int fd)
-{
-	uint64_t n;
-
-	while (read(fd, &n, sizeof(n)) != sizeof(n))
-		if (errno != EINTR)
-			die("read of an eventfd: %s", strerror(errno));
-	return n;
-}
-
 /* The library OS's side: give back the last @k frames it holds. */
 static void give_back(struct rx_victim *v, unsigned int k)
 {

@@ -80,22 +80,6 @@ static void check_dropped(struct rl_col *x, const char *what)
 			die("linux: %s: page %u is still resident", what, i);
 }
 
-static void efd_write(int fd, uint64_t n)
-{
-	if (write(fd, &n, sizeof(n)) != sizeof(n))
-		die("write to an eventfd: %s", strerror(errno));
-}
-
-static uint64_t efd_read(int fd)
-{
-	uint64_t n;
-
-	while (read(fd, &n, sizeof(n)) != sizeof(n))
-		if (errno != EINTR)
-			die("read of an eventfd: %s", strerror(errno));
-	return n;
-}
-
 static void *rt_handler(void *arg)
 {
 	struct rl_col *x = arg;

@@ -34,29 +34,40 @@ struct rvfix {
 	uint64_t old_timeout;	/* revoke_timeout_ms to restore; 0: unchanged */
 };
 
+/* Both fixtures: a context, and the module's counters to come back to. */
+static void rvfix_setup(struct __test_metadata *_metadata, struct rvfix *f)
+{
+	int ret;
+
+	f->psz = sysconf(_SC_PAGESIZE);
+	exo_counters_read(&f->base);
+	ret = exo_open(&f->exo);
+	ASSERT_EQ(0, ret) TH_LOG("exo_open: %s", strerror(-ret));
+}
+
+static void rvfix_teardown(struct __test_metadata *_metadata,
+			   struct rvfix *f)
+{
+	if (f->vm)
+		EXPECT_EQ(0, exo_vm_destroy(f->vm));
+	exo_close(f->exo);
+	if (f->old_timeout)
+		EXPECT_EQ(0, exo_param_set("revoke_timeout_ms", f->old_timeout));
+	exo_counters_expect_baseline(&f->base);
+}
+
 FIXTURE(rv) {
 	struct rvfix f;
 };
 
 FIXTURE_SETUP(rv)
 {
-	int ret;
-
-	self->f.psz = sysconf(_SC_PAGESIZE);
-	exo_counters_read(&self->f.base);
-	ret = exo_open(&self->f.exo);
-	ASSERT_EQ(0, ret) TH_LOG("exo_open: %s", strerror(-ret));
+	rvfix_setup(_metadata, &self->f);
 }
 
 FIXTURE_TEARDOWN(rv)
 {
-	if (self->f.vm)
-		EXPECT_EQ(0, exo_vm_destroy(self->f.vm));
-	exo_close(self->f.exo);
-	if (self->f.old_timeout)
-		EXPECT_EQ(0, exo_param_set("revoke_timeout_ms",
-					   self->f.old_timeout));
-	exo_counters_expect_baseline(&self->f.base);
+	rvfix_teardown(_metadata, &self->f);
 }
 
 /* An abort, three ways, each fault mode; recovery by fault or by handler. */
@@ -86,22 +97,11 @@ FIXTURE_VARIANT_ADD(aborted, signal_param_handled) {
 };
 FIXTURE_SETUP(aborted)
 {
-	int ret;
-
-	self->f.psz = sysconf(_SC_PAGESIZE);
-	exo_counters_read(&self->f.base);
-	ret = exo_open(&self->f.exo);
-	ASSERT_EQ(0, ret) TH_LOG("exo_open: %s", strerror(-ret));
+	rvfix_setup(_metadata, &self->f);
 }
 FIXTURE_TEARDOWN(aborted)
 {
-	if (self->f.vm)
-		EXPECT_EQ(0, exo_vm_destroy(self->f.vm));
-	exo_close(self->f.exo);
-	if (self->f.old_timeout)
-		EXPECT_EQ(0, exo_param_set("revoke_timeout_ms",
-					   self->f.old_timeout));
-	exo_counters_expect_baseline(&self->f.base);
+	rvfix_teardown(_metadata, &self->f);
 }
 
 #define NEED_REVOKE()							\
