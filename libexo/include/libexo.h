@@ -290,6 +290,139 @@ int exo_vm_set_revoke_policy(struct exo_vm *vm, exo_vm_revoke_fn fn,
 			     void *arg);
 int exo_vm_handle_events(struct exo_vm *vm);
 
+/*
+ * Network (exo_net(7) in libexo(7), Documentation/net.rst). The calls
+ * below wrap EXO_IOC_NET_*; each returns 0 or -errno.
+ */
+int exo_net_attach(struct exo *exo, unsigned int ifindex);
+int exo_net_detach(struct exo *exo, unsigned int ifindex);
+/* @prog_fd: a BPF_PROG_TYPE_SCHED_CLS program (bpf_program__fd() of a
+ * libbpf skeleton's program, or exo_net_prog_fd()), or -1 to deliver all. */
+int exo_net_claim(struct exo *exo, unsigned int ifindex, uint16_t ethertype,
+		  uint8_t ip_proto, uint16_t port, int prog_fd, uint32_t *id);
+int exo_net_unclaim(struct exo *exo, uint32_t id);
+int exo_net_set_handler(struct exo *exo, uint32_t id, int prog_fd);
+int exo_net_stats(struct exo *exo, uint32_t id, struct exo_net_stats *out);
+
+/*
+ * A handler from a BPF object file, loaded with libbpf (the kernel's
+ * verifier checks it here). @prog_name NULL takes the object's first
+ * program. If the load fails and @log is not NULL, the verifier's log (or
+ * libbpf's reason) is left in @log, NUL-terminated.
+ */
+struct exo_net_prog;
+int exo_net_prog_load(const char *path, const char *prog_name,
+		      struct exo_net_prog **out, char *log, size_t log_size);
+int exo_net_prog_fd(const struct exo_net_prog *prog);
+/* The fd of map @name of the program's object, or -ENOENT. */
+int exo_net_prog_map_fd(const struct exo_net_prog *prog, const char *name);
+void exo_net_prog_close(struct exo_net_prog *prog);
+
+/*
+ * The receive and transmit rings: exo_net_open() allocates frames for
+ * them, binds the frames into an exo VMA of its own and registers them.
+ * Received packets are read in place, with no system call per packet.
+ */
+struct exo_net;
+
+struct exo_net_opts {
+	size_t sz;		/* sizeof(struct exo_net_opts) */
+	uint32_t rx_slots;	/* a power of two; 0: 256 */
+	uint32_t tx_slots;	/* a power of two; 0: 256 */
+};
+
+struct exo_net_pkt {
+	const void *data;	/* the frame, from its Ethernet header */
+	uint32_t len;
+	uint32_t wire_len;
+	uint32_t claim;
+	uint32_t ifindex;
+	uint32_t tag;
+	uint32_t flags;		/* EXO_NET_SLOT_* */
+	uint64_t tstamp_ns;
+};
+
+int exo_net_open(struct exo *exo, const struct exo_net_opts *opts,
+		 struct exo_net **out);
+void exo_net_close(struct exo_net *net);
+struct exo *exo_net_exo(const struct exo_net *net);
+/* An eventfd that becomes readable when the receive ring goes non-empty. */
+int exo_net_fd(const struct exo_net *net);
+const struct exo_net_ring_header *exo_net_rx_ring(const struct exo_net *net);
+const struct exo_net_ring_header *exo_net_tx_ring(const struct exo_net *net);
+/* Wait until the receive ring holds a packet: 1, 0 on timeout, -errno. */
+int exo_net_rx_wait(struct exo_net *net, int timeout_ms);
+/* Up to @nr packets, in place, oldest first; they stay valid until
+ * exo_net_rx_release() gives their slots back. Returns how many. */
+uint32_t exo_net_rx_peek(struct exo_net *net, struct exo_net_pkt *pkts,
+			 uint32_t nr);
+void exo_net_rx_release(struct exo_net *net, uint32_t nr);
+/* A free transmit slot's data area (EXO_NET_SLOT_MAX bytes), or NULL when
+ * the ring is full; exo_net_tx_commit() queues @len bytes of it. */
+void *exo_net_tx_slot(struct exo_net *net);
+int exo_net_tx_commit(struct exo_net *net, unsigned int ifindex,
+		      uint32_t len);
+/* Send what is queued (EXO_IOC_NET_TX): frames sent, or -errno; refused
+ * frames are added to *@rejected if it is not NULL. */
+int exo_net_tx_flush(struct exo_net *net, uint32_t *rejected);
+
+/*
+ * A small user-level network stack over one exo_net and one interface:
+ * Ethernet, ARP, IPv4, ICMP echo and UDP (exo_stack(3)). The stack claims
+ * the flows it serves; addresses are in network byte order.
+ */
+struct exo_stack;
+
+struct exo_stack_opts {
+	size_t sz;		/* sizeof(struct exo_stack_opts) */
+	unsigned int ifindex;
+	uint32_t ip;		/* the library OS's IPv4 address */
+	uint8_t mac[6];		/* all zero: the interface's address */
+	uint8_t __pad[2];
+};
+
+struct exo_stack_stats {
+	uint64_t rx;		/* frames taken from the ring */
+	uint64_t rx_bad;	/* malformed or not for us */
+	uint64_t arp_replies;	/* ARP requests answered */
+	uint64_t arp_requests;	/* ARP requests sent */
+	uint64_t icmp_echoes;	/* ICMP echo requests answered */
+	uint64_t udp_rx;	/* datagrams handed to a bound port */
+	uint64_t udp_tx;	/* datagrams sent */
+	uint64_t tx_fail;	/* frames that could not be queued or sent */
+};
+
+struct exo_udp_dgram {
+	uint32_t saddr, daddr;	/* network byte order */
+	uint16_t sport, dport;	/* host byte order */
+	const void *data;
+	uint32_t len;
+};
+
+typedef void (*exo_udp_fn)(struct exo_stack *stack,
+			   const struct exo_udp_dgram *dgram, void *arg);
+
+int exo_stack_create(struct exo_net *net, const struct exo_stack_opts *opts,
+		     struct exo_stack **out);
+void exo_stack_destroy(struct exo_stack *stack);
+/* Claim ARP (answer for our address, learn neighbours) or ICMP (answer
+ * echo requests) on the stack's interface. */
+int exo_stack_serve_arp(struct exo_stack *stack);
+int exo_stack_serve_icmp(struct exo_stack *stack);
+/* Claim UDP @port and hand its datagrams to @fn. */
+int exo_stack_udp_bind(struct exo_stack *stack, uint16_t port, exo_udp_fn fn,
+		       void *arg);
+int exo_stack_udp_send(struct exo_stack *stack, uint32_t daddr,
+		       uint16_t dport, uint16_t sport, const void *data,
+		       size_t len);
+int exo_stack_arp_add(struct exo_stack *stack, uint32_t ip,
+		      const uint8_t mac[6]);
+/* Wait up to @timeout_ms for packets and process them all: packets
+ * processed, or -errno. */
+int exo_stack_poll(struct exo_stack *stack, int timeout_ms);
+int exo_stack_stats(const struct exo_stack *stack,
+		    struct exo_stack_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

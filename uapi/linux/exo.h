@@ -45,6 +45,17 @@
  *	&struct exo_frame_grant.
  * @EXO_CMD_RECOVER: read back or restore repossessed contents,
  *	&struct exo_recover.
+ * @EXO_CMD_NET_ATTACH: attach exo to a network interface or detach it,
+ *	privileged, &struct exo_net_attach.
+ * @EXO_CMD_NET_CLAIM: claim a flow on an attached interface,
+ *	&struct exo_net_claim.
+ * @EXO_CMD_NET_UNCLAIM: give a claim up, &struct exo_net_unclaim.
+ * @EXO_CMD_NET_HANDLER: set or clear the downloaded handler of a claim,
+ *	&struct exo_net_handler.
+ * @EXO_CMD_NET_RING: register the receive or transmit ring,
+ *	&struct exo_net_ring.
+ * @EXO_CMD_NET_TX: send what the transmit ring holds, &struct exo_net_tx.
+ * @EXO_CMD_NET_STATS: counters of a claim, &struct exo_net_stats.
  * @EXO_CMD_LAST: one past the last command.
  */
 enum exo_cmd {
@@ -66,6 +77,13 @@ enum exo_cmd {
 	EXO_CMD_FRAME_CRITICAL,
 	EXO_CMD_FRAME_GRANT,
 	EXO_CMD_RECOVER,
+	EXO_CMD_NET_ATTACH,
+	EXO_CMD_NET_CLAIM,
+	EXO_CMD_NET_UNCLAIM,
+	EXO_CMD_NET_HANDLER,
+	EXO_CMD_NET_RING,
+	EXO_CMD_NET_TX,
+	EXO_CMD_NET_STATS,
 	EXO_CMD_LAST,
 };
 
@@ -87,6 +105,13 @@ enum exo_cmd {
 #define EXO_IOC_FRAME_CRITICAL	_IO(EXO_IOC_TYPE, EXO_CMD_FRAME_CRITICAL)
 #define EXO_IOC_FRAME_GRANT	_IO(EXO_IOC_TYPE, EXO_CMD_FRAME_GRANT)
 #define EXO_IOC_RECOVER		_IO(EXO_IOC_TYPE, EXO_CMD_RECOVER)
+#define EXO_IOC_NET_ATTACH	_IO(EXO_IOC_TYPE, EXO_CMD_NET_ATTACH)
+#define EXO_IOC_NET_CLAIM	_IO(EXO_IOC_TYPE, EXO_CMD_NET_CLAIM)
+#define EXO_IOC_NET_UNCLAIM	_IO(EXO_IOC_TYPE, EXO_CMD_NET_UNCLAIM)
+#define EXO_IOC_NET_HANDLER	_IO(EXO_IOC_TYPE, EXO_CMD_NET_HANDLER)
+#define EXO_IOC_NET_RING	_IO(EXO_IOC_TYPE, EXO_CMD_NET_RING)
+#define EXO_IOC_NET_TX		_IO(EXO_IOC_TYPE, EXO_CMD_NET_TX)
+#define EXO_IOC_NET_STATS	_IO(EXO_IOC_TYPE, EXO_CMD_NET_STATS)
 
 /**
  * enum exo_feature - bits of &exo_api.features.
@@ -105,6 +130,8 @@ enum exo_cmd {
  * @EXO_FEAT_REVOKE: visible revocation, the abort protocol, the event
  *	ring (%EXO_MMAP_EVENTS) and the repossession vector (%EXO_MMAP_REPO).
  * @EXO_FEAT_GRANT: %EXO_IOC_FRAME_GRANT.
+ * @EXO_FEAT_NET: network attachment, flow claims, downloaded handlers and
+ *	the receive and transmit rings (EXO_IOC_NET_*).
  */
 enum exo_feature {
 	EXO_FEAT_FRAMES = 1 << 0,
@@ -119,6 +146,7 @@ enum exo_feature {
 	EXO_FEAT_UPCALL = 1 << 9,
 	EXO_FEAT_REVOKE = 1 << 10,
 	EXO_FEAT_GRANT = 1 << 11,
+	EXO_FEAT_NET = 1 << 12,
 };
 
 /**
@@ -832,6 +860,9 @@ struct exo_events_header {
  *	&exo_repo_entry.id is &exo_event.id (the repossession exception).
  * @EXO_EV_GRANT_REVOKED: the owner took back the &exo_event.nr frames of
  *	the granted capability &exo_event.arg; its bindings here are gone.
+ * @EXO_EV_NET_DOWN: the interface &exo_event.arg (an ifindex) was detached
+ *	or unregistered; the &exo_event.nr claims this context had on it are
+ *	gone.
  */
 enum exo_event_type {
 	EXO_EV_REVOKE = 1,
@@ -839,6 +870,7 @@ enum exo_event_type {
 	EXO_EV_REVOKE_DONE = 3,
 	EXO_EV_REPOSSESSED = 4,
 	EXO_EV_GRANT_REVOKED = 5,
+	EXO_EV_NET_DOWN = 6,
 };
 
 /**
@@ -1043,6 +1075,301 @@ struct exo_recover {
 	__u32 dst_frame;
 	__aligned_u64 cap;
 	__aligned_u64 buf;
+};
+
+/*
+ * Network: Documentation/net.rst. A privileged call attaches exo to an
+ * interface (%EXO_IOC_NET_ATTACH); a library OS then claims flows on it,
+ * exclusively, as bind(2) claims ports (%EXO_IOC_NET_CLAIM). exo demuxes
+ * every received frame by its own claim table, so a claim's handler and
+ * ring only ever see that claim's packets. A claim may carry a downloaded
+ * handler: an eBPF program of type BPF_PROG_TYPE_SCHED_CLS, verified by the
+ * kernel when the library OS loaded it, run by exo on each packet of the
+ * claim; it returns an &enum exo_net_verdict. Delivered packets are copied
+ * once into the receive ring, which lives in frames the library OS owns
+ * and maps itself; the transmit ring likewise (%EXO_IOC_NET_RING).
+ */
+
+/* The handler ABI this module runs (&exo_net_claim.abi). */
+#define EXO_NET_ABI		1
+
+/*
+ * What a handler finds in struct __sk_buff's cb[] (Documentation/net.rst):
+ * cb[EXO_NET_CB_CLAIM] the claim id, cb[EXO_NET_CB_ABI] %EXO_NET_ABI; the
+ * handler may set cb[EXO_NET_CB_TAG], copied to &exo_net_slot.tag.
+ */
+#define EXO_NET_CB_CLAIM	0
+#define EXO_NET_CB_ABI		1
+#define EXO_NET_CB_TAG		2
+
+/**
+ * enum exo_net_verdict - what a handler returns.
+ * @EXO_NET_PASS: give the packet to the Linux stack, as if unclaimed.
+ * @EXO_NET_DELIVER: copy it into the library OS's receive ring.
+ * @EXO_NET_DROP: drop it.
+ * @EXO_NET_REPLY: the handler rewrote the packet into a reply (an ASH):
+ *	exo sends it out of the interface it came in on, without waking the
+ *	library OS. It must come from the interface's MAC address.
+ *
+ * Any other value drops the packet and counts in
+ * &exo_net_stats.bad_verdict. A claim without a handler delivers.
+ */
+enum exo_net_verdict {
+	EXO_NET_PASS = 0,
+	EXO_NET_DELIVER = 1,
+	EXO_NET_DROP = 2,
+	EXO_NET_REPLY = 3,
+};
+
+/* &exo_net_attach.flags */
+#define EXO_NET_DETACH		0x1u	/* detach rather than attach */
+
+/**
+ * struct exo_net_attach - attach exo to a network interface, or detach it
+ *	(%EXO_IOC_NET_ATTACH). Needs CAP_NET_ADMIN in the interface's network
+ *	namespace. The attachment belongs to the calling context: it ends at
+ *	%EXO_NET_DETACH or close, or when the interface goes away, and with
+ *	it every claim on the interface (%EXO_EV_NET_DOWN). Several contexts
+ *	may attach one interface; it stays attached while one of them does.
+ * @size: sizeof(struct exo_net_attach) as the caller knows it.
+ * @flags: %EXO_NET_DETACH.
+ * @ifindex: the interface, in the caller's network namespace.
+ * @__reserved: must be 0.
+ */
+struct exo_net_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 ifindex;
+	__u32 __reserved;
+};
+
+/**
+ * struct exo_net_claim - claim a flow (%EXO_IOC_NET_CLAIM).
+ *
+ * Three kinds, by which fields are non-zero: an ethertype alone (every
+ * frame of that ethertype); %ETH_P_IP and an IP protocol (every IPv4
+ * packet of that protocol); %ETH_P_IP, %IPPROTO_UDP or %IPPROTO_TCP and a
+ * destination port. A claim that overlaps another on the interface (the
+ * same flow, or one containing or contained in it) fails with EADDRINUSE.
+ * A port below net.ipv4.ip_unprivileged_port_start needs
+ * CAP_NET_BIND_SERVICE; an ethertype or protocol claim needs CAP_NET_RAW.
+ *
+ * @size: sizeof(struct exo_net_claim) as the caller knows it.
+ * @flags: must be 0.
+ * @ifindex: an interface exo is attached to, in the caller's namespace.
+ * @ethertype: host byte order, at least 0x0600.
+ * @ip_proto: with %ETH_P_IP: the IP protocol, or 0 for the whole ethertype.
+ * @__pad: must be 0.
+ * @port: with UDP or TCP: destination port, host byte order; 0 for the
+ *	whole protocol.
+ * @abi: %EXO_NET_ABI, the handler ABI the library OS was written for.
+ * @prog_fd: a BPF_PROG_TYPE_SCHED_CLS program to run on each packet, or
+ *	-1 for none (deliver every packet).
+ * @id: out: the claim's id, non-zero.
+ */
+struct exo_net_claim {
+	__u32 size;
+	__u32 flags;
+	__u32 ifindex;
+	__u16 ethertype;
+	__u8 ip_proto;
+	__u8 __pad;
+	__u16 port;
+	__u16 abi;
+	__s32 prog_fd;
+	__u32 id;
+};
+
+/**
+ * struct exo_net_unclaim - give a claim up (%EXO_IOC_NET_UNCLAIM). When
+ *	the call returns, no packet of the claim is in its handler or on its
+ *	way into the ring.
+ * @size: sizeof(struct exo_net_unclaim) as the caller knows it.
+ * @flags: must be 0.
+ * @id: a claim of this context.
+ * @__reserved: must be 0.
+ */
+struct exo_net_unclaim {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
+/**
+ * struct exo_net_handler - set the handler of a claim
+ *	(%EXO_IOC_NET_HANDLER). Packets see the old handler or the new one,
+ *	never none; on return the old one runs no more.
+ * @size: sizeof(struct exo_net_handler) as the caller knows it.
+ * @flags: must be 0.
+ * @id: a claim of this context.
+ * @prog_fd: a BPF_PROG_TYPE_SCHED_CLS program, or -1 for none.
+ */
+struct exo_net_handler {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__s32 prog_fd;
+};
+
+/* &exo_net_ring.kind */
+#define EXO_NET_RX		0
+#define EXO_NET_TX		1
+
+#define EXO_NET_RING_MAGIC	0x4e455845u	/* "EXEN" in little-endian bytes */
+#define EXO_NET_RING_VERSION	1
+/* Bytes in one slot; two per 4 KiB frame. */
+#define EXO_NET_SLOT_SIZE	2048
+
+/**
+ * struct exo_net_ring - register the context's receive or transmit ring
+ *	(%EXO_IOC_NET_RING), or unregister it (@nr_caps 0).
+ *
+ * The ring is the frames of @nr_caps capabilities this context owns, in
+ * order: their first page is the &struct exo_net_ring_header, the rest
+ * hold slots of %EXO_NET_SLOT_SIZE bytes. The frames stay pinned (free and
+ * revocation leave them alone) until the ring is unregistered or the
+ * context closes. The library OS binds them into its exo VMA to read and
+ * write the ring. Replacing a registered ring is refused (EBUSY).
+ *
+ * @size: sizeof(struct exo_net_ring) as the caller knows it.
+ * @flags: must be 0.
+ * @kind: %EXO_NET_RX or %EXO_NET_TX.
+ * @nr_caps: entries at @caps, at most 64; 0 unregisters.
+ * @caps: user pointer to an array of __u64 capabilities.
+ * @eventfd: %EXO_NET_RX: an eventfd signalled when the ring goes from
+ *	empty to not empty, or -1.
+ * @nr_slots: out: slots in the ring, a power of two.
+ */
+struct exo_net_ring {
+	__u32 size;
+	__u32 flags;
+	__u32 kind;
+	__u32 nr_caps;
+	__aligned_u64 caps;
+	__s32 eventfd;
+	__u32 nr_slots;
+};
+
+/**
+ * struct exo_net_ring_header - first page of a ring.
+ *
+ * Indices run freely and wrap at 2^32; slot i is at byte
+ * @slots_offset + (i % @nr_slots) * @slot_size of the ring. The producer
+ * (exo for RX, the library OS for TX) fills slot @prod, then advances
+ * @prod with a release store; the consumer reads slots up to @prod and
+ * then advances @cons with a release store. exo never trusts the indices
+ * the library OS writes: an RX ring whose @cons is not within @nr_slots
+ * behind @prod counts as full.
+ *
+ * @magic: %EXO_NET_RING_MAGIC, written by exo.
+ * @version: %EXO_NET_RING_VERSION.
+ * @kind: %EXO_NET_RX or %EXO_NET_TX.
+ * @nr_slots: slots, a power of two.
+ * @slot_size: %EXO_NET_SLOT_SIZE.
+ * @slots_offset: byte offset of slot 0 from the start of the ring.
+ * @__pad: zero.
+ * @prod: producer index (exo for RX, the library OS for TX).
+ * @__pad1: keeps @prod and @cons on separate cache lines.
+ * @cons: consumer index (the library OS for RX, exo for TX).
+ * @__pad2: see @__pad1.
+ * @drops: RX: packets lost because the ring was full.
+ * @rejected: TX: slots exo refused to send (bad length, or a frame that
+ *	does not belong to one of this context's claims).
+ * @sent: TX: slots sent.
+ */
+struct exo_net_ring_header {
+	__u32 magic;
+	__u32 version;
+	__u32 kind;
+	__u32 nr_slots;
+	__u32 slot_size;
+	__u32 slots_offset;
+	__u32 __pad[10];
+	__u32 prod;
+	__u32 __pad1[15];
+	__u32 cons;
+	__u32 __pad2[15];
+	__aligned_u64 drops;
+	__aligned_u64 rejected;
+	__aligned_u64 sent;
+};
+
+/* &exo_net_slot.flags */
+#define EXO_NET_SLOT_TRUNC	0x1u	/* RX: @wire_len > @len */
+#define EXO_NET_SLOT_CSUM_OK	0x2u	/* RX: checksums verified (or not
+					 * yet computed by a local sender) */
+
+/**
+ * struct exo_net_slot - the head of one slot; the frame follows it,
+ *	starting with its Ethernet header.
+ * @len: bytes of frame in the slot, at most %EXO_NET_SLOT_SIZE - 32.
+ * @wire_len: RX: the frame's length as received.
+ * @claim: RX: the claim that delivered it.
+ * @ifindex: the interface it came in on (RX) or goes out of (TX).
+ * @tag: RX: what the handler left in cb[%EXO_NET_CB_TAG]; 0 if none.
+ * @flags: EXO_NET_SLOT_*.
+ * @tstamp_ns: RX: CLOCK_MONOTONIC time exo received it.
+ */
+struct exo_net_slot {
+	__u32 len;
+	__u32 wire_len;
+	__u32 claim;
+	__u32 ifindex;
+	__u32 tag;
+	__u32 flags;
+	__aligned_u64 tstamp_ns;
+};
+
+#define EXO_NET_SLOT_DATA	sizeof(struct exo_net_slot)
+#define EXO_NET_SLOT_MAX	(EXO_NET_SLOT_SIZE - EXO_NET_SLOT_DATA)
+
+/**
+ * struct exo_net_tx - send the slots of the transmit ring from @cons to
+ *	@prod (%EXO_IOC_NET_TX). Each frame must carry the interface's MAC
+ *	address as its source and belong to one of this context's claims on
+ *	&exo_net_slot.ifindex: its ethertype claimed, or IPv4 with its
+ *	protocol claimed, or UDP/TCP from a claimed port. Others are skipped
+ *	and counted in &exo_net_ring_header.rejected.
+ * @size: sizeof(struct exo_net_tx) as the caller knows it.
+ * @flags: must be 0.
+ * @sent: out: frames sent by this call.
+ * @rejected: out: frames refused by this call.
+ */
+struct exo_net_tx {
+	__u32 size;
+	__u32 flags;
+	__u32 sent;
+	__u32 rejected;
+};
+
+/**
+ * struct exo_net_stats - counters of one claim (%EXO_IOC_NET_STATS).
+ * @size: sizeof(struct exo_net_stats) as the caller knows it.
+ * @flags: must be 0.
+ * @id: a claim of this context.
+ * @__reserved: must be 0.
+ * @packets: out: packets the claim matched.
+ * @delivered: out: copied into the receive ring.
+ * @dropped: out: dropped by the handler's verdict.
+ * @replied: out: answered in the kernel (%EXO_NET_REPLY).
+ * @passed: out: given to the Linux stack.
+ * @ring_full: out: lost to a full receive ring, or to no ring.
+ * @bad_verdict: out: dropped because the handler returned an unknown
+ *	verdict or its reply could not be sent.
+ */
+struct exo_net_stats {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+	__aligned_u64 packets;
+	__aligned_u64 delivered;
+	__aligned_u64 dropped;
+	__aligned_u64 replied;
+	__aligned_u64 passed;
+	__aligned_u64 ring_full;
+	__aligned_u64 bad_verdict;
 };
 
 #endif /* _UAPI_LINUX_EXO_H */
