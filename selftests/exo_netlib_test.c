@@ -499,6 +499,14 @@ TEST_F(net, load_missing_file)
 	/* No verifier ran: libbpf's own message is the log. */
 	EXPECT_NE('\0', self->log[0]);
 	EXPECT_EQ(-EINVAL, exo_net_prog_load(NULL, NULL, &p, NULL, 0));
+
+	/* An ELF file, not a BPF object: libbpf's reason, and an errno. */
+	ret = exo_net_prog_load("/proc/self/exe", NULL, &p, self->log,
+				LOG_SIZE);
+	EXPECT_EQ(-EINVAL, ret);
+	EXPECT_EQ(NULL, p);
+	EXPECT_NE('\0', self->log[0]);
+	TH_LOG("libbpf's reason: %s", self->log);
 }
 
 /* ------------------------------------------------------------------------

@@ -130,6 +130,7 @@ struct net_ring {
 	uint32_t nr_caps;
 	uint32_t nr_frames;		/* frames the ring needs */
 	uint32_t nr_slots;
+	uint32_t slots_offset;		/* checked once, from the header */
 	bool registered;
 	/* The index this side owns: RX cons, TX prod. */
 	uint32_t mine;
@@ -301,6 +302,7 @@ static int net_ring_check(struct exo_net *net, struct net_ring *r,
 	if (end > (uint64_t)r->nr_frames * net->page)
 		return -EPROTO;
 	r->hdr = h;
+	r->slots_offset = h->slots_offset;
 	/* Our own index starts where exo left it (zero). */
 	r->mine = __atomic_load_n(kind == EXO_NET_RX ? &h->cons : &h->prod,
 				  __ATOMIC_ACQUIRE);
@@ -445,7 +447,7 @@ static uint32_t net_rx_avail(const struct exo_net *net)
 
 static struct exo_net_slot *net_slot(const struct net_ring *r, uint32_t i)
 {
-	return (void *)((char *)r->hdr + r->hdr->slots_offset +
+	return (void *)((char *)r->hdr + r->slots_offset +
 			(size_t)(i & (r->nr_slots - 1)) * EXO_NET_SLOT_SIZE);
 }
 

@@ -45,6 +45,21 @@ static int net_prog_print(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
+/* libbpf's own error numbers (LIBBPF_ERRNO__*) are no errno values. */
+static int net_prog_errno(int ret)
+{
+	if (ret > -__LIBBPF_ERRNO__START)
+		return ret;
+	switch (-ret) {
+	case LIBBPF_ERRNO__VERIFY:
+		return -EACCES;
+	case LIBBPF_ERRNO__PROG2BIG:
+		return -E2BIG;
+	default:
+		return -EINVAL;		/* a malformed or foreign object */
+	}
+}
+
 static int net_prog_open(const char *path, const char *prog_name,
 			 struct exo_net_prog *p, char *log, size_t log_size)
 {
@@ -63,7 +78,7 @@ static int net_prog_open(const char *path, const char *prog_name,
 
 	p->obj = bpf_object__open_file(path, &oo);
 	if (!p->obj)
-		return errno ? -errno : -EINVAL;
+		return errno ? net_prog_errno(-errno) : -EINVAL;
 
 	if (prog_name)
 		p->prog = bpf_object__find_program_by_name(p->obj, prog_name);
@@ -82,7 +97,7 @@ static int net_prog_open(const char *path, const char *prog_name,
 			return ret;
 	}
 	ret = bpf_object__load(p->obj);
-	return ret < 0 ? ret : 0;
+	return ret < 0 ? net_prog_errno(ret) : 0;
 }
 
 int exo_net_prog_load(const char *path, const char *prog_name,
