@@ -884,6 +884,141 @@ TEST_F(net, rx_through_the_ring)
 	close(s);
 }
 
+/* A full receive ring loses the newest packets and counts them; the
+ * packets in it stay intact, and released slots take packets again. */
+TEST_F(net, rx_ring_full_counts_drops)
+{
+	struct exo_net_opts o = { .sz = sizeof(o), .rx_slots = 2,
+				  .tx_slots = 2 };
+	struct exo_net_stats st;
+	struct exo_net_pkt pkt[4];
+	unsigned int lo;
+	uint32_t id;
+	char msg = '0';
+	int s, i;
+
+	NEED_NET();
+	ASSERT_EQ(0, exo_net_open(self->exo, &o, &self->net));
+	ATTACH_LO(lo);
+	ASSERT_EQ(0, exo_net_claim(self->exo, lo, ETH_P_IP, IPPROTO_UDP,
+				   LO_PORT, -1, &id));
+	s = udp_socket(0);
+	ASSERT_LE(0, s);
+	for (i = 0; i < 5; i++, msg++)
+		ASSERT_EQ(1, udp_send(s, LO_PORT, &msg, 1));
+	/* lo hands packets over from a softirq: wait until all five came. */
+	for (i = 0; i < 200; i++) {
+		ASSERT_EQ(0, exo_net_stats(self->exo, id, &st));
+		if (st.packets == 5)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(5u, st.packets);
+	EXPECT_EQ(2u, st.delivered);
+	EXPECT_EQ(3u, st.ring_full);
+	EXPECT_EQ(3u, exo_net_rx_ring(self->net)->drops);
+	ASSERT_EQ(2u, exo_net_rx_peek(self->net, pkt, 4));
+	EXPECT_EQ('0', ((const char *)pkt[0].data)[pkt[0].len - 1]);
+	EXPECT_EQ('1', ((const char *)pkt[1].data)[pkt[1].len - 1]);
+
+	exo_net_rx_release(self->net, 2);
+	ASSERT_EQ(1, udp_send(s, LO_PORT, &msg, 1));
+	ASSERT_EQ(1, exo_net_rx_wait(self->net, 5000));
+	ASSERT_EQ(1u, exo_net_rx_peek(self->net, pkt, 4));
+	EXPECT_EQ('5', ((const char *)pkt[0].data)[pkt[0].len - 1]);
+	close(s);
+}
+
+/* The UDP echo ASH answers a Linux socket in the kernel: the library OS
+ * has no ring at all. */
+TEST_F(net, udp_echo_ash_on_lo)
+{
+	const char msg[] = "echo me, exo";
+	struct sockaddr_in from;
+	socklen_t fromlen = sizeof(from);
+	struct exo_net_stats st;
+	struct pollfd p;
+	unsigned int lo;
+	char buf[64];
+	uint32_t id;
+	int s;
+
+	NEED_NET();
+	LOAD("udp_echo");
+	ATTACH_LO(lo);
+	ASSERT_EQ(0, exo_net_claim(self->exo, lo, ETH_P_IP, IPPROTO_UDP,
+				   LO_PORT, exo_net_prog_fd(self->prog),
+				   &id));
+	s = udp_socket(0);
+	ASSERT_LE(0, s);
+	ASSERT_EQ((ssize_t)sizeof(msg), udp_send(s, LO_PORT, msg, sizeof(msg)));
+	p.fd = s;
+	p.events = POLLIN;
+	ASSERT_EQ(1, poll(&p, 1, 5000));
+	ASSERT_EQ((ssize_t)sizeof(msg),
+		  recvfrom(s, buf, sizeof(buf), MSG_DONTWAIT, (void *)&from,
+			   &fromlen));
+	EXPECT_EQ(0, memcmp(buf, msg, sizeof(msg)));
+	EXPECT_EQ(htons(LO_PORT), from.sin_port);
+	ASSERT_EQ(0, exo_net_stats(self->exo, id, &st));
+	EXPECT_EQ(1u, st.packets);
+	EXPECT_EQ(1u, st.replied);
+	EXPECT_EQ(1u, stat0(exo_net_prog_map_fd(self->prog, "stats")));
+	close(s);
+}
+
+/* The ICMP echo ASH answers an echo request in the kernel; the reply,
+ * ICMP too, comes back through the same claim and goes to Linux. */
+TEST_F(net, icmp_echo_ash_on_lo)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct echo_hdr req = { .type = ICMP_ECHO, .id = htons(0xe0e0),
+				.seq = htons(1), .data = "ping from exo" };
+	const struct echo_hdr *rep;
+	const struct iphdr *ip;
+	struct exo_net_stats st;
+	struct pollfd p;
+	unsigned int lo;
+	uint8_t buf[256];
+	uint32_t id;
+	ssize_t n;
+	int s, i;
+
+	NEED_NET();
+	LOAD("icmp_echo");
+	ATTACH_LO(lo);
+	ASSERT_EQ(0, exo_net_claim(self->exo, lo, ETH_P_IP, IPPROTO_ICMP, 0,
+				   exo_net_prog_fd(self->prog), &id));
+	s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	ASSERT_LE(0, s);
+	req.checksum = htons(csum(&req, sizeof(req)));
+	ASSERT_EQ((ssize_t)sizeof(req),
+		  sendto(s, &req, sizeof(req), 0, (void *)&to, sizeof(to)));
+
+	/* A raw socket sees every ICMP packet Linux gets: find the reply. */
+	for (i = 0; i < 4; i++) {
+		p.fd = s;
+		p.events = POLLIN;
+		ASSERT_EQ(1, poll(&p, 1, 5000));
+		n = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+		ASSERT_LT((ssize_t)sizeof(*ip), n);
+		ip = (const void *)buf;
+		rep = (const void *)(buf + ip->ihl * 4);
+		if (rep->type == ICMP_ECHOREPLY)
+			break;
+	}
+	ASSERT_EQ(ICMP_ECHOREPLY, rep->type);
+	EXPECT_EQ(req.id, rep->id);
+	EXPECT_EQ(0, memcmp(rep->data, req.data, sizeof(req.data)));
+	EXPECT_EQ(0, csum(rep, sizeof(*rep)));
+	ASSERT_EQ(0, exo_net_stats(self->exo, id, &st));
+	EXPECT_EQ(2u, st.packets);	/* the request and the reply */
+	EXPECT_EQ(1u, st.replied);
+	EXPECT_EQ(1u, st.passed);
+	close(s);
+}
+
 /*
  * A frame from the transmit ring, from a claimed port, reaches a Linux
  * socket on another port. It comes in on lo with no route attached, as
