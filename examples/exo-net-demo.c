@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -28,9 +29,9 @@
 
 #include <libexo.h>
 
-#define HOST_IF		"exon0"
-#define PEER_IF		"exon1"
-#define PEER_NS		"exonet"
+#define HOST_IF		"exod0"
+#define PEER_IF		"exod1"
+#define PEER_NS		"exodemo"
 #define HOST_IP		"10.0.4.1"
 #define PEER_IP		"10.0.4.2"
 #define ECHO_PORT	7777
@@ -50,8 +51,8 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	/* Exit closes the context: exo detaches and drops every claim. */
-	system("ip netns del " PEER_NS " 2>/dev/null;"
-	       " ip link del " HOST_IF " 2>/dev/null");
+	system("$IP netns del " PEER_NS " 2>/dev/null;"
+	       " $IP link del " HOST_IF " 2>/dev/null");
 	exit(1);
 }
 
@@ -69,14 +70,34 @@ static void step(const char *title)
 	fflush(stdout);
 }
 
-/* Run a command, its output indented: its exit status. */
+/*
+ * Run a shell command, its output indented: its exit status. Commands
+ * name Debian's tools as $IP, $PING and $SOCAT (set by main()): a busybox
+ * shell may run its own applet of the same name whatever PATH says.
+ */
 static int run(const char *cmd)
 {
+	static const char *const vars[] = { "$IP", "$PING", "$SOCAT" };
 	char line[256];
+	const char *c;
+	unsigned int i;
 	FILE *p;
 	int st;
 
-	printf("  $ %s\n", cmd);
+	printf("  $ ");
+	for (c = cmd; *c; c++) {
+		for (i = 0; i < 3; i++)
+			if (!strncmp(c, vars[i], strlen(vars[i])))
+				break;
+		if (i < 3) {	/* show the tool's name, not the variable */
+			for (c++; *c >= 'A' && *c <= 'Z'; c++)
+				putchar(*c - 'A' + 'a');
+			c--;
+		} else {
+			putchar(*c);
+		}
+	}
+	putchar('\n');
 	fflush(stdout);
 	p = popen(cmd, "r");
 	if (!p)
@@ -96,12 +117,22 @@ static void must_run(const char *cmd)
 		die("'%s' exited with %d", cmd, rc);
 }
 
-static bool have(const char *tool)
+/* Debian's tool @name in a standard directory, into environment @var. */
+static bool find_tool(const char *name, const char *var)
 {
-	char cmd[128];
+	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin",
+					    "/bin" };
+	char path[64], real[PATH_MAX];
+	unsigned int i;
 
-	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
-	return system(cmd) == 0;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+		if (access(path, X_OK) || !realpath(path, real) ||
+		    strstr(real, "busybox"))
+			continue;
+		return setenv(var, path, 1) == 0;
+	}
+	return false;
 }
 
 /* -------------------------------------------------------------------------
@@ -165,8 +196,8 @@ static void user_level_echo(struct exo_net *net, unsigned int ifindex)
 	       " datagram is delivered to the receive ring)\n", ECHO_PORT);
 	if (pthread_create(&thr, NULL, serve, &srv))
 		die("pthread_create");
-	must_run("printf 'hello, library OS' | ip netns exec " PEER_NS
-		 " timeout 10 socat -t 2 - UDP:" HOST_IP ":7777"
+	must_run("printf 'hello, library OS' | $IP netns exec " PEER_NS
+		 " timeout 10 $SOCAT -t 2 - UDP:" HOST_IP ":7777"
 		 " | grep -x 'hello, library OS'");
 	__atomic_store_n(&srv.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(thr, NULL);
@@ -225,9 +256,9 @@ static void kernel_echo(struct exo *exo, struct exo_net *net,
 	step("The peer pings " HOST_IP " and talks to port 7777: the kernel"
 	     " answers, the library OS sleeps");
 	prod = __atomic_load_n(&rx->prod, __ATOMIC_ACQUIRE);
-	must_run("ip netns exec " PEER_NS " ping -c 3 -i 0.2 -W 2 " HOST_IP);
-	must_run("printf 'hello, ASH' | ip netns exec " PEER_NS
-		 " timeout 10 socat -t 2 - UDP:" HOST_IP ":7777"
+	must_run("$IP netns exec " PEER_NS " $PING -c 3 -i 0.2 -W 2 " HOST_IP);
+	must_run("printf 'hello, ASH' | $IP netns exec " PEER_NS
+		 " timeout 10 $SOCAT -t 2 - UDP:" HOST_IP ":7777"
 		 " | grep -x 'hello, ASH'");
 	check(exo_net_stats(exo, icmp_id, &si), "exo_net_stats(ICMP)");
 	check(exo_net_stats(exo, udp_id, &su), "exo_net_stats(UDP)");
@@ -260,7 +291,9 @@ static void kernel_echo(struct exo *exo, struct exo_net *net,
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "/bpf";
-	static const char *const tools[] = { "ip", "ping", "socat" };
+	static const char *const tools[][2] = {
+		{ "ip", "IP" }, { "ping", "PING" }, { "socat", "SOCAT" },
+	};
 	struct exo_net_opts no = {
 		.sz = sizeof(no), .rx_slots = 64, .tx_slots = 64,
 	};
@@ -271,26 +304,26 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("exo-net-demo: a library OS on the network\n");
 	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
-		if (!have(tools[i])) {
-			printf("exo-net-demo: SKIPPED: no %s(8) in this system"
-			       " (iproute2, iputils-ping and socat are"
-			       " needed)\n", tools[i]);
+		if (!find_tool(tools[i][0], tools[i][1])) {
+			printf("exo-net-demo: SKIPPED: no %s here (Debian's"
+			       " iproute2, iputils-ping and socat are"
+			       " needed)\n", tools[i][0]);
 			return 0;
 		}
 	}
 
 	step("A veth pair: " HOST_IF " (" HOST_IP ") here, " PEER_IF " ("
 	     PEER_IP ") in network namespace " PEER_NS ", the peer host");
-	run("ip netns del " PEER_NS " 2>/dev/null;"
-	    " ip link del " HOST_IF " 2>/dev/null; true");
-	must_run("ip link add " HOST_IF " type veth peer name " PEER_IF);
-	must_run("ip netns add " PEER_NS);
-	must_run("ip link set " PEER_IF " netns " PEER_NS);
-	must_run("ip addr add " HOST_IP "/24 dev " HOST_IF);
-	must_run("ip link set " HOST_IF " up");
-	must_run("ip -n " PEER_NS " addr add " PEER_IP "/24 dev " PEER_IF);
-	must_run("ip -n " PEER_NS " link set " PEER_IF " up");
-	must_run("ip -n " PEER_NS " link set lo up");
+	run("$IP netns del " PEER_NS " 2>/dev/null;"
+	    " $IP link del " HOST_IF " 2>/dev/null; true");
+	must_run("$IP link add " HOST_IF " type veth peer name " PEER_IF);
+	must_run("$IP netns add " PEER_NS);
+	must_run("$IP link set " PEER_IF " netns " PEER_NS);
+	must_run("$IP addr add " HOST_IP "/24 dev " HOST_IF);
+	must_run("$IP link set " HOST_IF " up");
+	must_run("$IP -n " PEER_NS " addr add " PEER_IP "/24 dev " PEER_IF);
+	must_run("$IP -n " PEER_NS " link set " PEER_IF " up");
+	must_run("$IP -n " PEER_NS " link set lo up");
 	ifindex = if_nametoindex(HOST_IF);
 	if (!ifindex)
 		die("if_nametoindex(" HOST_IF "): %s", strerror(errno));
@@ -312,10 +345,10 @@ int main(int argc, char **argv)
 	step("Tear down: close the context; " HOST_IF " is Linux's again");
 	exo_net_close(net);
 	exo_close(exo);
-	must_run("ip netns exec " PEER_NS " ping -c 1 -W 2 " HOST_IP
+	must_run("$IP netns exec " PEER_NS " $PING -c 1 -W 2 " HOST_IP
 		 " >/dev/null && echo answered by Linux");
-	must_run("ip netns del " PEER_NS);
-	run("ip link del " HOST_IF " 2>/dev/null; true");
+	must_run("$IP netns del " PEER_NS);
+	run("$IP link del " HOST_IF " 2>/dev/null; true");
 
 	printf("\nexo-net-demo: OK\n");
 	return 0;
