@@ -217,6 +217,7 @@ FIXTURE(net) {
 	struct exo_net *net;
 	struct exo_net_prog *prog;
 	char *log;
+	char localnet;		/* lo's route_localnet to restore; 0: none */
 };
 
 FIXTURE_SETUP(net)
@@ -230,8 +231,13 @@ FIXTURE_SETUP(net)
 	ASSERT_NE(NULL, self->log);
 }
 
+#define LOCALNET "/proc/sys/net/ipv4/conf/lo/route_localnet"
+
 FIXTURE_TEARDOWN(net)
 {
+	if (self->localnet)
+		EXPECT_EQ(0, exo_write_str(LOCALNET, self->localnet == '1' ?
+					   "1" : "0"));
 	exo_net_prog_close(self->prog);
 	exo_net_close(self->net);
 	exo_close(self->exo);
@@ -870,8 +876,13 @@ TEST_F(net, rx_through_the_ring)
 	close(s);
 }
 
-/* A frame from the transmit ring, from a claimed port, reaches a Linux
- * socket on another port. */
+/*
+ * A frame from the transmit ring, from a claimed port, reaches a Linux
+ * socket on another port. It comes in on lo with no route attached, as
+ * from a wire: Linux takes 127.0.0.1 for a martian destination then
+ * unless lo has route_localnet, and a local source for a martian too, so
+ * it comes from IP_B.
+ */
 TEST_F(net, tx_to_a_linux_socket)
 {
 	static const uint8_t lo_mac[ETH_ALEN];	/* lo's address: zero */
@@ -882,26 +893,31 @@ TEST_F(net, tx_to_a_linux_socket)
 	unsigned int lo;
 	struct pollfd p;
 	uint8_t *slot;
-	size_t len, off;
-	int s;
+	size_t len;
+	int s, fd;
 
 	NEED_NET();
 	ASSERT_EQ(0, exo_net_open(self->exo, &o, &self->net));
 	ATTACH_LO(lo);
 	ASSERT_EQ(0, exo_net_claim(self->exo, lo, ETH_P_IP, IPPROTO_UDP,
 				   LO_PORT3, -1, &id));
+	fd = open(LOCALNET, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, read(fd, &self->localnet, 1));
+	close(fd);
+	ASSERT_EQ(0, exo_write_str(LOCALNET, "1"));
 	s = udp_socket(LO_PORT2);
 	ASSERT_LE(0, s);
 
 	slot = exo_net_tx_slot(self->net);
 	ASSERT_NE(NULL, slot);
-	len = mk_udp(slot, lo_mac, lo_mac, INADDR_LOOPBACK, INADDR_LOOPBACK,
-		     LO_PORT3, LO_PORT2, 0, &off);
+	len = mk_udp(slot, lo_mac, lo_mac, IP_B, INADDR_LOOPBACK, LO_PORT3,
+		     LO_PORT2, 0, NULL);
 	ASSERT_EQ(0, exo_net_tx_commit(self->net, lo, len));
 	/* And one from a port we did not claim: refused. */
 	slot = exo_net_tx_slot(self->net);
 	ASSERT_NE(NULL, slot);
-	len = mk_udp(slot, lo_mac, lo_mac, INADDR_LOOPBACK, INADDR_LOOPBACK,
+	len = mk_udp(slot, lo_mac, lo_mac, IP_B, INADDR_LOOPBACK,
 		     LO_PORT3 + 10, LO_PORT2, 0, NULL);
 	ASSERT_EQ(0, exo_net_tx_commit(self->net, lo, len));
 
