@@ -1171,4 +1171,8 @@ TEST_F(net, device_unregistered)
 	munmap(ev, self->ctx.api.events_size);
 }
 
-TEST_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return test_harness_run(argc, argv);
+}
