@@ -331,8 +331,8 @@ int main(int argc, char **argv)
 	step("Open a library OS context and attach exo to " HOST_IF);
 	check(exo_open(&exo), "exo_open");
 	check(exo_net_attach(exo, ifindex), "exo_net_attach");
-	printf("  exo_net_attach(%u): exo's rx handler sits on " HOST_IF
-	       "; unclaimed traffic still goes to Linux\n", ifindex);
+	printf("  exo_net_attach() on ifindex %u: exo's rx handler sits on "
+	       HOST_IF "; unclaimed traffic still goes to Linux\n", ifindex);
 	check(exo_net_open(exo, &no, &net), "exo_net_open");
 	printf("  receive and transmit rings: %" PRIu32 " + %" PRIu32
 	       " slots in frames the library OS owns, mapped in its exo"
