@@ -29,9 +29,9 @@ examples: libexo
 benchmarks: libexo
 	$(MAKE) -C bench O=$(BUILD)/bench LIBEXO=$(BUILD)/libexo
 
-selftests: libexo
+selftests: libexo bpf-filters
 	$(MAKE) -C selftests O=$(BUILD)/selftests LIBEXO=$(BUILD)/libexo \
-		KSFT_DIR=$(KSFT_DIR)
+		KSFT_DIR=$(KSFT_DIR) BPF_OUT=$(BUILD)/bpf-filters
 
 bpf-filters:
 	$(MAKE) -C bpf-filters O=$(BUILD)/bpf-filters

@@ -27,6 +27,8 @@
 #include <libexo.h>
 
 #include "exo_util.h"
+/* bpftool gen skeleton: the handler's object is compiled into the test. */
+#include "udp_echo.skel.h"
 
 #define LOG_SIZE	(64 * 1024)
 #define ICMP_ECHOREPLY	0
@@ -965,6 +967,50 @@ TEST_F(net, udp_echo_ash_on_lo)
 	EXPECT_EQ(1u, st.replied);
 	EXPECT_EQ(1u, stat0(exo_net_prog_map_fd(self->prog, "stats")));
 	close(s);
+}
+
+/* A handler from a libbpf skeleton (no object file at run time): the
+ * skeleton loads it, exo takes bpf_program__fd() of its program. */
+TEST_F(net, skeleton_handler_on_lo)
+{
+	const char msg[] = "skeleton echo";
+	struct exo_net_stats st;
+	struct udp_echo_bpf *skel;
+	struct pollfd p;
+	unsigned int lo;
+	char buf[64];
+	uint32_t id, key = 0;
+	uint64_t replies = 0;
+	int s;
+
+	NEED_NET();
+	skel = udp_echo_bpf__open_and_load();
+	ASSERT_NE(NULL, skel) TH_LOG("udp_echo_bpf__open_and_load: %s",
+				     strerror(errno));
+	ATTACH_LO(lo);
+	ASSERT_EQ(0, exo_net_claim(self->exo, lo, ETH_P_IP, IPPROTO_UDP,
+				   LO_PORT3,
+				   bpf_program__fd(skel->progs.udp_echo),
+				   &id));
+	s = udp_socket(0);
+	ASSERT_LE(0, s);
+	ASSERT_EQ((ssize_t)sizeof(msg), udp_send(s, LO_PORT3, msg,
+						 sizeof(msg)));
+	p.fd = s;
+	p.events = POLLIN;
+	ASSERT_EQ(1, poll(&p, 1, 5000));
+	ASSERT_EQ((ssize_t)sizeof(msg), recv(s, buf, sizeof(buf),
+					     MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(buf, msg, sizeof(msg)));
+	ASSERT_EQ(0, exo_net_stats(self->exo, id, &st));
+	EXPECT_EQ(1u, st.replied);
+	EXPECT_EQ(0u, st.delivered);
+	ASSERT_EQ(0, bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &key,
+					 &replies));
+	EXPECT_EQ(1u, replies);
+	ASSERT_EQ(0, exo_net_unclaim(self->exo, id));
+	close(s);
+	udp_echo_bpf__destroy(skel);
 }
 
 /* The ICMP echo ASH answers an echo request in the kernel; the reply,
