@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
 /*
- * exo-vm-bench's runner: clock, random numbers, interleaved rounds,
- * median and p99, the printed table.
+ * The runner of exo-vm-bench and exo-net-bench: clock, random numbers,
+ * interleaved rounds, median and p99, the printed table.
  */
+#define _GNU_SOURCE	/* program_invocation_short_name */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -24,7 +25,7 @@ void die(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "exo-vm-bench: FAILED: ");
+	fprintf(stderr, "%s: FAILED: ", program_invocation_short_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -40,7 +41,9 @@ void die_async(const char *msg, const void *addr)
 	int i, n = 6;
 	ssize_t ret;
 
-	ret = write(2, "exo-vm-bench: FAILED: ", 22);
+	ret = write(2, program_invocation_short_name,
+		    strlen(program_invocation_short_name));
+	ret = write(2, ": FAILED: ", 10);
 	ret = write(2, msg, strlen(msg));
 	for (i = (int)sizeof(a) * 2 - 1; i >= 0; i--)
 		buf[n++] = hex[(a >> (i * 4)) & 0xf];
