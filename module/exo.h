@@ -22,6 +22,8 @@ struct exo_ctx;
 struct eventfd_ctx;
 struct mem_cgroup;
 struct pid;
+struct sk_buff;
+struct exo_netring;
 
 /**
  * struct exo_frames - frames named by one capability.
@@ -31,6 +33,7 @@ struct pid;
  * @order: the capability names 2^@order frames from @pfn.
  * @how: the &enum exo_alloc_how that allocated them.
  * @critical: marked critical: taken by an abort only after every other.
+ * @pinned: part of a network ring: not freed, never taken by an abort.
  * @nr_bindings: virtual pages of @holder bound to any of these frames; the
  *	frames cannot be freed while it is not 0 (special PTEs hold no
  *	reference).
@@ -47,6 +50,7 @@ struct exo_frames {
 	u8 order;
 	u8 how;
 	bool critical;
+	bool pinned;
 	u32 nr_bindings;
 	struct exo_ctx *holder;
 	struct exo_frames *src;
@@ -132,6 +136,13 @@ struct exo_stlb_map {
  * @save_next: next free page offset in @save_file.
  * @repo_va: virtual page number -> marker of a repossessed page (an
  *	xarray value: vector slot + 1, or 0 for a granted frame taken back).
+ * @net_claims: claim id -> struct exo_net_claim. Under exo_net_lock.
+ * @net_attached: this context's attachments (struct exo_net_attachment).
+ * @net_rx: the receive ring, or NULL; read under RCU by the rx path.
+ * @net_tx: the transmit ring, or NULL. Under exo_net_lock.
+ * @net_tx_lock: serialises EXO_IOC_NET_TX.
+ * @net_pinned: frames pinned by the rings (not revocable).
+ * @net_used: some network call succeeded: close must tear down.
  */
 struct exo_ctx {
 	struct mm_struct *mm;
@@ -188,6 +199,13 @@ struct exo_ctx {
 	struct file *save_file;
 	u64 save_next;
 	struct xarray repo_va;
+	struct xarray net_claims;
+	struct list_head net_attached;
+	struct exo_netring __rcu *net_rx;
+	struct exo_netring *net_tx;
+	struct mutex net_tx_lock;	/* serialises EXO_IOC_NET_TX */
+	u32 net_pinned;
+	bool net_used;
 };
 
 /* Module parameters (exo_main.c). */
@@ -310,6 +328,30 @@ int exo_frame_grant(struct exo_ctx *ctx, struct exo_frame_grant *req);
 void exo_grant_undo(struct exo_ctx *ctx, const struct exo_frame_grant *req);
 void exo_grants_break(struct exo_frames *f);
 void exo_ctx_grants_release(struct exo_ctx *ctx);
+
+/* exo_net.c */
+int exo_net_init(void);
+void exo_net_exit(void);
+void exo_net_ctx_init(struct exo_ctx *ctx);
+void exo_net_ctx_release(struct exo_ctx *ctx);
+int exo_net_attach(struct exo_ctx *ctx, const struct exo_net_attach *req);
+int exo_net_claim(struct exo_ctx *ctx, struct exo_net_claim *req);
+void exo_net_claim_undo(struct exo_ctx *ctx, const struct exo_net_claim *req);
+int exo_net_unclaim(struct exo_ctx *ctx, const struct exo_net_unclaim *req);
+int exo_net_handler(struct exo_ctx *ctx, const struct exo_net_handler *req);
+int exo_net_stats(struct exo_ctx *ctx, struct exo_net_stats *req);
+bool exo_net_tx_allowed(struct exo_ctx *ctx, struct sk_buff *skb);
+
+/* exo_net_ring.c */
+int exo_net_ring(struct exo_ctx *ctx, struct exo_net_ring *req);
+void exo_net_ring_undo(struct exo_ctx *ctx, const struct exo_net_ring *req);
+void exo_net_rings_unpublish(struct exo_ctx *ctx, struct exo_netring **rx,
+			     struct exo_netring **tx);
+void exo_net_ring_free(struct exo_ctx *ctx, struct exo_netring *ring);
+bool exo_net_rx_pending(struct exo_ctx *ctx);
+bool exo_net_rx_deliver(struct exo_ctx *ctx, struct sk_buff *skb, u32 claim,
+			u32 tag);
+int exo_net_tx(struct exo_ctx *ctx, struct exo_net_tx *req);
 
 /* exo_revoke.c */
 int exo_revoke_init(void);

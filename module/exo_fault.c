@@ -471,7 +471,8 @@ ssize_t exo_fault_read(struct file *file, char __user *buf, size_t len,
 
 /**
  * exo_fault_poll() - poll(2) of /dev/exo: readable while a fault event
- *	waits, urgent while revocation needs the library OS.
+ *	waits or the receive ring holds packets, urgent while revocation
+ *	needs the library OS.
  * @file: the context's file.
  * @wait: the poll table.
  *
@@ -485,7 +486,7 @@ __poll_t exo_fault_poll(struct file *file, struct poll_table_struct *wait)
 
 	poll_wait(file, &ctx->fault_readq, wait);
 	poll_wait(file, &ctx->revoke_wq, wait);
-	if (exo_fault_pending(ctx))
+	if (exo_fault_pending(ctx) || exo_net_rx_pending(ctx))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (exo_revoke_pending(ctx))
 		mask |= EPOLLPRI;

@@ -380,7 +380,7 @@ again:
 		goto out;
 	}
 	/* Bound frames are reachable through special PTEs: unmap first. */
-	if (f->nr_bindings) {
+	if (f->nr_bindings || f->pinned) {
 		ret = -EBUSY;
 		goto out;
 	}
@@ -462,7 +462,7 @@ out:
  * @cap: the capability.
  *
  * Return: 0, -ENOENT if @cap names nothing in @ctx, -EBUSY while a virtual
- * page is bound to one of its frames.
+ * page is bound to one of its frames or a network ring holds them.
  */
 int exo_frame_free(struct exo_ctx *ctx, u64 cap)
 {

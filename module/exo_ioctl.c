@@ -37,6 +37,13 @@ union exo_ioctl_buf {
 	struct exo_frame_critical critical;
 	struct exo_frame_grant grant;
 	struct exo_recover recover;
+	struct exo_net_attach net_attach;
+	struct exo_net_claim net_claim;
+	struct exo_net_unclaim net_unclaim;
+	struct exo_net_handler net_handler;
+	struct exo_net_ring net_ring;
+	struct exo_net_tx net_tx;
+	struct exo_net_stats net_stats;
 };
 
 struct exo_ioctl_op {
@@ -62,7 +69,7 @@ static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 		      EXO_FEAT_FRAME_COLOUR | EXO_FEAT_FRAME_CONTIG |
 		      EXO_FEAT_FTABLE | EXO_FEAT_MEMCG | EXO_FEAT_VM |
 		      EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |
-		      EXO_FEAT_REVOKE | EXO_FEAT_GRANT |
+		      EXO_FEAT_REVOKE | EXO_FEAT_GRANT | EXO_FEAT_NET |
 		      (IS_ENABLED(CONFIG_X86_64) ? EXO_FEAT_UPCALL : 0);
 	a->ioctls = GENMASK_ULL(EXO_CMD_LAST - EXO_CMD_BASE - 1, 0);
 	a->page_size = PAGE_SIZE;
@@ -207,6 +214,51 @@ static int exo_ioc_recover(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
 	return exo_recover(ctx, &buf->recover);
 }
 
+static int exo_ioc_net_attach(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_net_attach(ctx, &buf->net_attach);
+}
+
+static int exo_ioc_net_claim(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_net_claim(ctx, &buf->net_claim);
+}
+
+static void exo_undo_net_claim(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	exo_net_claim_undo(ctx, &buf->net_claim);
+}
+
+static int exo_ioc_net_unclaim(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_net_unclaim(ctx, &buf->net_unclaim);
+}
+
+static int exo_ioc_net_handler(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_net_handler(ctx, &buf->net_handler);
+}
+
+static int exo_ioc_net_ring(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_net_ring(ctx, &buf->net_ring);
+}
+
+static void exo_undo_net_ring(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	exo_net_ring_undo(ctx, &buf->net_ring);
+}
+
+static int exo_ioc_net_tx(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_net_tx(ctx, &buf->net_tx);
+}
+
+static int exo_ioc_net_stats(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
+{
+	return exo_net_stats(ctx, &buf->net_stats);
+}
+
 /* A command whose struct is only read (nothing is copied back). */
 #define EXO_OP_IN(_cmd, _fn, _struct, _last, _flags)			\
 	[(_cmd) - EXO_CMD_BASE] = {					\
@@ -288,6 +340,29 @@ static const struct exo_ioctl_op exo_ops[] = {
 	},
 	EXO_OP_IN(EXO_CMD_RECOVER, exo_ioc_recover, struct exo_recover, buf,
 		  EXO_RECOVER_TO_FRAME | EXO_RECOVER_TO_USER | EXO_RECOVER_KEEP),
+	EXO_OP_IN(EXO_CMD_NET_ATTACH, exo_ioc_net_attach,
+		  struct exo_net_attach, __reserved, EXO_NET_DETACH),
+	[EXO_CMD_NET_CLAIM - EXO_CMD_BASE] = {
+		.size = sizeof(struct exo_net_claim),
+		.min_size = offsetofend(struct exo_net_claim, id),
+		.execute = exo_ioc_net_claim,
+		.undo = exo_undo_net_claim,
+		.copy_out = true,
+	},
+	EXO_OP_IN(EXO_CMD_NET_UNCLAIM, exo_ioc_net_unclaim,
+		  struct exo_net_unclaim, __reserved, 0),
+	EXO_OP_IN(EXO_CMD_NET_HANDLER, exo_ioc_net_handler,
+		  struct exo_net_handler, prog_fd, 0),
+	[EXO_CMD_NET_RING - EXO_CMD_BASE] = {
+		.size = sizeof(struct exo_net_ring),
+		.min_size = offsetofend(struct exo_net_ring, nr_slots),
+		.execute = exo_ioc_net_ring,
+		.undo = exo_undo_net_ring,
+		.copy_out = true,
+	},
+	EXO_OP(EXO_CMD_NET_TX, exo_ioc_net_tx, struct exo_net_tx, rejected),
+	EXO_OP(EXO_CMD_NET_STATS, exo_ioc_net_stats, struct exo_net_stats,
+	       bad_verdict),
 };
 
 static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);

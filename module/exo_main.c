@@ -133,6 +133,7 @@ struct exo_ctx *exo_ctx_create(struct mm_struct *mm)
 	init_waitqueue_head(&ctx->fault_readq);
 	init_waitqueue_head(&ctx->fault_wakeq);
 	exo_revoke_ctx_init(ctx);
+	exo_net_ctx_init(ctx);
 	ctx->frame_quota = READ_ONCE(exo_frame_quota);
 	ctx->uid = current_euid();
 
@@ -176,6 +177,8 @@ void exo_ctx_destroy(struct exo_ctx *ctx)
 {
 	/* First out of reach: no request, grant or deadline after this. */
 	exo_ctx_unregister(ctx);
+	/* Packets stop before the ring frames are unpinned and freed. */
+	exo_net_ctx_release(ctx);
 	WARN_ON_ONCE(!xa_empty(&ctx->vmap) || !list_empty(&ctx->fault_waiters));
 	exo_stlb_free(ctx->stlb);
 	xa_destroy(&ctx->vmap);
@@ -380,21 +383,29 @@ static int __init exo_init(void)
 	ret = exo_core_init();
 	if (ret)
 		return ret;
+	ret = exo_net_init();
+	if (ret)
+		goto err_core;
 	ret = misc_register(&exo_misc);
 	if (ret) {
-		exo_pool_exit();
-		exo_revoke_exit();
-		return ret;
+		exo_net_exit();
+		goto err_core;
 	}
 	pr_info("loaded: api %d, %u colours, quota %u frames, region of %u frames at pfn %#lx\n",
 		EXO_API_VERSION, exo_nr_colours, exo_frame_quota, exo_pool.nr,
 		exo_pool.base_pfn);
 	return 0;
+
+err_core:
+	exo_pool_exit();
+	exo_revoke_exit();
+	return ret;
 }
 
 static void __exit exo_exit(void)
 {
 	misc_deregister(&exo_misc);
+	exo_net_exit();
 	/* Every context has closed (each holds a module reference). */
 	WARN(!exo_frames_idle(), "exo: %ld frames still held at unload\n",
 	     atomic_long_read(&exo_nr_frames));

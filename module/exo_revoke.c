@@ -87,11 +87,12 @@ struct exo_ctx *exo_ctx_find(u32 id)
 	return xa_load(&exo_ctxs, id);
 }
 
-/* Frames exo may still ask @ctx for: not critical, not already owed. */
+/* Frames exo may still ask @ctx for: not critical, not owed, not in a ring. */
 static u64 exo_revocable(struct exo_ctx *ctx)
 {
 	u64 frames = READ_ONCE(ctx->frames);
-	u64 keep = READ_ONCE(ctx->critical) + READ_ONCE(ctx->owed);
+	u64 keep = READ_ONCE(ctx->critical) + READ_ONCE(ctx->owed) +
+		   READ_ONCE(ctx->net_pinned);
 
 	return ctx->dying || frames <= keep ? 0 : frames - keep;
 }
@@ -224,7 +225,8 @@ static void exo_abort_choose(struct exo_ctx *ctx, struct exo_abort *a,
 		xa_for_each(&ctx->caps, index, f) {
 			if (got >= want || a->nr >= max)
 				break;
-			if (f->src)
+			/* A network ring's frames are never taken. */
+			if (f->src || f->pinned)
 				continue;
 			idle = !f->nr_bindings && list_empty(&f->grants);
 			if ((pass == 0 && (f->critical || !idle)) ||

@@ -1295,10 +1295,12 @@ struct exo_net_ring_header {
 	__aligned_u64 sent;
 };
 
-/* &exo_net_slot.flags */
+/*
+ * &exo_net_slot.flags. CSUM_OK: the checksums were verified, or a local
+ * sender left them to be computed on the way out (CHECKSUM_PARTIAL).
+ */
 #define EXO_NET_SLOT_TRUNC	0x1u	/* RX: @wire_len > @len */
-#define EXO_NET_SLOT_CSUM_OK	0x2u	/* RX: checksums verified (or not
-					 * yet computed by a local sender) */
+#define EXO_NET_SLOT_CSUM_OK	0x2u	/* RX: checksums need no check */
 
 /**
  * struct exo_net_slot - the head of one slot; the frame follows it,
