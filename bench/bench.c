@@ -168,6 +168,13 @@ static const char *us(double ns, char *buf, size_t len)
 	return buf;
 }
 
+/* Two decimals, or two significant digits below 0.1 (never "0.00"). */
+static const char *ratio(double r, char *buf, size_t len)
+{
+	snprintf(buf, len, r < 0.1 ? "%.2g" : "%.2f", r);
+	return buf;
+}
+
 static void print_out(struct bench_row *row, unsigned int o)
 {
 	struct stat2 st[BENCH_MAX_COLS];
@@ -191,11 +198,12 @@ static void print_out(struct bench_row *row, unsigned int o)
 	if (row->cols[1].skipped)
 		printf("n/a");
 	else
-		printf("%.2f", st[0].median / st[1].median);
+		printf("%s", ratio(st[0].median / st[1].median, a, sizeof(a)));
 	for (i = 2; i < BENCH_MAX_COLS && row->cols[i].name; i++)
 		if (!row->cols[i].skipped)
-			printf(", vs %s %.2f", row->cols[i].name,
-			       st[0].median / st[i].median);
+			printf(", vs %s %s", row->cols[i].name,
+			       ratio(st[0].median / st[i].median, a,
+				     sizeof(a)));
 	printf(" (%s)\n", accel);
 }
 

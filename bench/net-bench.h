@@ -24,6 +24,7 @@ struct nb_link {
 	const char *name;	/* host end, in the benchmark's namespace */
 	const char *peer;	/* peer end, in the peer namespace */
 	unsigned int ifindex;	/* of the host end */
+	unsigned int peer_ifindex;	/* in the peer namespace */
 	struct in_addr addr;	/* of the host end */
 	struct in_addr peer_addr;
 	uint8_t mac[6], peer_mac[6];
@@ -35,11 +36,16 @@ extern struct nb_link nb_links[NB_NR_LINKS];
 const char *nb_setup(void);
 /* A socket of the peer host's namespace: socket(2) run there. */
 int nb_peer_socket(int domain, int type, int protocol);
-/* @n UDP datagrams from the peer end of @l to @l's address, ports
- * @port0 .. @port0 + @nports - 1 round-robin, with sendmmsg(2). */
-void nb_send_burst(const struct nb_link *l, uint16_t port0,
-		   unsigned int nports, unsigned int n);
-/* The ports of the datagrams nb_send_burst() sends. */
+/*
+ * Datagrams @first .. @first + @n - 1 of a burst from the peer end of @l to
+ * @l's address: datagram j goes to port @port0 + j % @nports and carries
+ * j. sendmmsg(2) of up to NB_SEND_BATCH at a time on a packet socket of
+ * the peer namespace.
+ */
+#define NB_SEND_BATCH	64
+void nb_send(const struct nb_link *l, uint16_t port0, unsigned int nports,
+	     uint32_t first, unsigned int n);
+/* The destination port of a frame nb_send() sent, or 0. */
 uint16_t nb_frame_dport(const uint8_t *frame, uint32_t len);
 /* close(2) of many sockets at once: closing an AF_PACKET socket waits
  * for an RCU grace period, and concurrent closes share one. */
@@ -47,8 +53,7 @@ void nb_close_all(const int *fds, unsigned int n);
 
 /* DEMUX-N: one burst per round; out[0] = ns per packet. */
 #define NB_DEMUX_PORT0	20000
-unsigned int nb_demux_burst(void);
-void nb_demux_set_burst(unsigned int n);
+#define NB_DEMUX_BURST	1000
 const char *nd_setup_exo(struct bench_col *c);
 const char *nd_setup_packet(struct bench_col *c);
 const char *nd_setup_udp(struct bench_col *c);
