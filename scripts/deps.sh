@@ -11,7 +11,8 @@ command -v apt-get >/dev/null || die "exo's scripts need Debian (apt-get)"
 PKGS=(make gcc libc6-dev cpio gzip xz-utils kmod busybox-static
       qemu-system-x86 linux-source-6.1 sparse perl python3
       clang llvm libbpf-dev bpftool man-db groff-base
-      flex bison bc libelf-dev)
+      flex bison bc libelf-dev zlib1g-dev
+      iproute2 iputils-ping socat netcat-openbsd)
 
 missing() {
 	local p

@@ -12,7 +12,11 @@
 # kernel: scripts/debug-kernel.sh --bzimage), EXO_APPEND (more kernel
 # command-line arguments), EXO_MODULE (the exo.ko to load; default
 # module/exo.ko), EXO_TIER (a name for this kernel: the guest sees it as
-# exo.tier=, the log is build/vm-JOB-TIER.log).
+# exo.tier=, the log is build/vm-JOB-TIER.log), EXO_TESTS (the selftests to
+# run, e.g. "exo_net_test"; default every one built).
+# Every job gets the network tools of the host's Debian (ip, ping, socat,
+# nc) with their shared libraries, the BPF handlers at /bpf and, with the
+# stock kernel, the veth and bridge modules.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -40,11 +44,52 @@ cp "$busybox" "$root/bin/busybox"
 install -m 755 "$EXO_TOP/scripts/guest/init" "$root/init"
 install -m 755 "$EXO_TOP/scripts/guest/run-tests.sh" "$root/run-tests.sh"
 cp "${EXO_MODULE:-$EXO_TOP/module/exo.ko}" "$root/exo.ko"
+
+# A dynamically linked program of the host's, at the same path in the
+# guest (or at DEST), with every library it needs and the loader.
+copy_prog() { # path [dest]
+	local src=$1 dst=${2:-$1} lib
+	[ -x "$src" ] || die "$src missing: run scripts/deps.sh"
+	mkdir -p "$root$(dirname "$dst")"
+	cp -L "$src" "$root$dst"
+	for lib in $(ldd "$src" | grep -o '/[^ ]*'); do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+# Debian's iproute2, iputils ping, socat and OpenBSD nc: the guest's PATH
+# puts /usr/sbin and /usr/bin before busybox's applets of the same names.
+copy_prog /usr/sbin/ip
+copy_prog /usr/bin/ping
+copy_prog /usr/bin/socat
+copy_prog /bin/nc.openbsd /usr/bin/nc
+# ip netns keeps its namespaces in /var/run/netns.
+mkdir -p "$root/var" && ln -s /run "$root/var/run"
+mkdir -p "$root/bpf"
+for o in "$EXO_BUILD"/bpf-filters/*.bpf.o; do
+	if [ -f "$o" ]; then cp "$o" "$root/bpf/"; fi
+done
+# The stock kernel has veth and the bridge as modules (init loads them in
+# this order); a kernel of EXO_KERNEL has what it was built with.
+mkdir -p "$root/modules"
+if [ -z "${EXO_KERNEL:-}" ]; then
+	kmods=$(kernel_dir "$abi")/modules/kernel
+	for m in drivers/net/veth net/llc/llc net/802/stp net/bridge/bridge; do
+		cp "$kmods/$m.ko" "$root/modules/"
+	done
+	printf '%s\n' veth llc stp bridge > "$root/modules/order"
+fi
+
 case "$job" in
 test)
 	for t in "$EXO_BUILD"/selftests/*_test; do
+		if [ -n "${EXO_TESTS:-}" ]; then
+			case " $EXO_TESTS " in *" ${t##*/} "*) ;; *) continue ;; esac
+		fi
 		install -m 755 "$t" "$root/tests/"
 	done
+	install -m 755 "$EXO_BUILD/selftests/exo_net_hold" "$root/exo_net_hold"
 	;;
 demo)
 	install -m 755 "$EXO_BUILD/examples/exo-demo" "$root/exo-demo"
@@ -75,7 +120,10 @@ follow() {
 		printf '%s\n' "$line" >> "$log"
 		case "$line" in
 		EXO-GUEST-DONE*)
-			(sleep 10; [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null) &
+			# This QEMU only: the next run writes its own pidfile.
+			qpid=$(cat "$pidfile" 2>/dev/null) &&
+			(sleep 10; [ "$(cat "$pidfile" 2>/dev/null)" = "$qpid" ] &&
+				kill "$qpid" 2>/dev/null) &
 			;;
 		esac
 	done

@@ -189,6 +189,80 @@ else
 	report fail "module.reload" "insmod/rmmod cycle failed"
 fi
 
+# The network: a library OS holding claims with downloaded handlers keeps
+# exo in use; once it has gone, rmmod succeeds and the interface it had
+# attached serves Linux (ping from the peer namespace answered by Linux).
+# Debian's iproute2 (busybox's shell would run its own ip applet); what
+# "ip netns exec" runs comes from PATH: Debian's ping.
+IP=/usr/sbin/ip
+net_peer_ping() {
+	$IP netns exec exonet ping -n -q -c 1 -W 3 10.0.1.1 > /dev/null
+}
+net_echos() { # Linux's Icmp InEchos
+	awk '/^Icmp:/ { if (!n++) { for (i = 2; i <= NF; i++) if ($i == "InEchos") f = i }
+	               else print $f }' /proc/net/snmp
+}
+net_cleanup() {
+	$IP link del exon0 2>/dev/null
+	$IP netns del exonet 2>/dev/null
+}
+net_module_tests() {
+	local hold echos i
+	net_cleanup
+	if [ ! -x /exo_net_hold ] || ! $IP netns add exonet 2>/dev/null ||
+	   ! $IP link add exon0 type veth peer name exon1 netns exonet 2>/dev/null; then
+		report skip "module.net_rmmod_refused_with_handlers" "no veth or ip netns"
+		net_cleanup
+		return
+	fi
+	$IP addr add 10.0.1.1/24 dev exon0 && $IP link set exon0 up &&
+	$IP -n exonet addr add 10.0.1.2/24 dev exon1 &&
+	$IP -n exonet link set exon1 up || {
+		report fail "module.net_rmmod_refused_with_handlers" "cannot configure the veth pair"
+		net_cleanup
+		return
+	}
+	insmod /exo.ko || {
+		report fail "module.net_rmmod_refused_with_handlers" "insmod failed"
+		net_cleanup
+		return
+	}
+	rm -f /tmp/hold.in /tmp/hold.out
+	mkfifo /tmp/hold.in
+	/exo_net_hold exon0 < /tmp/hold.in > /tmp/hold.out 2>&1 &
+	hold=$!
+	exec 4> /tmp/hold.in
+	for i in $(seq 100); do
+		grep -q '^ready' /tmp/hold.out && break
+		kill -0 "$hold" 2>/dev/null || break
+		sleep 0.1
+	done
+	echos=$(net_echos)
+	if ! grep -q '^ready' /tmp/hold.out; then
+		report fail "module.net_rmmod_refused_with_handlers" "exo_net_hold: $(head -n1 /tmp/hold.out)"
+	elif ! net_peer_ping ||
+	     [ "$(net_echos)" != "$echos" ]; then
+		report fail "module.net_rmmod_refused_with_handlers" "the ICMP echo ASH did not answer the peer's ping"
+	elif rmmod exo 2>/dev/null; then
+		report fail "module.net_rmmod_refused_with_handlers" "rmmod succeeded with handlers attached"
+	else
+		report pass "module.net_rmmod_refused_with_handlers"
+	fi
+	exec 4>&-
+	wait "$hold"
+	if ! rmmod exo; then
+		report fail "module.net_rmmod_after_close" "rmmod failed after the holder exited"
+	elif bad=$(klog_bad) && [ -n "$bad" ]; then
+		report fail "module.net_rmmod_after_close" "kernel log: $(echo "$bad" | head -n1)"
+	elif ! net_peer_ping; then
+		report fail "module.net_rmmod_after_close" "Linux does not answer the peer's ping"
+	else
+		report pass "module.net_rmmod_after_close"
+	fi
+	net_cleanup
+}
+net_module_tests
+
 echo "1..$n"
 fails=$(grep -c '^fail' "$RES")
 [ "$fails" -eq 0 ]
