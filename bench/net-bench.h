@@ -47,8 +47,10 @@ void nb_send(const struct nb_link *l, uint16_t port0, unsigned int nports,
 	     uint32_t first, unsigned int n);
 /* The destination port of a frame nb_send() sent, or 0. */
 uint16_t nb_frame_dport(const uint8_t *frame, uint32_t len);
-/* close(2) of many sockets at once: closing an AF_PACKET socket waits
- * for an RCU grace period, and concurrent closes share one. */
+/*
+ * close(2) of many sockets at once: closing an AF_PACKET socket waits for
+ * an RCU grace period, and concurrent closes share one.
+ */
 void nb_close_all(const int *fds, unsigned int n);
 
 /* DEMUX-N: one burst per round; out[0] = ns per packet. */

@@ -14,7 +14,8 @@
  *
  * The client runs SCHED_FIFO: it stands for the remote host, whose own
  * scheduling is not what is measured. The server and the busy processes
- * are ordinary (SCHED_OTHER, nice 0) and free to run on any CPU.
+ * are ordinary (SCHED_OTHER, nice 0), on the client's CPU like every
+ * process of the benchmark (exo-net-bench.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
