@@ -78,6 +78,8 @@ static void print_lost(const struct bench_row *row)
 	uint64_t lost, sent;
 	unsigned int i;
 
+	if (row->cols[0].skipped)
+		return;	/* no round ran */
 	printf("%-13s", row->names[0]);
 	for (i = 0; i < BENCH_MAX_COLS && row->cols[i].name; i++) {
 		nd_lost(&row->cols[i], &lost, &sent);
