@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
 /*
- * exo-vm-bench's runner: clock, random numbers, interleaved rounds,
- * median and p99, the printed table.
+ * The runner of exo-vm-bench and exo-net-bench: clock, random numbers,
+ * interleaved rounds, median and p99, the printed table.
  */
+#define _GNU_SOURCE	/* program_invocation_short_name */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -24,7 +25,7 @@ void die(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "exo-vm-bench: FAILED: ");
+	fprintf(stderr, "%s: FAILED: ", program_invocation_short_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -40,7 +41,9 @@ void die_async(const char *msg, const void *addr)
 	int i, n = 6;
 	ssize_t ret;
 
-	ret = write(2, "exo-vm-bench: FAILED: ", 22);
+	ret = write(2, program_invocation_short_name,
+		    strlen(program_invocation_short_name));
+	ret = write(2, ": FAILED: ", 10);
 	ret = write(2, msg, strlen(msg));
 	for (i = (int)sizeof(a) * 2 - 1; i >= 0; i--)
 		buf[n++] = hex[(a >> (i * 4)) & 0xf];
@@ -165,6 +168,13 @@ static const char *us(double ns, char *buf, size_t len)
 	return buf;
 }
 
+/* Two decimals, or two significant digits below 0.1 (never "0.00"). */
+static const char *ratio(double r, char *buf, size_t len)
+{
+	snprintf(buf, len, r < 0.1 ? "%.2g" : "%.2f", r);
+	return buf;
+}
+
 static void print_out(struct bench_row *row, unsigned int o)
 {
 	struct stat2 st[BENCH_MAX_COLS];
@@ -188,11 +198,12 @@ static void print_out(struct bench_row *row, unsigned int o)
 	if (row->cols[1].skipped)
 		printf("n/a");
 	else
-		printf("%.2f", st[0].median / st[1].median);
+		printf("%s", ratio(st[0].median / st[1].median, a, sizeof(a)));
 	for (i = 2; i < BENCH_MAX_COLS && row->cols[i].name; i++)
 		if (!row->cols[i].skipped)
-			printf(", vs %s %.2f", row->cols[i].name,
-			       st[0].median / st[i].median);
+			printf(", vs %s %s", row->cols[i].name,
+			       ratio(st[0].median / st[i].median, a,
+				     sizeof(a)));
 	printf(" (%s)\n", accel);
 }
 

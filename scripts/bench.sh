@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# exo's VM benchmark (make bench): install what is missing, build exo.ko
-# against Debian's stock kernel and bench/exo-vm-bench, boot the stock
-# kernel under QEMU, load the module and run the benchmark, then print its
-# table. EXO_BENCH_SCALE multiplies every round count (default 1: about
-# four minutes under TCG); EXO_ACCEL and EXO_VM_TIMEOUT as for scripts/vm.sh.
+# exo's benchmarks (make bench): install what is missing, build exo.ko
+# against Debian's stock kernel, bench/exo-vm-bench, bench/exo-net-bench and
+# the BPF handlers, boot the stock kernel under QEMU, load the module and
+# run the benchmarks, then print their tables. EXO_BENCH_SCALE multiplies
+# every round count (default 1: about five minutes under TCG); EXO_BENCH
+# picks benchmarks ("vm", "net" or "vm,net", the default); EXO_ACCEL and
+# EXO_VM_TIMEOUT as for scripts/vm.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
 
 "$EXO_TOP/scripts/deps.sh"
 abi=$(cached_abi)
-say "building exo.ko against $abi, libexo and the benchmark"
+say "building exo.ko against $abi, libexo, the handlers and the benchmarks"
 mkdir -p "$EXO_BUILD"
-make -s KDIR="/lib/modules/$abi/build" module libexo benchmarks \
+make -s KDIR="/lib/modules/$abi/build" module libexo benchmarks bpf-filters \
 	> "$EXO_BUILD/make-bench.log" 2>&1 || {
 	cat "$EXO_BUILD/make-bench.log"
 	die "build failed"
@@ -23,9 +25,13 @@ append=${EXO_APPEND:-}
 if [ -n "${EXO_BENCH_SCALE:-}" ]; then
 	append="${append:+$append }exo.bench_scale=$EXO_BENCH_SCALE"
 fi
+if [ -n "${EXO_BENCH:-}" ]; then
+	append="${append:+$append }exo.bench=$EXO_BENCH"
+fi
 if ! EXO_VM_TIMEOUT=${EXO_VM_TIMEOUT:-900} EXO_APPEND=$append \
 	"$EXO_TOP/scripts/vm.sh" bench; then
 	die "the benchmark failed; the guest's console is in build/vm-bench.log"
 fi
 say "results (the guest's console is in build/vm-bench.log):"
-sed -n '/^exo-vm-bench: accelerator/,/^exo-vm-bench: OK/p' "$log" | grep -v '^#'
+sed -n '/^exo-[a-z]*-bench: accelerator/,/^exo-[a-z]*-bench: OK/p' "$log" |
+	grep -v '^#'
