@@ -743,10 +743,14 @@ TEST_F(net, udp_echo_ash)
 	test_net_claim_udp(self->ctx.fd, self->ifindex, 7002, prog, &id);
 	s = net_linux_udp(7002);
 	ASSERT_LE(0, s);
+	/* Debian's socat, then OpenBSD nc, as the peer's client. */
 	for (i = 0; i < 2; i++) {
 		fflush(stdout);
-		p = popen("printf 'exo-udp-echo-ash' | " NET_IP " netns exec " NET_NS
-			  " socat -t 1 -T 3 - UDP:" NET_ADDR ":7002", "r");
+		p = popen(i ? "printf 'exo-udp-echo-ash' | " NET_IP " netns exec "
+			      NET_NS " nc -u -w 1 " NET_ADDR " 7002"
+			    : "printf 'exo-udp-echo-ash' | " NET_IP " netns exec "
+			      NET_NS " socat -t 1 -T 3 - UDP:" NET_ADDR ":7002",
+			  "r");
 		ASSERT_NE(NULL, p);
 		memset(buf, 0, sizeof(buf));
 		if (!fgets(buf, sizeof(buf), p))
