@@ -5,7 +5,8 @@
  * tiny programs of the tests' own), the receive and transmit rings in the
  * context's frames, wake-ups and teardown. The peer host is a network
  * namespace at the other end of a veth pair; its clients are Debian's
- * ping and socat, or a child that entered its namespace.
+ * ping, socat and nc, or a child that entered its namespace. Tests that
+ * start several clients get 60 s rather than 30: the debug kernel is slow.
  */
 #include <sys/eventfd.h>
 
@@ -44,15 +45,16 @@ FIXTURE_TEARDOWN(net)
 /* The peer pings NET_ADDR @count times; 0 if every echo was answered. */
 static int peer_ping(int count)
 {
-	return net_sh(NET_IP " netns exec " NET_NS " ping -n -q -c %d -i 0.2 -W 2 "
-		      NET_ADDR " > /dev/null", count);
+	return net_sh(NET_IP " netns exec " NET_NS
+		      " ping -n -q -c %d -i 0.2 -W 2 " NET_ADDR " > /dev/null",
+		      count);
 }
 
 /* socat in the peer sends the datagram @msg to NET_ADDR:@port. */
 static int peer_socat_send(uint16_t port, const char *msg)
 {
-	return net_sh("printf '%s' | " NET_IP " netns exec " NET_NS " socat -u - "
-		      "UDP:" NET_ADDR ":%u", msg, port);
+	return net_sh("printf '%s' | " NET_IP " netns exec " NET_NS
+		      " socat -u - UDP:" NET_ADDR ":%u", msg, port);
 }
 
 /* Wait up to @ms for the claim to have matched @n packets. */
@@ -111,7 +113,7 @@ static int child_claim(uint64_t caps, uint32_t ifindex, uint16_t et,
  * The fixture works and Linux serves the interface: before exo is
  * attached and while it is, with no claim, ping and UDP reach Linux.
  */
-TEST_F(net, unclaimed_traffic_reaches_linux)
+TEST_F_TIMEOUT(net, unclaimed_traffic_reaches_linux, 60)
 {
 	long long echos = net_snmp("Icmp", "InEchos");
 	int s, i;
@@ -531,7 +533,7 @@ TEST_F(net, rx_ring_header)
 }
 
 /* Claimed UDP lands in the ring, once copied, and Linux sees none of it. */
-TEST_F(net, delivery)
+TEST_F_TIMEOUT(net, delivery, 60)
 {
 	int fd = self->ctx.fd, s, i, plen;
 	struct exo_net_stats st;
@@ -702,7 +704,7 @@ TEST_F(net, wakeups)
 }
 
 /* ping from the peer is answered in the kernel by the ICMP echo ASH. */
-TEST_F(net, icmp_echo_ash)
+TEST_F_TIMEOUT(net, icmp_echo_ash, 60)
 {
 	struct exo_net_stats st;
 	struct bpf_object *obj;
@@ -727,7 +729,7 @@ TEST_F(net, icmp_echo_ash)
 }
 
 /* socat in the peer gets its datagram back from the UDP echo ASH. */
-TEST_F(net, udp_echo_ash)
+TEST_F_TIMEOUT(net, udp_echo_ash, 60)
 {
 	const char *msg = "exo-udp-echo-ash";
 	struct exo_net_stats st;
@@ -746,10 +748,12 @@ TEST_F(net, udp_echo_ash)
 	/* Debian's socat, then OpenBSD nc, as the peer's client. */
 	for (i = 0; i < 2; i++) {
 		fflush(stdout);
-		p = popen(i ? "printf 'exo-udp-echo-ash' | " NET_IP " netns exec "
-			      NET_NS " nc -u -w 1 " NET_ADDR " 7002"
-			    : "printf 'exo-udp-echo-ash' | " NET_IP " netns exec "
-			      NET_NS " socat -t 1 -T 3 - UDP:" NET_ADDR ":7002",
+		p = popen(i ? "printf 'exo-udp-echo-ash' | " NET_IP
+			      " netns exec " NET_NS " nc -u -w 1 " NET_ADDR
+			      " 7002"
+			    : "printf 'exo-udp-echo-ash' | " NET_IP
+			      " netns exec " NET_NS " socat -t 1 -T 3 - UDP:"
+			      NET_ADDR ":7002",
 			  "r");
 		ASSERT_NE(NULL, p);
 		memset(buf, 0, sizeof(buf));
@@ -816,7 +820,7 @@ TEST_F(net, drop_rule)
  * udp_demux on a whole-UDP claim: ports in its map reach the ring tagged,
  * the rest it passes to Linux.
  */
-TEST_F(net, udp_demux_tags_and_passes)
+TEST_F_TIMEOUT(net, udp_demux_tags_and_passes, 60)
 {
 	int fd = self->ctx.fd, prog, map, s;
 	uint32_t id, tag = 0xd0017021, i;
@@ -881,7 +885,7 @@ static int ring_check_own(struct __test_metadata *_metadata,
 }
 
 /* Two library OSes with different claims never see each other's packets. */
-TEST_F(net, two_library_oses)
+TEST_F_TIMEOUT(net, two_library_oses, 60)
 {
 	struct exo_ctx b = EXO_CTX_INIT;
 	struct net_ring ra, rb;
@@ -1081,7 +1085,7 @@ static pid_t peer_socat_recv(uint16_t port, int *out)
 }
 
 /* The TX ring sends frames of the context's claims, and only those. */
-TEST_F(net, tx_ring)
+TEST_F_TIMEOUT(net, tx_ring, 60)
 {
 	static const uint8_t foreign[6] = { 0x02, 0, 0, 0, 0x09, 0x09 };
 	int fd = self->ctx.fd, ifi = self->ifindex, out;
@@ -1177,7 +1181,7 @@ TEST_F_TIMEOUT(net, close_while_flowing, 60)
 }
 
 /* The device goes away under its claims: their owner hears of it. */
-TEST_F(net, device_unregistered)
+TEST_F_TIMEOUT(net, device_unregistered, 60)
 {
 	int fd = self->ctx.fd;
 	const struct exo_events_header *h;
