@@ -66,6 +66,7 @@
 				    EXO_FEAT_MEMCG | EXO_FEAT_VM |	       \
 				    EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |    \
 				    EXO_FEAT_REVOKE | EXO_FEAT_GRANT |	       \
+				    EXO_FEAT_NET |			       \
 				    EXO_FEAT_ARCH))
 #define EXO_NR_CMDS	((unsigned int)(EXO_CMD_LAST - EXO_CMD_BASE))
 #define EXO_IOCTLS_ALL	((UINT64_C(1) << EXO_NR_CMDS) - 1)
