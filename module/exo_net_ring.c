@@ -416,7 +416,7 @@ int exo_net_tx(struct exo_ctx *ctx, struct exo_net_tx *req)
 	struct sk_buff *skb;
 	struct net_device *dev;
 	u32 prod, sent = 0, rejected = 0;
-	int ret = 0;
+	int ret = 0, xret;
 
 	mutex_lock(&ctx->net_tx_lock);
 	mutex_lock(&ctx->lock);
@@ -439,7 +439,9 @@ int exo_net_tx(struct exo_ctx *ctx, struct exo_net_tx *req)
 			continue;
 		}
 		dev = skb->dev;
-		if (!net_xmit_eval(dev_queue_xmit(skb)))
+		/* net_xmit_eval() evaluates its argument twice. */
+		xret = dev_queue_xmit(skb);
+		if (!net_xmit_eval(xret))
 			sent++;
 		else
 			rejected++;

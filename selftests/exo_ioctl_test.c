@@ -2,14 +2,18 @@
 /*
  * exo ioctl ABI tests: struct sizing (iommufd's TEST_LENGTH pattern), flags,
  * reserved fields, bad pointers, unknown commands, the handshake and the
- * range checks of EXO_IOC_FRAME_ALLOC. The VM and revocation commands get
- * the same struct checks here; their semantics are exo_vm_test's and
- * exo_revoke_test's. Every failing call is checked to
+ * range checks of EXO_IOC_FRAME_ALLOC. The VM, revocation and network
+ * commands get the same struct checks here (the network ones on the
+ * loopback interface); their semantics are exo_vm_test's, exo_revoke_test's
+ * and the network tests'. Every failing call is checked to
  * change nothing: not the caller's struct, not the context's counters, not
  * the module-wide counters, not the frame table.
  *
  * All calls are raw ioctl()s so the tests control every byte.
  */
+#include <linux/if_ether.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 
@@ -36,6 +40,11 @@ FIXTURE(cmd) {
 	int efd;		/* REVOKE_NOTIFY's eventfd */
 	const struct exo_repo_header *repo;
 	uint32_t slot1;		/* RECOVER: a SAVED vector entry + 1 */
+	/* network commands, on the loopback interface */
+	uint32_t ifindex;	/* lo */
+	uint32_t net_id;	/* a claim prep made for the command */
+	uint64_t ring_caps[2];	/* RING, TX: the ring frames prep made */
+	uint8_t *ring_va;	/* RING and TX: 2 pages to bind them at */
 };
 
 #define CMD_VMA_PAGES	4
@@ -53,6 +62,7 @@ FIXTURE_VARIANT(cmd) {
 	uint32_t valid_flags;	/* flags bits the command defines */
 	bool cap;		/* takes a capability (pending_cap) */
 	bool scratch;		/* needs the scratch pages */
+	bool attach;		/* needs lo attached */
 };
 
 FIXTURE_VARIANT_ADD(cmd, api) {
@@ -229,6 +239,136 @@ FIXTURE_VARIANT_ADD(cmd, recover) {
 	.scratch = true,
 };
 
+FIXTURE_VARIANT_ADD(cmd, net_attach) {
+	.name = "EXO_IOC_NET_ATTACH",
+	.ioc = EXO_IOC_NET_ATTACH,
+	.size = sizeof(struct exo_net_attach),
+	.min_size = offsetofend(struct exo_net_attach, __reserved),
+	.reserved_off = offsetof(struct exo_net_attach, __reserved),
+	.reserved_len = sizeof(((struct exo_net_attach *)0)->__reserved),
+	.valid_flags = EXO_NET_DETACH,
+};
+
+FIXTURE_VARIANT_ADD(cmd, net_claim) {
+	.name = "EXO_IOC_NET_CLAIM",
+	.ioc = EXO_IOC_NET_CLAIM,
+	.size = sizeof(struct exo_net_claim),
+	.min_size = offsetofend(struct exo_net_claim, id),
+	.reserved_off = offsetof(struct exo_net_claim, __pad),
+	.reserved_len = sizeof(((struct exo_net_claim *)0)->__pad),
+	.output = true,
+	.attach = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, net_unclaim) {
+	.name = "EXO_IOC_NET_UNCLAIM",
+	.ioc = EXO_IOC_NET_UNCLAIM,
+	.size = sizeof(struct exo_net_unclaim),
+	.min_size = offsetofend(struct exo_net_unclaim, __reserved),
+	.reserved_off = offsetof(struct exo_net_unclaim, __reserved),
+	.reserved_len = sizeof(((struct exo_net_unclaim *)0)->__reserved),
+	.attach = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, net_handler) {
+	.name = "EXO_IOC_NET_HANDLER",
+	.ioc = EXO_IOC_NET_HANDLER,
+	.size = sizeof(struct exo_net_handler),
+	.min_size = offsetofend(struct exo_net_handler, prog_fd),
+	.reserved_off = -1,
+	.attach = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, net_ring) {
+	.name = "EXO_IOC_NET_RING",
+	.ioc = EXO_IOC_NET_RING,
+	.size = sizeof(struct exo_net_ring),
+	.min_size = offsetofend(struct exo_net_ring, nr_slots),
+	.reserved_off = -1,
+	.output = true,
+	.scratch = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, net_tx) {
+	.name = "EXO_IOC_NET_TX",
+	.ioc = EXO_IOC_NET_TX,
+	.size = sizeof(struct exo_net_tx),
+	.min_size = offsetofend(struct exo_net_tx, rejected),
+	.reserved_off = -1,
+	.output = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, net_stats) {
+	.name = "EXO_IOC_NET_STATS",
+	.ioc = EXO_IOC_NET_STATS,
+	.size = sizeof(struct exo_net_stats),
+	.min_size = offsetofend(struct exo_net_stats, bad_verdict),
+	.reserved_off = offsetof(struct exo_net_stats, __reserved),
+	.reserved_len = sizeof(((struct exo_net_stats *)0)->__reserved),
+	.output = true,
+	.attach = true,
+};
+
+/* The network commands' UDP port on lo: one per command. */
+#define CMD_NET_PORT(ioc)	(40000 + _IOC_NR(ioc) - EXO_CMD_BASE)
+
+static int net_attach(int fd, uint32_t ifindex, uint32_t flags)
+{
+	struct exo_net_attach a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.ifindex = ifindex,
+	};
+
+	return _test_ioctl(fd, EXO_IOC_NET_ATTACH, &a);
+}
+
+/* Claim UDP @port on @ifindex without a handler; 0 or -errno. */
+static int net_claim(int fd, uint32_t ifindex, uint16_t port, uint32_t *id)
+{
+	struct exo_net_claim c = {
+		.size = sizeof(c),
+		.ifindex = ifindex,
+		.ethertype = ETH_P_IP,
+		.ip_proto = IPPROTO_UDP,
+		.port = port,
+		.abi = EXO_NET_ABI,
+		.prog_fd = -1,
+	};
+	int rc = _test_ioctl(fd, EXO_IOC_NET_CLAIM, &c);
+
+	if (!rc)
+		*id = c.id;
+	return rc;
+}
+
+static int net_unclaim(int fd, uint32_t id)
+{
+	struct exo_net_unclaim u = { .size = sizeof(u), .id = id };
+
+	return _test_ioctl(fd, EXO_IOC_NET_UNCLAIM, &u);
+}
+
+static int net_stats(int fd, uint32_t id, struct exo_net_stats *out)
+{
+	*out = (struct exo_net_stats){ .size = sizeof(*out), .id = id };
+	return _test_ioctl(fd, EXO_IOC_NET_STATS, out);
+}
+
+/* Register a ring of @kind from @nr caps, or unregister it (@nr 0). */
+static int net_ring(int fd, uint32_t kind, const uint64_t *caps, uint32_t nr)
+{
+	struct exo_net_ring r = {
+		.size = sizeof(r),
+		.kind = kind,
+		.nr_caps = nr,
+		.caps = (uintptr_t)caps,
+		.eventfd = -1,
+	};
+
+	return _test_ioctl(fd, EXO_IOC_NET_RING, &r);
+}
+
 FIXTURE_SETUP(cmd)
 {
 	struct exo_frame_alloc a = { 0 };
@@ -262,6 +402,17 @@ FIXTURE_SETUP(cmd)
 	ASSERT_EQ(0, mprotect(self->arena + self->psz, self->psz, PROT_NONE));
 	ASSERT_EQ(0, mprotect(self->arena + 2 * self->psz, self->psz,
 			      PROT_READ));
+	self->ifindex = if_nametoindex("lo");
+	ASSERT_NE(0U, self->ifindex) TH_LOG("lo: %s", strerror(errno));
+	if (variant->attach)
+		ASSERT_EQ(0, net_attach(self->ctx.fd, self->ifindex, 0));
+	if (variant->ioc == EXO_IOC_NET_RING ||
+	    variant->ioc == EXO_IOC_NET_TX) {
+		self->ring_va = exo_vm_mmap(self->ctx.fd, 2 * self->psz,
+					    PROT_READ | PROT_WRITE);
+		ASSERT_NE(NULL, self->ring_va)
+			TH_LOG("mmap of an exo VMA: %s", strerror(errno));
+	}
 	if (!variant->vm && !variant->scratch)
 		return;
 	self->scratch = mmap(NULL, 2 * self->psz, PROT_READ | PROT_WRITE,
@@ -286,6 +437,8 @@ FIXTURE_TEARDOWN(cmd)
 	/* the exo VMA holds the context: it goes first */
 	if (self->vma)
 		munmap(self->vma, CMD_VMA_PAGES * self->psz);
+	if (self->ring_va)
+		munmap(self->ring_va, 2 * self->psz);
 	if (self->repo)
 		munmap((void *)self->repo, self->ctx.api.repo_size);
 	exo_ctx_close(&self->ctx);
@@ -391,11 +544,58 @@ static bool __notify_registered(struct __test_metadata *_metadata,
 	return signalled;
 }
 
+/* The claim UNCLAIM, HANDLER and STATS work on: made once, kept on failure. */
+static uint32_t __net_id(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(cmd) *self,
+			 const FIXTURE_VARIANT(cmd) *variant)
+{
+	if (!self->net_id)
+		EXPECT_EQ(0, net_claim(self->ctx.fd, self->ifindex,
+				       CMD_NET_PORT(variant->ioc),
+				       &self->net_id));
+	return self->net_id;
+}
+
+static struct exo_net_ring_header *ring_hdr(FIXTURE_DATA(cmd) *self)
+{
+	return (struct exo_net_ring_header *)self->ring_va;
+}
+
+/*
+ * TX's ring: two frames bound at ring_va, registered, holding one slot exo
+ * must refuse (length 0), so a good call has something to consume.
+ */
+static void __tx_ring(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(cmd) *self)
+{
+	struct exo_net_ring_header *h = ring_hdr(self);
+	struct exo_net_slot *s;
+
+	if (self->ring_caps[0])
+		return;
+	self->ring_caps[0] = exo_alloc_any_cap(self->ctx.fd);
+	self->ring_caps[1] = exo_alloc_any_cap(self->ctx.fd);
+	test_map_one(self->ctx.fd, self->ring_va, self->ring_caps[0], 0, 1,
+		     EXO_PROT_READ | EXO_PROT_WRITE);
+	test_map_one(self->ctx.fd, self->ring_va + self->psz,
+		     self->ring_caps[1], 0, 1,
+		     EXO_PROT_READ | EXO_PROT_WRITE);
+	ASSERT_EQ(0, net_ring(self->ctx.fd, EXO_NET_TX, self->ring_caps, 2));
+	ASSERT_EQ(EXO_NET_RING_MAGIC, h->magic);
+	ASSERT_EQ(0U, h->cons);
+	s = (void *)(self->ring_va + h->slots_offset);
+	memset(s, 0, sizeof(*s));
+	s->ifindex = self->ifindex;
+	__atomic_store_n(&h->prod, 1, __ATOMIC_RELEASE);
+}
+
 /*
  * Fill @buf (@len bytes, zeroed) with a valid struct for the variant's
  * command, its size field set to the real struct size. For FRAME_FREE this
  * allocates the frame to free; for UNMAP, PROTECT, QUERY and DIRTY it binds
- * vma page 0 (RW, so dirty) to the fixture's frame.
+ * vma page 0 (RW, so dirty) to the fixture's frame. UNCLAIM, HANDLER and
+ * STATS get a claim of UDP port CMD_NET_PORT on lo; RING gets two frames
+ * (their caps in the scratch page); TX gets a transmit ring.
  */
 static void __prep(struct __test_metadata *_metadata,
 		   FIXTURE_DATA(cmd) *self, const FIXTURE_VARIANT(cmd) *variant,
@@ -515,6 +715,52 @@ static void __prep(struct __test_metadata *_metadata,
 		memset(self->scratch, SCRATCH_FILL, 2 * self->psz);
 		break;
 	}
+	case EXO_IOC_NET_ATTACH:
+		((struct exo_net_attach *)buf)->ifindex = self->ifindex;
+		break;
+	case EXO_IOC_NET_CLAIM: {
+		struct exo_net_claim *c = buf;
+
+		c->ifindex = self->ifindex;
+		c->ethertype = ETH_P_IP;
+		c->ip_proto = IPPROTO_UDP;
+		c->port = CMD_NET_PORT(variant->ioc);
+		c->abi = EXO_NET_ABI;
+		c->prog_fd = -1;
+		break;
+	}
+	case EXO_IOC_NET_UNCLAIM:
+		((struct exo_net_unclaim *)buf)->id =
+			__net_id(_metadata, self, variant);
+		break;
+	case EXO_IOC_NET_HANDLER:
+		((struct exo_net_handler *)buf)->id =
+			__net_id(_metadata, self, variant);
+		((struct exo_net_handler *)buf)->prog_fd = -1;
+		break;
+	case EXO_IOC_NET_RING: {
+		struct exo_net_ring *r = buf;
+		uint64_t *caps = (void *)self->scratch;
+
+		if (!self->ring_caps[0]) {
+			self->ring_caps[0] = exo_alloc_any_cap(self->ctx.fd);
+			self->ring_caps[1] = exo_alloc_any_cap(self->ctx.fd);
+		}
+		caps[0] = self->ring_caps[0];
+		caps[1] = self->ring_caps[1];
+		r->kind = EXO_NET_RX;
+		r->nr_caps = 2;
+		r->caps = (uintptr_t)caps;
+		r->eventfd = -1;
+		break;
+	}
+	case EXO_IOC_NET_TX:
+		__tx_ring(_metadata, self);
+		break;
+	case EXO_IOC_NET_STATS:
+		((struct exo_net_stats *)buf)->id =
+			__net_id(_metadata, self, variant);
+		break;
 	}
 }
 #define prep(buf, len) __prep(_metadata, self, variant, buf, len)
@@ -596,6 +842,94 @@ static void __finish_revocation(struct __test_metadata *_metadata,
 }
 
 /*
+ * The network commands: check that a failed call changed nothing (lo not
+ * attached, no claim taken or given up, no ring registered, no slot
+ * consumed) and a good one did its work, then undo it: no attachment but
+ * the fixture's, no claim, no ring, the ring frames freed.
+ */
+static void __finish_net(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(cmd) *self,
+			 const FIXTURE_VARIANT(cmd) *variant, void *buf, int rc)
+{
+	uint16_t port = CMD_NET_PORT(variant->ioc);
+	bool done = !rc && buf, gone;
+	struct exo_net_ring_header *h;
+	struct exo_net_stats st;
+	int fd = self->ctx.fd;
+	uint32_t id = 0;
+	int err, i;
+
+	switch (variant->ioc) {
+	case EXO_IOC_NET_ATTACH:
+		if (done)
+			EXPECT_EQ(0, net_attach(fd, self->ifindex,
+						EXO_NET_DETACH));
+		EXPECT_EQ(-ENXIO, net_attach(fd, self->ifindex,
+					     EXO_NET_DETACH))
+			TH_LOG("%s", done ? "the detach left lo attached" :
+				     "a failed ATTACH attached lo");
+		break;
+	case EXO_IOC_NET_CLAIM:
+		if (done)
+			EXPECT_EQ(0, net_unclaim(fd,
+				((struct exo_net_claim *)buf)->id));
+		/* nothing holds the port: it can be claimed again */
+		err = net_claim(fd, self->ifindex, port, &id);
+		EXPECT_EQ(0, err)
+			TH_LOG("%s: %s", done ? "UNCLAIM left the claim" :
+					  "a failed CLAIM left a claim",
+			       strerror(-err));
+		if (!err)
+			EXPECT_EQ(0, net_unclaim(fd, id));
+		break;
+	case EXO_IOC_NET_UNCLAIM:
+	case EXO_IOC_NET_HANDLER:
+	case EXO_IOC_NET_STATS:
+		if (!self->net_id)
+			break;
+		gone = done && variant->ioc == EXO_IOC_NET_UNCLAIM;
+		err = net_stats(fd, self->net_id, &st);
+		EXPECT_EQ(gone ? -ENOENT : 0, err)
+			TH_LOG("%s", gone ? "UNCLAIM left the claim" :
+				     "the claim went away");
+		if (!err)
+			EXPECT_EQ(0, net_unclaim(fd, self->net_id));
+		self->net_id = 0;
+		break;
+	case EXO_IOC_NET_RING:
+		if (!self->ring_caps[0])
+			break;
+		err = net_ring(fd, EXO_NET_RX, NULL, 0);
+		EXPECT_EQ(done ? 0 : -ENOENT, err)
+			TH_LOG("%s", done ? "no ring was registered" :
+				     "a failed RING left a ring registered");
+		/* unpinned: the frames free at once */
+		for (i = 0; i < 2; i++) {
+			EXPECT_EQ(0, _test_frame_free(fd, self->ring_caps[i]));
+			self->ring_caps[i] = 0;
+		}
+		break;
+	case EXO_IOC_NET_TX:
+		if (!self->ring_caps[0])
+			break;
+		h = ring_hdr(self);
+		EXPECT_EQ(done ? 1U : 0U, __atomic_load_n(&h->cons,
+							  __ATOMIC_ACQUIRE))
+			TH_LOG("%s", done ? "TX left the slot" :
+				     "a failed TX consumed the slot");
+		EXPECT_EQ(done ? 1ULL : 0ULL, h->rejected);
+		EXPECT_EQ(0ULL, h->sent);
+		EXPECT_EQ(0, net_ring(fd, EXO_NET_TX, NULL, 0));
+		test_unmap_range(fd, self->ring_va, 2 * self->psz);
+		for (i = 0; i < 2; i++) {
+			EXPECT_EQ(0, _test_frame_free(fd, self->ring_caps[i]));
+			self->ring_caps[i] = 0;
+		}
+		break;
+	}
+}
+
+/*
  * Undo what a call (result @rc) left behind, then check the context is back
  * at rest: nothing held.
  */
@@ -645,6 +979,7 @@ static void __finish(struct __test_metadata *_metadata,
 		test_frame_free(self->ctx.fd,
 				((struct exo_frame_alloc *)buf)->cap);
 	__finish_revocation(_metadata, self, variant, buf, rc);
+	__finish_net(_metadata, self, variant, buf, rc);
 	if (variant->ioc == EXO_IOC_FRAME_FREE && self->pending_cap) {
 		if (rc)
 			test_frame_free(self->ctx.fd, self->pending_cap);
@@ -942,6 +1277,126 @@ static void __check_output(struct __test_metadata *_metadata,
 		EXPECT_EQ(self->psz, i) TH_LOG("byte %zu not recovered", i);
 		EXPECT_EQ(SCRATCH_FILL, self->scratch[self->psz])
 			TH_LOG("wrote past nr pages");
+		break;
+	}
+	case EXO_IOC_NET_ATTACH: {
+		struct exo_net_attach *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->ifindex, out->ifindex);
+		EXPECT_EQ(0U, out->__reserved);
+		/* attached: by this context, once */
+		EXPECT_EQ(-EEXIST, net_attach(self->ctx.fd, self->ifindex, 0));
+		break;
+	}
+	case EXO_IOC_NET_CLAIM: {
+		struct exo_net_claim *out = buf;
+		struct exo_net_stats st;
+		uint32_t id = 0;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->ifindex, out->ifindex);
+		EXPECT_EQ(ETH_P_IP, out->ethertype);
+		EXPECT_EQ(IPPROTO_UDP, out->ip_proto);
+		EXPECT_EQ(0U, out->__pad);
+		EXPECT_EQ(CMD_NET_PORT(variant->ioc), out->port);
+		EXPECT_EQ(EXO_NET_ABI, out->abi);
+		EXPECT_EQ(-1, out->prog_fd);
+		EXPECT_NE(0U, out->id);
+		EXPECT_EQ(0, net_stats(self->ctx.fd, out->id, &st));
+		/* exclusive: the same port again is refused */
+		EXPECT_EQ(-EADDRINUSE,
+			  net_claim(self->ctx.fd, self->ifindex, out->port,
+				    &id));
+		break;
+	}
+	case EXO_IOC_NET_UNCLAIM: {
+		struct exo_net_unclaim *out = buf;
+		struct exo_net_stats st;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->net_id, out->id);
+		EXPECT_EQ(0U, out->__reserved);
+		EXPECT_EQ(-ENOENT, net_stats(self->ctx.fd, out->id, &st));
+		EXPECT_EQ(-ENOENT, net_unclaim(self->ctx.fd, out->id));
+		break;
+	}
+	case EXO_IOC_NET_HANDLER: {
+		struct exo_net_handler *out = buf;
+		struct exo_net_stats st;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->net_id, out->id);
+		EXPECT_EQ(-1, out->prog_fd);
+		EXPECT_EQ(0, net_stats(self->ctx.fd, out->id, &st));
+		break;
+	}
+	case EXO_IOC_NET_RING: {
+		struct exo_net_ring *out = buf;
+		const struct exo_net_ring_header *h = ring_hdr(self);
+		int i;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ((uint32_t)EXO_NET_RX, out->kind);
+		EXPECT_EQ(2U, out->nr_caps);
+		EXPECT_EQ((uintptr_t)self->scratch, out->caps);
+		EXPECT_EQ(-1, out->eventfd);
+		EXPECT_EQ(2U, out->nr_slots) TH_LOG("one header page, 2 slots");
+		/* pinned: not freed, and no second ring */
+		for (i = 0; i < 2; i++) {
+			struct exo_frame_free f = {
+				.size = sizeof(f),
+				.cap = self->ring_caps[i],
+			};
+
+			exo_expect_err(EBUSY, self->ctx.fd, self->ctx.ft,
+				       EXO_IOC_FRAME_FREE, &f, sizeof(f));
+		}
+		EXPECT_EQ(-EBUSY, net_ring(self->ctx.fd, EXO_NET_RX,
+					   self->ring_caps, 2));
+		/* the header exo wrote, read through a binding */
+		test_map_one(self->ctx.fd, self->ring_va, self->ring_caps[0],
+			     0, 1, EXO_PROT_READ);
+		EXPECT_EQ(EXO_NET_RING_MAGIC, h->magic);
+		EXPECT_EQ((uint32_t)EXO_NET_RING_VERSION, h->version);
+		EXPECT_EQ((uint32_t)EXO_NET_RX, h->kind);
+		EXPECT_EQ(2U, h->nr_slots);
+		EXPECT_EQ((uint32_t)EXO_NET_SLOT_SIZE, h->slot_size);
+		EXPECT_EQ((uint32_t)self->psz, h->slots_offset);
+		EXPECT_EQ(0U, h->prod);
+		EXPECT_EQ(0U, h->cons);
+		EXPECT_EQ(0ULL, h->drops);
+		test_unmap_range(self->ctx.fd, self->ring_va, self->psz);
+		break;
+	}
+	case EXO_IOC_NET_TX: {
+		struct exo_net_tx *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(0U, out->sent);
+		EXPECT_EQ(1U, out->rejected) TH_LOG("the slot of length 0");
+		break;
+	}
+	case EXO_IOC_NET_STATS: {
+		struct exo_net_stats *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->net_id, out->id);
+		EXPECT_EQ(0U, out->__reserved);
+		EXPECT_EQ(0ULL, out->packets);
+		EXPECT_EQ(0ULL, out->delivered);
+		EXPECT_EQ(0ULL, out->dropped);
+		EXPECT_EQ(0ULL, out->replied);
+		EXPECT_EQ(0ULL, out->passed);
+		EXPECT_EQ(0ULL, out->ring_full);
+		EXPECT_EQ(0ULL, out->bad_verdict);
 		break;
 	}
 	}
