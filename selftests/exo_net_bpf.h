@@ -81,7 +81,8 @@ static inline int __net_handler_load(struct __test_metadata *_metadata,
 #define NET_INSN(c, d, s, o, i) \
 	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
 			    .off = (o), .imm = (i) })
-#define NET_MOV_IMM(d, i)	NET_INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define NET_MOV_IMM(d, i) \
+	NET_INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
 #define NET_EXIT()		NET_INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 #define NET_CB(n)		((int16_t)offsetof(struct __sk_buff, cb[n]))
 

@@ -84,7 +84,7 @@ static inline const char *net_up(void)
 {
 	net_down();
 	if (net_sh(NET_IP " netns add " NET_NS " 2>/dev/null"))
-		return "ip netns add failed (no iproute2 or network namespaces)";
+		return "ip netns add failed (no iproute2 or net namespaces)";
 	if (net_sh(NET_IP " link add " NET_DEV " address " NET_MAC_STR
 		   " type veth peer name " NET_PEER_DEV " address "
 		   NET_PEER_MAC_STR " netns " NET_NS " 2>/dev/null")) {
@@ -271,8 +271,9 @@ static inline int _net_stats(int fd, uint32_t id, struct exo_net_stats *s)
 					  (unsigned int)(port),		     \
 					  strerror(-__rc));		     \
 	} while (0)
-#define test_net_claim_udp(fd, ifindex, port, prog_fd, id) \
-	test_net_claim(fd, ifindex, NET_ETH_P_IP, IPPROTO_UDP, port, prog_fd, id)
+#define test_net_claim_udp(fd, ifindex, port, prog_fd, id)		\
+	test_net_claim(fd, ifindex, NET_ETH_P_IP, IPPROTO_UDP, port,	\
+		       prog_fd, id)
 #define test_err_net_claim(_errno, fd, ifindex, et, proto, port, prog_fd)   \
 	do {								    \
 		int __rc = _net_claim(fd, ifindex, et, proto, port, prog_fd, \
