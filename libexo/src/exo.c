@@ -330,3 +330,24 @@ int exo_ftable_lookup(const struct exo *exo, exo_cap_t cap,
 		*out = e;
 	return 0;
 }
+
+/*
+ * libbpf-style options (their first field is size_t sz): copy the caller's
+ * struct @u into @o, @osz bytes, zeroed first. A shorter struct is fine
+ * down to @min bytes, a longer one only if its extra bytes are zero. The
+ * copy's sz becomes @osz.
+ */
+int exo_opts_copy(void *o, size_t osz, const void *u, size_t min)
+{
+	size_t sz = *(const size_t *)u, i;
+
+	if (sz < min)
+		return -EINVAL;
+	for (i = osz; i < sz; i++)
+		if (((const unsigned char *)u)[i])
+			return -E2BIG;
+	memset(o, 0, osz);
+	memcpy(o, u, sz < osz ? sz : osz);
+	*(size_t *)o = osz;
+	return 0;
+}

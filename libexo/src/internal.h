@@ -74,5 +74,6 @@ static inline void exo_seq_backoff(int i)
 
 void exo_upcall_free(struct exo *exo);
 void exo_revoke_unmap(struct exo *exo);
+int exo_opts_copy(void *o, size_t osz, const void *u, size_t min);
 
 #endif /* LIBEXO_INTERNAL_H */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "libexo.h"
+#include "internal.h"
 
 /* The module takes at most this many capabilities per ring. */
 #define NET_RING_MAX_CAPS	64
@@ -164,25 +165,6 @@ const struct exo_net_ring_header *exo_net_rx_ring(const struct exo_net *net)
 const struct exo_net_ring_header *exo_net_tx_ring(const struct exo_net *net)
 {
 	return net ? net->tx.hdr : NULL;
-}
-
-/* libbpf-style options: a shorter struct is fine, a longer one all zero. */
-static int net_opts_copy(struct exo_net_opts *o, const struct exo_net_opts *u)
-{
-	size_t sz, i;
-
-	memset(o, 0, sizeof(*o));
-	if (!u)
-		return 0;
-	sz = u->sz;
-	if (sz < sizeof(u->sz))
-		return -EINVAL;
-	for (i = sizeof(*o); i < sz; i++)
-		if (((const unsigned char *)u)[i])
-			return -E2BIG;
-	memcpy(o, u, sz < sizeof(*o) ? sz : sizeof(*o));
-	o->sz = sizeof(*o);
-	return 0;
 }
 
 /* Slots of a ring: a power of two, at least 2. */
@@ -335,7 +317,8 @@ int exo_net_open(struct exo *exo, const struct exo_net_opts *opts,
 
 	if (!exo || !out)
 		return -EINVAL;
-	ret = net_opts_copy(&o, opts);
+	memset(&o, 0, sizeof(o));
+	ret = opts ? exo_opts_copy(&o, sizeof(o), opts, sizeof(opts->sz)) : 0;
 	if (ret)
 		return ret;
 

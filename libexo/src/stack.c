@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "libexo.h"
+#include "internal.h"
 #include "stack_internal.h"
 
 /* Received packets taken from the ring per batch. */
@@ -85,22 +86,6 @@ int stack_tx_end(struct exo_stack *s, uint8_t *frame, const uint8_t *dst,
 	return s->in_poll ? 0 : stack_flush(s);
 }
 
-/* libbpf-style options: a shorter struct is fine, a longer one all zero. */
-static int stack_opts_copy(struct exo_stack_opts *o,
-			   const struct exo_stack_opts *u)
-{
-	size_t sz = u->sz, i;
-
-	if (sz < offsetof(struct exo_stack_opts, ip) + sizeof(u->ip))
-		return -EINVAL;
-	for (i = sizeof(*o); i < sz; i++)
-		if (((const unsigned char *)u)[i])
-			return -E2BIG;
-	memset(o, 0, sizeof(*o));
-	memcpy(o, u, sz < sizeof(*o) ? sz : sizeof(*o));
-	return 0;
-}
-
 /* The interface's MAC address (if @mac is all zero) and MTU. */
 static int stack_if_query(struct exo_stack *s, bool want_mac)
 {
@@ -141,7 +126,8 @@ int exo_stack_create(struct exo_net *net, const struct exo_stack_opts *opts,
 
 	if (!net || !opts || !out)
 		return -EINVAL;
-	ret = stack_opts_copy(&o, opts);
+	ret = exo_opts_copy(&o, sizeof(o), opts,
+			    offsetof(struct exo_stack_opts, ip) + sizeof(o.ip));
 	if (ret)
 		return ret;
 	if (!o.ifindex || !o.ip || o.__pad[0] || o.__pad[1] ||

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "vm_internal.h"
 
 #define VM_EVENTS	16	/* fault events read at once */
@@ -37,15 +38,6 @@ static struct vm_ctx *vm_ctxs;
 static unsigned int vm_count;
 static struct sigaction vm_old_sigbus;
 static bool vm_sigbus_on;
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
 
 /*
  * A spinlock, because the SIGBUS handler takes it. The holder only makes
@@ -405,22 +397,6 @@ static void vm_unregister(struct exo_vm *vm)
 	pthread_mutex_unlock(&vm_reg_lock);
 }
 
-/* libbpf-style options: a shorter struct is fine, a longer one all zero. */
-static int vm_opts_copy(struct exo_vm_opts *o, const struct exo_vm_opts *u)
-{
-	size_t sz = u->sz, i;
-
-	if (sz < offsetof(struct exo_vm_opts, len) + sizeof(u->len))
-		return -EINVAL;
-	for (i = sizeof(*o); i < sz; i++)
-		if (((const unsigned char *)u)[i])
-			return -E2BIG;
-	memset(o, 0, sizeof(*o));
-	memcpy(o, u, sz < sizeof(*o) ? sz : sizeof(*o));
-	o->sz = sizeof(*o);
-	return 0;
-}
-
 static int vm_backing_open(struct exo_vm *vm, const struct exo_vm_opts *o)
 {
 	char path[4096];
@@ -527,7 +503,8 @@ int exo_vm_create(struct exo *exo, const struct exo_vm_opts *opts,
 
 	if (!exo || !opts || !out)
 		return -EINVAL;
-	ret = vm_opts_copy(&o, opts);
+	ret = exo_opts_copy(&o, sizeof(o), opts,
+			    offsetof(struct exo_vm_opts, len) + sizeof(o.len));
 	if (ret)
 		return ret;
 	api = exo_api(exo);
