@@ -994,18 +994,6 @@ TEST_F_TIMEOUT(net, handler_switch_and_unclaim_under_traffic, 60)
 	net_ring_unmap(&r);
 }
 
-static uint16_t ip_csum(const uint8_t *p, int len)
-{
-	uint32_t sum = 0;
-	int i;
-
-	for (i = 0; i < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 /* A UDP datagram NET_ADDR:@sport -> NET_PEER_ADDR:@dport in slot @i. */
 static void tx_udp(struct net_ring *r, uint32_t i, uint32_t ifindex,
 		   const uint8_t *src_mac, uint16_t sport, uint16_t dport,
@@ -1029,7 +1017,7 @@ static void tx_udp(struct net_ring *r, uint32_t i, uint32_t ifindex,
 	f[23] = IPPROTO_UDP;
 	inet_pton(AF_INET, NET_ADDR, f + 26);
 	inet_pton(AF_INET, NET_PEER_ADDR, f + 30);
-	c = ip_csum(f + 14, NET_IP_HLEN);
+	c = exo_inet_csum(0, f + 14, NET_IP_HLEN);
 	f[24] = c >> 8;
 	f[25] = c & 0xff;
 	f[34] = sport >> 8;

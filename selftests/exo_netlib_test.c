@@ -55,37 +55,19 @@ static void bpf_path(char *buf, size_t len, const char *name)
  * Packets
  */
 
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* The checksum of @len bytes, in host order: 0 over a correct one. */
 static uint16_t csum(const void *data, size_t len)
 {
-	return csum_fold(csum_add(0, data, len));
+	return exo_inet_csum(0, data, len);
 }
 
 static uint16_t udp_csum(const struct iphdr *ip, const void *udp, size_t len)
 {
-	uint32_t sum = csum_add(0, &ip->saddr, 8);
+	/* The pseudo-header's addresses, unfolded, then protocol and length. */
+	uint32_t sum = 0xffff - exo_inet_csum(0, &ip->saddr, 8);
 
 	sum += IPPROTO_UDP + (uint32_t)len;
-	return csum_fold(csum_add(sum, udp, len));
+	return exo_inet_csum(sum, udp, len);
 }
 
 /*

@@ -252,24 +252,10 @@ static struct exo_stack_stats stk_stats(struct exo_stack *stack)
  * Frames made and checked here, for the packet socket in the peer.
  */
 
-static uint16_t csum(uint32_t sum, const void *buf, size_t len)
-{
-	const uint8_t *b = buf;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 static uint32_t pseudo(const uint8_t *ip, uint16_t ulen)
 {
 	/* saddr and daddr, protocol, UDP length */
-	return (uint32_t)(0xffff - csum(0, ip + 12, 8)) + 17 + ulen;
+	return (uint32_t)(0xffff - exo_inet_csum(0, ip + 12, 8)) + 17 + ulen;
 }
 
 enum { F_BAD_IPCSUM = 1, F_BAD_UDPCSUM = 2, F_ZERO_UDPCSUM = 4,
@@ -301,7 +287,7 @@ static size_t mkframe(FIXTURE_DATA(stk) *self, uint8_t *f, const char *daddr,
 	memcpy(ip + 16, &a, 4);
 	if (flags & F_OPTIONS)
 		memset(ip + 20, 1, 4);	/* four NOPs */
-	a = csum(0, ip, ihl) ^ (flags & F_BAD_IPCSUM ? 0x5a : 0);
+	a = exo_inet_csum(0, ip, ihl) ^ (flags & F_BAD_IPCSUM ? 0x5a : 0);
 	ip[10] = a >> 8;
 	ip[11] = a & 0xff;
 	udp[0] = sport >> 8;
@@ -312,7 +298,7 @@ static size_t mkframe(FIXTURE_DATA(stk) *self, uint8_t *f, const char *daddr,
 	udp[5] = ulen & 0xff;
 	udp[6] = udp[7] = 0;
 	memcpy(udp + 8, msg, n);
-	a = csum(pseudo(ip, ulen), udp, ulen);
+	a = exo_inet_csum(pseudo(ip, ulen), udp, ulen);
 	if (flags & F_BAD_UDPCSUM)
 		a ^= 0x33;
 	if (flags & F_ZERO_UDPCSUM)
@@ -438,7 +424,7 @@ static void check_reply(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, ip[7]);
 	EXPECT_EQ(64, ip[8]);
 	EXPECT_EQ(17, ip[9]);
-	EXPECT_EQ(0, csum(0, ip, 20)) TH_LOG("bad IPv4 header checksum");
+	EXPECT_EQ(0, exo_inet_csum(0, ip, 20)) TH_LOG("bad IPv4 header checksum");
 	memcpy(&a, ip + 12, 4);
 	EXPECT_EQ(ip4(saddr), a);
 	memcpy(&a, ip + 16, 4);
@@ -447,7 +433,7 @@ static void check_reply(struct __test_metadata *_metadata,
 	EXPECT_EQ(dport, udp[2] << 8 | udp[3]);
 	EXPECT_EQ(8 + len, (size_t)(udp[4] << 8 | udp[5]));
 	EXPECT_NE(0, udp[6] << 8 | udp[7]) TH_LOG("no UDP checksum");
-	EXPECT_EQ(0, csum(pseudo(ip, 8 + len), udp, 8 + len))
+	EXPECT_EQ(0, exo_inet_csum(pseudo(ip, 8 + len), udp, 8 + len))
 		TH_LOG("bad UDP checksum");
 	EXPECT_EQ(0, memcmp(udp + 8, msg, len));
 }

@@ -987,4 +987,24 @@ static inline uint64_t exo_rand64(uint64_t *state)
 	return x * UINT64_C(2685821657736338717);
 }
 
+/*
+ * The Internet checksum (RFC 1071) of @len bytes, started from the
+ * unfolded sum @sum, in host byte order: 0 over data that carries a
+ * correct one.
+ */
+static inline uint16_t exo_inet_csum(uint32_t sum, const void *buf,
+				     size_t len)
+{
+	const uint8_t *b = buf;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
 #endif /* EXO_SELFTEST_UTIL_H */
