@@ -170,8 +170,10 @@ static void exo_net_post_down(struct list_head *list, int ifindex)
 		nr = 0;
 		list_for_each_entry(o, list, free_node)
 			nr += o->ctx == c->ctx;
+		spin_lock(&c->ctx->revoke_lock);
 		exo_event_post(c->ctx, EXO_EV_NET_DOWN, 0, nr, 0, ifindex,
 			       false);
+		spin_unlock(&c->ctx->revoke_lock);
 	}
 }
 
