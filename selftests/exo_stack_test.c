@@ -155,6 +155,16 @@ FIXTURE_SETUP(stk)
 		SKIP(return, "no ip(8) of iproute2 here");		\
 } while (0)
 
+/* The tests that send hand-made frames need a packet socket. */
+#define STK_NEED_PACKET() do {						\
+	int fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);	\
+									\
+	if (fd_ < 0 && errno == EAFNOSUPPORT)				\
+		SKIP(return, "no AF_PACKET here (CONFIG_PACKET)");	\
+	if (fd_ >= 0)							\
+		close(fd_);						\
+} while (0)
+
 static void stk_stop(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(stk) *self)
 {
@@ -537,6 +547,7 @@ TEST_F(stk, udp_frames)
 	ssize_t n;
 
 	STK_NEED_NET();
+	STK_NEED_PACKET();
 	stk_create(_metadata, self, HOST_IP);
 	ASSERT_EQ(0, exo_stack_udp_bind(self->stack, ECHO_PORT, echo_fn,
 					&echo_err));
@@ -584,6 +595,7 @@ TEST_F(stk, udp_send_neighbours)
 	ssize_t n;
 
 	STK_NEED_NET();
+	STK_NEED_PACKET();
 	stk_create(_metadata, self, STACK_IP);
 	ASSERT_EQ(0, exo_stack_udp_bind(self->stack, 7778, echo_fn,
 					&echo_err));
