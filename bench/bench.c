@@ -100,6 +100,26 @@ void bench_init(void)
 	read_accel();
 }
 
+/*
+ * Line-buffered output, bench_init(), and the round-count scale: the one
+ * argument, else exo.bench_scale= on the kernel command line, else 1.
+ * Exits with a usage message (status 2) on a bad one.
+ */
+double bench_start(int argc, char **argv)
+{
+	const char *arg;
+	double scale = 1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	bench_init();
+	arg = argc == 2 ? argv[1] : bench_cmdline("exo.bench_scale=");
+	if (argc > 2 || (arg && (scale = strtod(arg, NULL)) <= 0)) {
+		fprintf(stderr, "usage: %s [SCALE]\n", argv[0]);
+		exit(2);
+	}
+	return scale;
+}
+
 const char *bench_accel(void)
 {
 	return accel;

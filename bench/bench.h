@@ -46,6 +46,7 @@ struct bench_row {
 extern size_t bench_page;
 
 void bench_init(void);
+double bench_start(int argc, char **argv);
 const char *bench_accel(void);
 const char *bench_cmdline(const char *key);
 uint64_t bench_now(void);

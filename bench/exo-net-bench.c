@@ -149,8 +149,8 @@ static void run_echo(double scale)
 
 int main(int argc, char **argv)
 {
-	double scale = 1;
-	const char *arg, *why;
+	double scale;
+	const char *why;
 	struct utsname u;
 	char date[32];
 	time_t now = time(NULL);
@@ -159,13 +159,7 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int cpu;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	bench_init();
-	arg = argc == 2 ? argv[1] : bench_cmdline("exo.bench_scale=");
-	if (argc > 2 || (arg && (scale = strtod(arg, NULL)) <= 0)) {
-		fprintf(stderr, "usage: %s [SCALE]\n", argv[0]);
-		return 2;
-	}
+	scale = bench_start(argc, argv);
 	t0 = bench_now();
 	uname(&u);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));

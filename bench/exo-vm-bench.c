@@ -202,8 +202,7 @@ void vm_check_dirty(const char *who, const uint64_t *bitmap, int reported,
 
 int main(int argc, char **argv)
 {
-	double scale = 1;
-	const char *arg;
+	double scale;
 	struct utsname u;
 	char date[32];
 	time_t now = time(NULL);
@@ -212,13 +211,7 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	int cpu;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	bench_init();
-	arg = argc == 2 ? argv[1] : bench_cmdline("exo.bench_scale=");
-	if (argc > 2 || (arg && (scale = strtod(arg, NULL)) <= 0)) {
-		fprintf(stderr, "usage: %s [SCALE]\n", argv[0]);
-		return 2;
-	}
+	scale = bench_start(argc, argv);
 	t0 = bench_now();
 	/* 4 KiB pages everywhere: exo binds 4 KiB frames. */
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
