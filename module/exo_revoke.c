@@ -108,12 +108,21 @@ static void exo_revoke_arm(struct exo_ctx *ctx, u64 now)
 			 when > now ? nsecs_to_jiffies(when - now) + 1 : 0);
 }
 
-/* Frames more that may be asked of @ctx: at most what it holds. */
-static u64 exo_revoke_clamp(struct exo_ctx *ctx, u64 nr)
+/* Frames the abort could take from @ctx: all it holds but ring frames. */
+static u64 exo_takeable(struct exo_ctx *ctx)
 {
 	u64 frames = READ_ONCE(ctx->frames);
+	u64 pinned = READ_ONCE(ctx->net_pinned);
 
-	return frames > ctx->owed ? min(nr, frames - ctx->owed) : 0;
+	return frames > pinned ? frames - pinned : 0;
+}
+
+/* Frames more that may be asked of @ctx: at most what it could give. */
+static u64 exo_revoke_clamp(struct exo_ctx *ctx, u64 nr)
+{
+	u64 takeable = exo_takeable(ctx);
+
+	return takeable > ctx->owed ? min(nr, takeable - ctx->owed) : 0;
 }
 
 /* A new request id; the request owes @nr more frames. revoke_lock held. */
@@ -281,10 +290,14 @@ static u64 exo_abort_take(struct exo_ctx *ctx, struct exo_abort *a, u64 id)
 	u64 got = 0;
 	u32 i;
 
-	/* Freed meanwhile (that counted as returned), or no memory: skip. */
+	/*
+	 * ctx->lock was dropped since the choice: skip a victim freed
+	 * meanwhile (that counted as returned), granted again, or pinned by
+	 * a network ring that now maps it; or when there is no memory.
+	 */
 	for (i = 0; i < a->nr; i++) {
 		f = exo_cap_lookup(ctx, a->v[i].cap);
-		if (!f || !list_empty(&f->grants) ||
+		if (!f || f->pinned || !list_empty(&f->grants) ||
 		    xa_insert(&a->by_index, f->index, &a->v[i], GFP_KERNEL))
 			a->v[i].cap = 0;	/* names nothing: index 0 */
 	}
@@ -367,9 +380,12 @@ static void exo_abort(struct exo_ctx *ctx, u64 id)
 		ctx->owed -= min(got, ctx->owed);
 		exo_event_post(ctx, EXO_EV_REPOSSESSED, id, got, 0, 0, true);
 	}
-	/* Owed more than it holds (it freed, or the vector is full). */
-	if (!READ_ONCE(ctx->frames))
-		ctx->owed = 0;
+	/*
+	 * Owed more than the abort could ever take: it freed meanwhile, or
+	 * a network ring pinned frames after the request. What is left
+	 * owed is what is still takeable (only a full vector leaves some).
+	 */
+	ctx->owed = min(ctx->owed, exo_takeable(ctx));
 	if (!ctx->owed) {
 		exo_revoke_done(ctx);
 	} else if (!ctx->dying) {
@@ -406,6 +422,13 @@ static void exo_revoke_workfn(struct work_struct *work)
 		spin_unlock(&ctx->revoke_lock);
 		return;
 	}
+	/*
+	 * The urgent warning always comes before the abort, even when this
+	 * work ran late (a busy host) and finds the deadline already past.
+	 */
+	if (ctx->revoke_state == EXO_REVOKE_REQUESTED)
+		exo_event_post(ctx, EXO_EV_REVOKE_URGENT, ctx->revoke_id,
+			       ctx->owed, ctx->deadline_ns, 0, true);
 	ctx->revoke_state = EXO_REVOKE_ABORTING;
 	exo_events_sync(ctx);
 	id = ctx->revoke_id;
@@ -443,7 +466,7 @@ static int exo_revoke_abort_now(u32 id, struct exo_revoke *req)
 		goto out;
 	}
 	spin_lock(&ctx->revoke_lock);
-	if (!READ_ONCE(ctx->frames)) {
+	if (!exo_takeable(ctx)) {
 		spin_unlock(&ctx->revoke_lock);
 		ret = -ENODATA;
 		goto out;

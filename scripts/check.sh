@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # exo's test command (make check; .ci/run calls it). Installs what is
 # missing, builds everything against Debian's stock kernel, runs the host
-# checks (checkpatch, sparse, kernel-doc, man pages, library exports), then
-# boots the stock kernel under QEMU and runs the selftests there. Prints KTAP
-# per test and ends with "N passed, N failed[, N skipped]"; exits non-zero
-# on any failure.
+# checks (checkpatch, sparse, kernel-doc, man pages, library exports, and
+# make demo in a fresh copy of the tree), then boots the stock kernel under
+# QEMU and runs the selftests there. Prints KTAP per test and ends with
+# "N passed, N failed[, N skipped]"; exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
@@ -76,6 +76,33 @@ exports() {
 		awk '$2 == "T" && $3 !~ /^exo_/ { print "not exo_: " $3 }'
 }
 check host.libexo_exports exports
+
+# The README's first command as a new user meets it: make demo in a copy
+# of the source tree with nothing built (the demo once needed something
+# only make check built).
+demo_tree() {
+	local tree=$EXO_BUILD/demo-tree f
+	rm -rf "$tree" && mkdir -p "$tree"
+	if git -C "$EXO_TOP" rev-parse --git-dir > /dev/null 2>&1; then
+		git -C "$EXO_TOP" ls-files --cached --others --exclude-standard |
+			while IFS= read -r f; do [ -e "$f" ] && echo "$f"; done
+	else
+		find . -path ./build -prune -o -type f -print
+	fi | cpio -pdm --quiet "$tree" || return 1
+	echo "$tree"
+}
+demo_fresh() { # log
+	local tree
+	tree=$(demo_tree) || { echo "cannot copy the source tree" > "$1"; return 1; }
+	EXO_BUILD=$tree/build make -C "$tree" demo > "$1" 2>&1
+}
+say "make demo in a fresh copy of the tree"
+if demo_fresh "$EXO_BUILD/demo-fresh.log"; then
+	result pass host.demo_fresh_tree
+else
+	tail -n 40 "$EXO_BUILD/demo-fresh.log" > "$EXO_BUILD/demo-fresh.tail"
+	result fail host.demo_fresh_tree "$EXO_BUILD/demo-fresh.tail"
+fi
 
 # One tier: boot a kernel with a build of exo.ko, run the selftests, and
 # re-number the guest's KTAP results into this run's as TIER.NAME.

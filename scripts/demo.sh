@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # exo's main job (make demo): install what is missing, build exo.ko against
-# Debian's stock kernel and the example library OS, boot the stock kernel
-# under QEMU, load the module and run the example, which prints what it did.
+# Debian's stock kernel, the example library OSes and the packet handlers
+# they download, boot the stock kernel under QEMU, load the module and run
+# the examples, which print what they did.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
 
 "$EXO_TOP/scripts/deps.sh"
 abi=$(cached_abi)
-say "building exo.ko against $abi, libexo and the example library OS"
+say "building exo.ko against $abi, libexo, the example library OSes and the handlers"
 mkdir -p "$EXO_BUILD"
-make -s KDIR="/lib/modules/$abi/build" module libexo examples \
+make -s KDIR="/lib/modules/$abi/build" module libexo examples bpf-filters \
 	> "$EXO_BUILD/make-demo.log" 2>&1 || {
 	cat "$EXO_BUILD/make-demo.log"
 	die "build failed"

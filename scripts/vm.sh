@@ -66,9 +66,11 @@ copy_prog /usr/bin/socat
 copy_prog /bin/nc.openbsd /usr/bin/nc
 # ip netns keeps its namespaces in /var/run/netns.
 mkdir -p "$root/var" && ln -s /run "$root/var/run"
+# Every job downloads handlers: missing ones are a build that went wrong.
 mkdir -p "$root/bpf"
 for o in "$EXO_BUILD"/bpf-filters/*.bpf.o; do
-	if [ -f "$o" ]; then cp "$o" "$root/bpf/"; fi
+	[ -f "$o" ] || die "no BPF handlers in $EXO_BUILD/bpf-filters: run make bpf-filters"
+	cp "$o" "$root/bpf/"
 done
 # The stock kernel has veth and the bridge as modules (init loads them in
 # this order); a kernel of EXO_KERNEL has what it was built with.

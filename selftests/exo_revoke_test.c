@@ -1678,6 +1678,244 @@ RV_TEST(killed_during_abort)
 }
 
 /* ------------------------------------------------------------------------
+ * network rings: their frames are pinned, never asked for, never taken
+ */
+
+/* EXO_IOC_NET_RING of @nr frames (0: unregister) as a receive ring. */
+static int _test_rx_ring(int fd, const uint64_t *caps, uint32_t nr)
+{
+	struct exo_net_ring cmd = {
+		.size = sizeof(cmd),
+		.kind = EXO_NET_RX,
+		.nr_caps = nr,
+		.caps = nr ? (uintptr_t)caps : 0,
+		.eventfd = -1,
+	};
+
+	return _test_ioctl(fd, EXO_IOC_NET_RING, &cmd);
+}
+
+struct ring_racer {
+	int fd;
+	uint32_t ctx_id;
+	struct rctx *r;
+	int stop;
+	unsigned long aborts;		/* EXO_REVOKE_ABORT calls returned */
+	int bad_rc;			/* an unexpected errno, or 0 */
+};
+
+/* Abort the context over and over, releasing what the aborts saved. */
+static void *ring_aborter(void *arg)
+{
+	struct ring_racer *x = arg;
+	struct exo_repo_entry e;
+	uint32_t i;
+	int rc;
+
+	while (!__atomic_load_n(&x->stop, __ATOMIC_ACQUIRE)) {
+		rc = _test_revoke(x->fd, EXO_REVOKE_ABORT, x->ctx_id, 0, 2,
+				  NULL);
+		if (rc && rc != -ENODATA && !x->bad_rc)
+			x->bad_rc = rc;
+		for (i = 0; i < x->r->repo->nr_entries; i++)
+			if (!repo_read(x->r->repo, i, &e) &&
+			    e.state == EXO_REPO_SAVED)
+				_test_recover(x->r->c.fd, 0, i, 0, 0, 0, 0, NULL);
+		__atomic_add_fetch(&x->aborts, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * Hold the mmap_lock for writing again and again (mprotect of a populated
+ * region), so the abort often waits for it between choosing its victims
+ * and taking them: the window a ring registration once slipped into.
+ */
+static void *mmap_lock_hog(void *arg)
+{
+	struct ring_racer *x = arg;
+	size_t len = 4 << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	while (!__atomic_load_n(&x->stop, __ATOMIC_ACQUIRE)) {
+		mprotect(p, len, PROT_READ);
+		mprotect(p, len, PROT_READ | PROT_WRITE);
+	}
+	munmap(p, len);
+	return NULL;
+}
+
+/*
+ * Ring registration against privileged aborts of the same context, for a
+ * bounded time: once a registration succeeded, no abort (the one under
+ * way then included) may take the ring's frames: freeing them must give
+ * EBUSY, never ENOENT, until the ring is unregistered.
+ */
+RV_TEST_TIMEOUT(ring_register_vs_abort, 90)
+{
+	struct rctx *r = &self->a;
+	struct ring_racer x = {
+		.fd = r->c.fd, .ctx_id = r->c.api.ctx_id, .r = r,
+	};
+	struct exo_frame_alloc a;
+	unsigned long n, rounds = 0, registered = 0, lost = 0;
+	uint64_t caps[2], end = now_ns() + 8000 * MS;
+	unsigned int seed = 1;
+	pthread_t t[2];
+	int rc, i, f[2];
+
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, ring_aborter, &x));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, mmap_lock_hog, &x));
+	while (now_ns() < end && !lost) {
+		rounds++;
+		for (i = 0; i < 2; i++) {
+			rc = _test_alloc_any(r->c.fd, &a);
+			if (rc)
+				break;
+			caps[i] = a.cap;
+		}
+		if (rc) {
+			EXPECT_EQ(0, rc) TH_LOG("ALLOC: %s", strerror(-rc));
+			break;
+		}
+		/*
+		 * Out of step with the aborter: let it choose these frames
+		 * now and then, and register while it waits to take them.
+		 */
+		usleep(rand_r(&seed) % 2000);
+		rc = _test_rx_ring(r->c.fd, caps, 2);
+		if (rc) {
+			/* An abort took a frame first: fine. */
+			EXPECT_EQ(-ENOENT, rc) TH_LOG("RING: %s", strerror(-rc));
+		} else {
+			registered++;
+			/* The abort under way, and one begun after, end. */
+			n = __atomic_load_n(&x.aborts, __ATOMIC_ACQUIRE);
+			while (__atomic_load_n(&x.aborts, __ATOMIC_ACQUIRE) <
+			       n + 2 && now_ns() < end + 5000 * MS)
+				sched_yield();
+			for (i = 0; i < 2; i++)
+				f[i] = _test_frame_free(r->c.fd, caps[i]);
+			if (f[0] != -EBUSY || f[1] != -EBUSY) {
+				lost++;
+				TH_LOG("round %lu: FREE of pinned ring frames: %s, %s",
+				       rounds, strerror(-f[0]), strerror(-f[1]));
+			}
+			EXPECT_EQ(0, _test_rx_ring(r->c.fd, NULL, 0));
+		}
+		for (i = 0; i < 2; i++) {
+			rc = _test_frame_free(r->c.fd, caps[i]);
+			EXPECT_TRUE(rc == 0 || rc == -ENOENT)
+				TH_LOG("FREE: %s", strerror(-rc));
+		}
+	}
+	__atomic_store_n(&x.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(t[0], NULL));
+	ASSERT_EQ(0, pthread_join(t[1], NULL));
+	ksft_print_msg("%lu rounds, %lu rings registered, %lu aborts took %llu frames\n",
+		       rounds, registered, x.aborts,
+		       (unsigned long long)ctx_info(r->c.fd).repossessed);
+	EXPECT_EQ(0UL, lost) TH_LOG("an abort took frames a ring had pinned");
+	EXPECT_EQ(0, x.bad_rc) TH_LOG("ABORT: %s", strerror(-x.bad_rc));
+	EXPECT_LT(0UL, registered);
+	EXPECT_LT(0ULL, ctx_info(r->c.fd).repossessed)
+		TH_LOG("no abort ever took a frame: nothing raced");
+	repo_release_all(r);
+	EXPECT_EQ(0ULL, ctx_info(r->c.fd).frames);
+}
+
+/*
+ * A request never counts ring frames: 2 pinned of 4 held, a request for 4
+ * asks for 2; the abort takes those 2 and the request ends. With nothing
+ * but ring frames left, a request or an abort finds nothing (ENODATA).
+ */
+RV_TEST(ring_frames_not_asked)
+{
+	struct rctx *r = &self->a;
+	int fd = r->c.fd;
+	uint64_t caps[4], id;
+	struct exo_event e;
+
+	alloc_n(r, 4, caps, NULL);
+	ASSERT_EQ(0, _test_rx_ring(fd, caps, 2));
+	test_revoke(fd, 0, 0, 300, 4, &id);
+	expect_event(r, EXO_EV_REVOKE, 1000, &e);
+	EXPECT_EQ(2ULL, e.nr);
+	expect_event(r, EXO_EV_REVOKE_URGENT, 3000, &e);
+	expect_event(r, EXO_EV_REPOSSESSED, 3000, &e);
+	EXPECT_EQ(2ULL, e.nr);
+	expect_event(r, EXO_EV_REVOKE_DONE, 1000, &e);
+	expect_state(r, EXO_REVOKE_IDLE, 0);
+	EXPECT_EQ(2ULL, ctx_info(fd).frames);
+	EXPECT_EQ(-ENODATA, _test_revoke(fd, 0, 0, 300, 1, NULL));
+	EXPECT_EQ(-ENODATA, _test_revoke(fd, EXO_REVOKE_ABORT, 0, 0, 1, NULL));
+	EXPECT_EQ(-EBUSY, _test_frame_free(fd, caps[0]));
+	repo_release_all(r);
+	EXPECT_EQ(0, poll_revents(fd, POLLPRI, 0) & POLLPRI);
+	ASSERT_EQ(0, _test_rx_ring(fd, NULL, 0));
+	test_frame_free(fd, caps[0]);
+	test_frame_free(fd, caps[1]);
+}
+
+/*
+ * Frames pinned by a ring after the request asked for them: the abort
+ * takes what it may, the request ends (it once stayed ABORTING for ever,
+ * owing frames the library OS could not free).
+ */
+RV_TEST(ring_pinned_after_request_ends)
+{
+	struct rctx *r = &self->a;
+	int fd = r->c.fd;
+	uint64_t caps[4], id;
+	struct exo_event e;
+
+	alloc_n(r, 4, caps, NULL);
+	test_revoke(fd, 0, 0, 300, 4, &id);
+	expect_event(r, EXO_EV_REVOKE, 1000, &e);
+	EXPECT_EQ(4ULL, e.nr);
+	ASSERT_EQ(0, _test_rx_ring(fd, caps, 2));
+	expect_event(r, EXO_EV_REVOKE_URGENT, 3000, &e);
+	expect_event(r, EXO_EV_REPOSSESSED, 3000, &e);
+	EXPECT_EQ(2ULL, e.nr);
+	expect_event(r, EXO_EV_REVOKE_DONE, 1000, &e);
+	EXPECT_EQ(id, e.id);
+	expect_state(r, EXO_REVOKE_IDLE, 0);
+	EXPECT_EQ(2ULL, ctx_info(fd).frames);
+	repo_release_all(r);
+	EXPECT_EQ(0, poll_revents(fd, POLLPRI, 0) & POLLPRI);
+	ASSERT_EQ(0, _test_rx_ring(fd, NULL, 0));
+	test_frame_free(fd, caps[0]);
+	test_frame_free(fd, caps[1]);
+}
+
+/*
+ * The urgent warning always comes before an abort, even when the work
+ * item finds the deadline already past: with urgent_pct 100 the warning
+ * and the deadline fall at the same instant.
+ */
+RV_TEST(urgent_before_late_abort)
+{
+	struct rctx *r = &self->a;
+	uint64_t caps[2], id;
+	struct exo_event e;
+
+	set_param("urgent_pct", 100);
+	alloc_n(r, 2, caps, NULL);
+	test_revoke(r->c.fd, 0, 0, 200, 2, &id);
+	expect_event(r, EXO_EV_REVOKE, 1000, &e);
+	expect_event(r, EXO_EV_REVOKE_URGENT, 3000, &e);
+	EXPECT_EQ(id, e.id);
+	EXPECT_EQ(2ULL, e.nr);
+	expect_event(r, EXO_EV_REPOSSESSED, 3000, &e);
+	expect_event(r, EXO_EV_REVOKE_DONE, 1000, &e);
+	expect_state(r, EXO_REVOKE_IDLE, 0);
+	repo_release_all(r);
+}
+
+/* ------------------------------------------------------------------------
  * several revocations
  */
 
