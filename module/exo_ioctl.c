@@ -367,6 +367,33 @@ static const struct exo_ioctl_op exo_ops[] = {
 
 static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);
 
+/* The minimum sizes the uapi publishes are the table's. */
+#define EXO_VER1(_struct, _last, _size) \
+	static_assert(offsetofend(struct _struct, _last) == (_size))
+EXO_VER1(exo_api, ftable_size, EXO_API_SIZE_VER1);
+EXO_VER1(exo_ctx_info, frees, EXO_CTX_INFO_SIZE_VER1);
+EXO_VER1(exo_frame_alloc, cap, EXO_FRAME_ALLOC_SIZE_VER1);
+EXO_VER1(exo_frame_free, cap, EXO_FRAME_FREE_SIZE_VER1);
+EXO_VER1(exo_map, entries, EXO_MAP_SIZE_VER1);
+EXO_VER1(exo_vm_ranges, ranges, EXO_VM_RANGES_SIZE_VER1);
+EXO_VER1(exo_query, pages, EXO_QUERY_SIZE_VER1);
+EXO_VER1(exo_dirty, bitmap, EXO_DIRTY_SIZE_VER1);
+EXO_VER1(exo_stlb, __reserved, EXO_STLB_SIZE_VER1);
+EXO_VER1(exo_fault_mode, __reserved, EXO_FAULT_MODE_SIZE_VER1);
+EXO_VER1(exo_fault_wake, len, EXO_FAULT_WAKE_SIZE_VER1);
+EXO_VER1(exo_revoke, id, EXO_REVOKE_SIZE_VER1);
+EXO_VER1(exo_revoke_notify, signo, EXO_REVOKE_NOTIFY_SIZE_VER1);
+EXO_VER1(exo_frame_critical, __reserved, EXO_FRAME_CRITICAL_SIZE_VER1);
+EXO_VER1(exo_frame_grant, grant_cap, EXO_FRAME_GRANT_SIZE_VER1);
+EXO_VER1(exo_recover, buf, EXO_RECOVER_SIZE_VER1);
+EXO_VER1(exo_net_attach, __reserved, EXO_NET_ATTACH_SIZE_VER1);
+EXO_VER1(exo_net_claim, id, EXO_NET_CLAIM_SIZE_VER1);
+EXO_VER1(exo_net_unclaim, __reserved, EXO_NET_UNCLAIM_SIZE_VER1);
+EXO_VER1(exo_net_handler, prog_fd, EXO_NET_HANDLER_SIZE_VER1);
+EXO_VER1(exo_net_ring, nr_slots, EXO_NET_RING_SIZE_VER1);
+EXO_VER1(exo_net_tx, rejected, EXO_NET_TX_SIZE_VER1);
+EXO_VER1(exo_net_stats, bad_verdict, EXO_NET_STATS_SIZE_VER1);
+
 static const struct exo_ioctl_op *exo_ioctl_op(unsigned int cmd)
 {
 	unsigned int nr = _IOC_NR(cmd);

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # exo's test command (make check; .ci/run calls it). Installs what is
 # missing, builds everything against Debian's stock kernel, runs the host
-# checks (checkpatch, sparse, kernel-doc, man pages, library exports, and
-# make demo in a fresh copy of the tree), then boots the stock kernel under
-# QEMU and runs the selftests there. Prints KTAP per test and ends with
-# "N passed, N failed[, N skipped]"; exits non-zero on any failure.
+# checks (checkpatch, sparse, kernel-doc, man pages and their errors,
+# library exports, and make demo in a fresh copy of the tree), then boots
+# the stock kernel under QEMU and runs the selftests there. Prints KTAP per
+# test and ends with "N passed, N failed[, N skipped]"; exits non-zero on
+# any failure.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
@@ -71,6 +72,8 @@ man_check() {
 	done
 }
 check host.man_pages man_check
+# Each command's errors as Documentation/uapi.rst lists them, in its man page.
+check host.man_errnos python3 scripts/check-errnos.py
 exports() {
 	nm -D --defined-only "$EXO_BUILD/libexo/libexo.so" |
 		awk '$2 == "T" && $3 !~ /^exo_/ { print "not exo_: " $3 }'

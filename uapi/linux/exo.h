@@ -211,6 +211,9 @@ struct exo_api {
 	__u32 revoke_timeout_ms;
 };
 
+/* The smallest &struct exo_api accepted: up to and including @ftable_size. */
+#define EXO_API_SIZE_VER1	64
+
 /**
  * struct exo_ctx_info - counters of the calling context (%EXO_IOC_CTX_INFO).
  * @size: sizeof(struct exo_ctx_info) as the caller knows it.
@@ -256,6 +259,9 @@ struct exo_ctx_info {
 	__u32 granted;
 	__u32 __reserved;
 };
+
+/* The smallest &struct exo_ctx_info accepted: up to and including @frees. */
+#define EXO_CTX_INFO_SIZE_VER1	48
 
 /**
  * enum exo_alloc_how - what &exo_frame_alloc.how asks for.
@@ -304,6 +310,9 @@ struct exo_frame_alloc {
 	__aligned_u64 cap;
 };
 
+/* The smallest &struct exo_frame_alloc accepted: up to and including @cap. */
+#define EXO_FRAME_ALLOC_SIZE_VER1	40
+
 /**
  * struct exo_frame_free - give frames back (%EXO_IOC_FRAME_FREE).
  * @size: sizeof(struct exo_frame_free) as the caller knows it.
@@ -316,6 +325,9 @@ struct exo_frame_free {
 	__u32 flags;
 	__aligned_u64 cap;
 };
+
+/* The smallest &struct exo_frame_free accepted: up to and including @cap. */
+#define EXO_FRAME_FREE_SIZE_VER1	16
 
 #define EXO_CAP_INDEX(cap)	((__u32)((cap) & 0xffffffffu))
 #define EXO_CAP_GEN(cap)	((__u32)((cap) >> 32))
@@ -455,6 +467,9 @@ struct exo_map {
 	__aligned_u64 entries;
 };
 
+/* The smallest &struct exo_map accepted: up to and including @entries. */
+#define EXO_MAP_SIZE_VER1	24
+
 /**
  * struct exo_vrange - a page-aligned virtual range.
  * @va: first byte, page-aligned.
@@ -498,6 +513,9 @@ struct exo_vm_ranges {
 	__u32 nr;
 	__aligned_u64 ranges;
 };
+
+/* The smallest &struct exo_vm_ranges accepted: up to and including @ranges. */
+#define EXO_VM_RANGES_SIZE_VER1	24
 
 /**
  * enum exo_vpage_state - bits of &exo_vpage.state.
@@ -552,6 +570,9 @@ struct exo_query {
 	__aligned_u64 pages;
 };
 
+/* The smallest &struct exo_query accepted: up to and including @pages. */
+#define EXO_QUERY_SIZE_VER1	32
+
 #define EXO_DIRTY_MAX_PAGES	0x40000u
 
 /**
@@ -575,6 +596,9 @@ struct exo_dirty {
 	__u32 dirty;
 	__aligned_u64 bitmap;
 };
+
+/* The smallest &struct exo_dirty accepted: up to and including @bitmap. */
+#define EXO_DIRTY_SIZE_VER1	32
 
 /* &exo_upte.flags: EXO_PROT_* bits and this one. */
 #define EXO_UPTE_VALID		0x80000000u
@@ -624,6 +648,9 @@ struct exo_stlb {
 	__u32 __reserved;
 };
 
+/* The smallest &struct exo_stlb accepted: up to and including @__reserved. */
+#define EXO_STLB_SIZE_VER1	32
+
 /**
  * enum exo_fault_mode_kind - &exo_fault_mode.mode.
  * @EXO_FAULT_MODE_SIGNAL: a fault the module cannot refill sends SIGBUS
@@ -669,6 +696,9 @@ struct exo_fault_mode {
 	__aligned_u64 entry;
 	__aligned_u64 cookie;
 };
+
+/* The smallest &struct exo_fault_mode accepted: up to and including @__reserved. */
+#define EXO_FAULT_MODE_SIZE_VER1	16
 
 /**
  * struct exo_upcall_frame - what %EXO_FAULT_MODE_UPCALL writes for the
@@ -777,6 +807,9 @@ struct exo_fault_wake {
 	__aligned_u64 va;
 	__aligned_u64 len;
 };
+
+/* The smallest &struct exo_fault_wake accepted: up to and including @len. */
+#define EXO_FAULT_WAKE_SIZE_VER1	24
 
 /*
  * Revocation. exo asks for frames back by posting a request ("return N
@@ -988,6 +1021,9 @@ struct exo_revoke {
 	__aligned_u64 id;
 };
 
+/* The smallest &struct exo_revoke accepted: up to and including @id. */
+#define EXO_REVOKE_SIZE_VER1	32
+
 /**
  * struct exo_revoke_notify - how revocation events wake the library OS
  *	(%EXO_IOC_REVOKE_NOTIFY). Replaces an earlier registration.
@@ -1003,6 +1039,9 @@ struct exo_revoke_notify {
 	__s32 eventfd;
 	__u32 signo;
 };
+
+/* The smallest &struct exo_revoke_notify accepted: up to and including @signo. */
+#define EXO_REVOKE_NOTIFY_SIZE_VER1	16
 
 /* &exo_frame_critical.flags */
 #define EXO_CRITICAL_CLEAR	0x1u	/* unmark rather than mark */
@@ -1025,6 +1064,9 @@ struct exo_frame_critical {
 	__u32 __reserved;
 };
 
+/* The smallest &struct exo_frame_critical accepted: up to and including @__reserved. */
+#define EXO_FRAME_CRITICAL_SIZE_VER1	24
+
 /**
  * struct exo_frame_grant - give another context a capability for frames
  *	this one owns (%EXO_IOC_FRAME_GRANT). The grantee may bind them but
@@ -1046,6 +1088,9 @@ struct exo_frame_grant {
 	__u32 __reserved;
 	__aligned_u64 grant_cap;
 };
+
+/* The smallest &struct exo_frame_grant accepted: up to and including @grant_cap. */
+#define EXO_FRAME_GRANT_SIZE_VER1	32
 
 /* &exo_recover.flags: where the saved contents go (at most one). */
 #define EXO_RECOVER_TO_FRAME	0x1u	/* into frames of @cap */
@@ -1076,6 +1121,9 @@ struct exo_recover {
 	__aligned_u64 cap;
 	__aligned_u64 buf;
 };
+
+/* The smallest &struct exo_recover accepted: up to and including @buf. */
+#define EXO_RECOVER_SIZE_VER1	40
 
 /*
  * Network: Documentation/net.rst. A privileged call attaches exo to an
@@ -1143,6 +1191,9 @@ struct exo_net_attach {
 	__u32 __reserved;
 };
 
+/* The smallest &struct exo_net_attach accepted: up to and including @__reserved. */
+#define EXO_NET_ATTACH_SIZE_VER1	16
+
 /**
  * struct exo_net_claim - claim a flow (%EXO_IOC_NET_CLAIM).
  *
@@ -1180,6 +1231,9 @@ struct exo_net_claim {
 	__u32 id;
 };
 
+/* The smallest &struct exo_net_claim accepted: up to and including @id. */
+#define EXO_NET_CLAIM_SIZE_VER1	28
+
 /**
  * struct exo_net_unclaim - give a claim up (%EXO_IOC_NET_UNCLAIM). When
  *	the call returns, no packet of the claim is in its handler or on its
@@ -1196,6 +1250,9 @@ struct exo_net_unclaim {
 	__u32 __reserved;
 };
 
+/* The smallest &struct exo_net_unclaim accepted: up to and including @__reserved. */
+#define EXO_NET_UNCLAIM_SIZE_VER1	16
+
 /**
  * struct exo_net_handler - set the handler of a claim
  *	(%EXO_IOC_NET_HANDLER). Packets see the old handler or the new one,
@@ -1211,6 +1268,9 @@ struct exo_net_handler {
 	__u32 id;
 	__s32 prog_fd;
 };
+
+/* The smallest &struct exo_net_handler accepted: up to and including @prog_fd. */
+#define EXO_NET_HANDLER_SIZE_VER1	16
 
 /* &exo_net_ring.kind */
 #define EXO_NET_RX		0
@@ -1250,6 +1310,9 @@ struct exo_net_ring {
 	__s32 eventfd;
 	__u32 nr_slots;
 };
+
+/* The smallest &struct exo_net_ring accepted: up to and including @nr_slots. */
+#define EXO_NET_RING_SIZE_VER1	32
 
 /**
  * struct exo_net_ring_header - first page of a ring.
@@ -1345,6 +1408,9 @@ struct exo_net_tx {
 	__u32 rejected;
 };
 
+/* The smallest &struct exo_net_tx accepted: up to and including @rejected. */
+#define EXO_NET_TX_SIZE_VER1	16
+
 /**
  * struct exo_net_stats - counters of one claim (%EXO_IOC_NET_STATS).
  * @size: sizeof(struct exo_net_stats) as the caller knows it.
@@ -1373,5 +1439,8 @@ struct exo_net_stats {
 	__aligned_u64 ring_full;
 	__aligned_u64 bad_verdict;
 };
+
+/* The smallest &struct exo_net_stats accepted: up to and including @bad_verdict. */
+#define EXO_NET_STATS_SIZE_VER1	72
 
 #endif /* _UAPI_LINUX_EXO_H */
