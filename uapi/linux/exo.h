@@ -149,6 +149,18 @@ enum exo_feature {
 	EXO_FEAT_NET = 1 << 12,
 };
 
+/*
+ * Every feature and every command this header describes: what
+ * &exo_api.features and &exo_api.ioctls hold on a module built from it
+ * (%EXO_FEAT_UPCALL on x86-64 only).
+ */
+#define EXO_API_FEATURES						\
+	(EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN | EXO_FEAT_FRAME_COLOUR |	\
+	 EXO_FEAT_FRAME_CONTIG | EXO_FEAT_FTABLE | EXO_FEAT_MEMCG |	\
+	 EXO_FEAT_VM | EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |		\
+	 EXO_FEAT_UPCALL | EXO_FEAT_REVOKE | EXO_FEAT_GRANT | EXO_FEAT_NET)
+#define EXO_API_IOCTLS	((1ULL << (EXO_CMD_LAST - EXO_CMD_BASE)) - 1)
+
 /**
  * struct exo_api - handshake: what this module speaks (%EXO_IOC_API).
  * @size: sizeof(struct exo_api) as the caller knows it.
@@ -340,6 +352,34 @@ struct exo_frame_free {
 #define EXO_MMAP_VM		0x100000000ULL
 #define EXO_MMAP_EVENTS		0x200000000ULL
 #define EXO_MMAP_REPO		0x300000000ULL
+
+/**
+ * struct exo_table_header - how each read-only table exo maps begins: the
+ *	frame table, the event ring and the repossession vector start with
+ *	these fields, then their own.
+ * @magic: the table's magic number.
+ * @version: the table's layout version.
+ * @ctx_id: the context the table belongs to.
+ * @nr_entries: entries in the table.
+ * @entry_size: bytes of one entry as the module knows it; a reader copies
+ *	the smaller of this and its own struct.
+ * @entries_offset: byte offset of entry 0 from the start of the mapping.
+ *
+ * The entries of the frame table and of the repossession vector change
+ * under a 32-bit sequence count, their first field: odd while an entry
+ * changes. A reader reads the count, the entry, then the count again
+ * (with read barriers between), and retries until both reads agree on an
+ * even value. The event ring's entries carry their own 64-bit number
+ * instead (&struct exo_event).
+ */
+struct exo_table_header {
+	__u32 magic;
+	__u32 version;
+	__u32 ctx_id;
+	__u32 nr_entries;
+	__u32 entry_size;
+	__u32 entries_offset;
+};
 
 #define EXO_FTABLE_MAGIC	0x464f5845u	/* "EXOF" in little-endian bytes */
 #define EXO_FTABLE_VERSION	1
