@@ -5,6 +5,8 @@
 #      make demo       the demo library OS on Debian's stock kernel in a VM
 #      make check      the test suite (what CI runs)
 #      make bench      exo's VM primitives against Linux's, in a VM
+#      make format FILES="module/exo_vm.c ..."
+#                      rewrite files with the kernel's .clang-format
 #
 # KDIR selects the kernel build tree; the VM scripts pass the stock one.
 
@@ -13,7 +15,7 @@ BUILD ?= $(CURDIR)/build
 KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
 
 .PHONY: all module libexo examples benchmarks selftests bpf-filters demo \
-	check bench deps sparse clean install
+	check bench deps sparse clean install format
 
 all: module libexo examples benchmarks selftests bpf-filters
 
@@ -50,6 +52,12 @@ check:
 
 bench:
 	scripts/bench.sh
+
+# The kernel's own style file, from linux-source-6.1 (never copied here).
+format:
+	@test -n "$(FILES)" || { echo 'usage: make format FILES="module/exo_vm.c ..."' >&2; exit 2; }
+	@command -v clang-format >/dev/null || { echo "make format needs clang-format (apt-get install clang-format)" >&2; exit 1; }
+	clang-format -i --style=file:$(shell $(CURDIR)/scripts/ksrc.sh)/.clang-format $(FILES)
 
 install: libexo
 	$(MAKE) -C libexo O=$(BUILD)/libexo install

@@ -8,11 +8,17 @@
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #ifdef CONFIG_X86
 #include <asm/processor.h>
 #endif
 
-#include "exo.h"
+#include "exo_colour.h"
+
+unsigned int exo_nr_colours;
+module_param_named(nr_colours, exo_nr_colours, uint, 0444);
+MODULE_PARM_DESC(nr_colours,
+		 "Cache colours; 0 = derive from the last-level cache at load");
 
 #define EXO_DEFAULT_COLOURS	64
 #define EXO_MAX_COLOURS		4096
@@ -48,13 +54,8 @@ static unsigned int exo_cpuid_colours(u32 leaf)
 }
 #endif
 
-/**
- * exo_detect_colours() - number of page colours of the last-level cache.
- *
- * Return: a power of two in [1, EXO_MAX_COLOURS]; EXO_DEFAULT_COLOURS when
- * the CPU does not describe its caches.
- */
-unsigned int exo_detect_colours(void)
+/* Number of page colours of the last-level cache; 0 if not described. */
+static unsigned int exo_detect_colours(void)
 {
 	unsigned int colours = 0;
 
@@ -65,8 +66,24 @@ unsigned int exo_detect_colours(void)
 	else if (boot_cpu_has(X86_FEATURE_TOPOEXT))
 		colours = exo_cpuid_colours(0x8000001d);
 #endif
+	return colours;
+}
+
+/**
+ * exo_colours_init() - set the colour count at load, unless the nr_colours
+ *	parameter gave one: a power of two in [1, EXO_MAX_COLOURS], and
+ *	EXO_DEFAULT_COLOURS when the CPU does not describe its caches.
+ */
+void exo_colours_init(void)
+{
+	unsigned int colours;
+
+	if (exo_nr_colours)
+		return;
+	colours = exo_detect_colours();
 	if (!colours)
-		return EXO_DEFAULT_COLOURS;
-	return rounddown_pow_of_two(min_t(unsigned int, colours,
-					  EXO_MAX_COLOURS));
+		exo_nr_colours = EXO_DEFAULT_COLOURS;
+	else
+		exo_nr_colours = rounddown_pow_of_two(min_t(unsigned int, colours,
+							    EXO_MAX_COLOURS));
 }

@@ -11,58 +11,53 @@
 #include <linux/file.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
-#include <linux/vmalloc.h>
 
 #include "exo.h"
+#include "exo_ctx.h"
+#include "exo_events.h"
+
+static unsigned int exo_event_entries = 256;
+module_param_named(event_entries, exo_event_entries, uint, 0644);
+MODULE_PARM_DESC(event_entries,
+		 "Entries in a context's event ring, 16..65536, rounded down to a power of two; taken at open (default 256)");
 
 static struct exo_event *exo_event_entry(struct exo_ctx *ctx, u64 n)
 {
-	return (struct exo_event *)(ctx->events + 1) +
-	       (n & (ctx->nr_events - 1));
+	return exo_table_entry(&ctx->ev.ring, n & (ctx->ev.ring.nr - 1));
 }
 
 /**
- * exo_events_init() - allocate a context's event ring.
- * @ctx: the context; @ctx->id must be set.
+ * exo_events_ctx_init() - allocate a context's event ring.
+ * @ctx: the context; @ctx->id is set.
  *
  * Return: 0 or -ENOMEM.
  */
-int exo_events_init(struct exo_ctx *ctx)
+int exo_events_ctx_init(struct exo_ctx *ctx)
 {
 	u32 nr = clamp_t(u32, READ_ONCE(exo_event_entries), 16, 65536);
-	struct exo_events_header *h;
-	size_t size;
 
-	nr = rounddown_pow_of_two(nr);
-	size = PAGE_ALIGN(sizeof(*h) + (size_t)nr * sizeof(struct exo_event));
-	h = vmalloc_user(size);
-	if (!h)
-		return -ENOMEM;
-	h->magic = EXO_EVENTS_MAGIC;
-	h->version = EXO_EVENTS_VERSION;
-	h->ctx_id = ctx->id;
-	h->nr_entries = nr;
-	h->entry_size = sizeof(struct exo_event);
-	h->entries_offset = sizeof(*h);
-	ctx->events = h;
-	ctx->events_size = size;
-	ctx->nr_events = nr;
-	return 0;
+	spin_lock_init(&ctx->ev.lock);
+	init_waitqueue_head(&ctx->ev.wq);
+	return exo_table_init(&ctx->ev.ring, EXO_EVENTS_MAGIC,
+			      EXO_EVENTS_VERSION, ctx->id,
+			      sizeof(struct exo_events_header),
+			      sizeof(struct exo_event),
+			      rounddown_pow_of_two(nr));
 }
 
 /**
- * exo_events_destroy() - free the ring and drop the notify registration.
+ * exo_events_ctx_fini() - free the ring and drop the notify registration.
  * @ctx: a dying context.
  */
-void exo_events_destroy(struct exo_ctx *ctx)
+void exo_events_ctx_fini(struct exo_ctx *ctx)
 {
-	if (ctx->notify_efd)
-		eventfd_ctx_put(ctx->notify_efd);
-	put_pid(ctx->notify_pid);
-	vfree(ctx->events);
-	ctx->events = NULL;
+	if (ctx->ev.efd)
+		eventfd_ctx_put(ctx->ev.efd);
+	put_pid(ctx->ev.pid);
+	exo_table_fini(&ctx->ev.ring);
 }
 
 /**
@@ -74,28 +69,29 @@ void exo_events_destroy(struct exo_ctx *ctx)
  */
 int exo_events_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma)
 {
-	return exo_mmap_readonly(vma, ctx->events, ctx->events_size);
+	return exo_table_mmap(&ctx->ev.ring, vma);
 }
 
 /**
  * exo_events_sync() - copy the revocation state into the ring's header.
- * @ctx: the context, @ctx->revoke_lock held.
+ * @ctx: the context, @ctx->ev.lock held.
  */
 void exo_events_sync(struct exo_ctx *ctx)
 {
-	struct exo_events_header *h = ctx->events;
+	struct exo_events_header *h = ctx->ev.ring.hdr;
+	struct exo_revoke_ctx *rv = &ctx->rv;
 
-	lockdep_assert_held(&ctx->revoke_lock);
-	WRITE_ONCE(h->revoke_id, ctx->revoke_id);
-	WRITE_ONCE(h->owed, ctx->owed);
-	WRITE_ONCE(h->deadline_ns, ctx->owed ? ctx->deadline_ns : 0);
-	WRITE_ONCE(h->state, ctx->revoke_state);
-	WRITE_ONCE(h->repossessed, ctx->repossessed);
+	lockdep_assert_held(&ctx->ev.lock);
+	WRITE_ONCE(h->revoke_id, rv->id);
+	WRITE_ONCE(h->owed, rv->owed);
+	WRITE_ONCE(h->deadline_ns, rv->owed ? rv->deadline_ns : 0);
+	WRITE_ONCE(h->state, rv->state);
+	WRITE_ONCE(h->repossessed, rv->repossessed);
 }
 
 /**
  * exo_event_post() - post one event and wake the library OS.
- * @ctx: the context, @ctx->revoke_lock held.
+ * @ctx: the context, @ctx->ev.lock held.
  * @type: an &enum exo_event_type.
  * @id: the revocation request.
  * @nr: frames.
@@ -104,16 +100,16 @@ void exo_events_sync(struct exo_ctx *ctx)
  * @signal: also send the registered signal.
  *
  * eventfd_signal() and kill_pid() take only spinlocks, so this is safe
- * under @ctx->revoke_lock, which the shrinker takes.
+ * under @ctx->ev.lock, which the shrinker takes.
  */
 void exo_event_post(struct exo_ctx *ctx, u32 type, u64 id, u64 nr,
 		    u64 deadline_ns, u64 arg, bool signal)
 {
-	struct exo_events_header *h = ctx->events;
+	struct exo_events_header *h = ctx->ev.ring.hdr;
 	u64 n = h->head;
 	struct exo_event *e = exo_event_entry(ctx, n);
 
-	lockdep_assert_held(&ctx->revoke_lock);
+	lockdep_assert_held(&ctx->ev.lock);
 	WRITE_ONCE(e->seq, 0);
 	/* Pairs with the reader's fence between its two reads of seq. */
 	smp_wmb();
@@ -129,36 +125,26 @@ void exo_event_post(struct exo_ctx *ctx, u32 type, u64 id, u64 nr,
 	/* The entry and the state are visible before the new head. */
 	smp_store_release(&h->head, n + 1);
 
-	if (ctx->notify_efd)
-		eventfd_signal(ctx->notify_efd, 1);
-	if (signal && ctx->notify_pid && ctx->notify_signo)
-		kill_pid(ctx->notify_pid, ctx->notify_signo, 1);
-	wake_up_interruptible(&ctx->revoke_wq);
+	if (ctx->ev.efd)
+		eventfd_signal(ctx->ev.efd, 1);
+	if (signal && ctx->ev.pid && ctx->ev.signo)
+		kill_pid(ctx->ev.pid, ctx->ev.signo, 1);
+	wake_up_interruptible(&ctx->ev.wq);
 }
 
 /**
- * exo_revoke_pending() - does the library OS have revocation work to do?
- * @ctx: the context.
- *
- * Return: true while frames are owed or repossessed contents wait.
- */
-bool exo_revoke_pending(struct exo_ctx *ctx)
-{
-	return READ_ONCE(ctx->owed) || READ_ONCE(ctx->repo_used);
-}
-
-/**
- * exo_revoke_notify() - register how events wake the library OS
+ * exo_events_cmd_notify() - register how events wake the library OS
  *	(%EXO_IOC_REVOKE_NOTIFY).
- * @ctx: the context.
- * @req: the request.
+ * @ucmd: the command.
  *
  * Return: 0, -EINVAL for a bad signal or a descriptor that is not an
  * eventfd, -EBADF for a bad descriptor.
  */
-int exo_revoke_notify(struct exo_ctx *ctx, const struct exo_revoke_notify *req)
+int exo_events_cmd_notify(struct exo_ucmd *ucmd)
 {
+	const struct exo_revoke_notify *req = ucmd->cmd;
 	struct eventfd_ctx *efd = NULL, *old_efd;
+	struct exo_ctx *ctx = ucmd->ctx;
 	struct pid *pid = NULL, *old_pid;
 
 	if (req->signo && !valid_signal(req->signo))
@@ -175,13 +161,13 @@ int exo_revoke_notify(struct exo_ctx *ctx, const struct exo_revoke_notify *req)
 	if (req->signo)
 		pid = get_pid(task_tgid(current));
 
-	spin_lock(&ctx->revoke_lock);
-	old_efd = ctx->notify_efd;
-	old_pid = ctx->notify_pid;
-	ctx->notify_efd = efd;
-	ctx->notify_pid = pid;
-	ctx->notify_signo = req->signo;
-	spin_unlock(&ctx->revoke_lock);
+	spin_lock(&ctx->ev.lock);
+	old_efd = ctx->ev.efd;
+	old_pid = ctx->ev.pid;
+	ctx->ev.efd = efd;
+	ctx->ev.pid = pid;
+	ctx->ev.signo = req->signo;
+	spin_unlock(&ctx->ev.lock);
 
 	if (old_efd)
 		eventfd_ctx_put(old_efd);

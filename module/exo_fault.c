@@ -4,8 +4,7 @@
  *
  * The module first refills in the kernel: from the page's binding (a PTE
  * zapped when rights changed comes back this way), else from the library
- * OS's own page table (the STLB, as Aegis refilled its TLB from a software
- * TLB) when the entry is valid and its capability checks. Only then does
+ * OS's own page table (exo_stlb.c). Only then does
  * the fault go up: SIGBUS to the faulting thread with the address and the
  * access (the default); an event read from the context's fd while the
  * thread sleeps, for a library OS that handles faults in another thread;
@@ -26,10 +25,14 @@
 #include <linux/vmalloc.h>
 
 #include "exo.h"
+#include "exo_bind.h"
+#include "exo_ctx.h"
+#include "exo_fault.h"
+#include "exo_stlb.h"
 
 /**
  * struct exo_fault_waiter - a thread asleep on a fault event, on its stack.
- * @node: in &exo_ctx.fault_waiters until woken.
+ * @node: in &exo_fault_ctx.waiters until woken.
  * @ev: the event read(2) returns.
  * @reported: read(2) has returned it.
  * @woken: 0, %EXO_WOKEN_RETRY or %EXO_WOKEN_SIGBUS; set under fault_lock.
@@ -40,68 +43,6 @@ struct exo_fault_waiter {
 	bool reported;
 	int woken;
 };
-
-/* The entry of the library OS's table for @va, if valid. Under ctx->lock. */
-static const struct exo_upte *exo_stlb_entry(struct exo_ctx *ctx,
-					     unsigned long va, u32 *flags)
-{
-	const struct exo_stlb_map *s = ctx->stlb;
-	const struct exo_upte *e;
-	unsigned long i;
-
-	if (!s || va < s->base)
-		return NULL;
-	i = (va - s->base) >> PAGE_SHIFT;
-	if (i >= s->nr)
-		return NULL;
-	e = &s->table[i];
-	*flags = READ_ONCE(e->flags);
-	if (!(*flags & EXO_UPTE_VALID))
-		return NULL;
-	/* Pairs with the library OS setting VALID last. */
-	smp_rmb();
-	return e;
-}
-
-/*
- * Refill from the library OS's table: bind an unbound page, or widen a
- * binding to the same frame. Anything else is the library OS's to sort
- * out (it changed a bound entry without unmapping). Returns the binding
- * now in force, or @b unchanged.
- */
-static void *exo_stlb_refill(struct exo_ctx *ctx, struct vm_area_struct *vma,
-			     unsigned long va, void *b, u32 access)
-{
-	const struct exo_upte *e;
-	struct exo_frames *f;
-	u32 flags, prot, frame;
-	void *nb;
-
-	e = exo_stlb_entry(ctx, va, &flags);
-	if (!e)
-		return b;
-	prot = flags & EXO_PROT_MASK;
-	frame = READ_ONCE(e->frame);
-	if ((flags & ~(EXO_PROT_MASK | EXO_UPTE_VALID)) || exo_prot_check(prot) ||
-	    (prot & ~exo_vma_prot(vma)) || !exo_prot_allows(prot, access))
-		return b;
-	f = exo_cap_lookup(ctx, READ_ONCE(e->cap));
-	if (!f || frame >= (1U << f->order))
-		return b;
-	if (b) {
-		if (exo_b_index(b) != f->index || exo_b_frame(b) != frame)
-			return b;
-		nb = exo_binding(f->index, frame, prot, exo_b_dirty(b));
-		if (xa_err(xa_store(&ctx->vmap, va >> PAGE_SHIFT, nb,
-				    GFP_KERNEL_ACCOUNT)))
-			return b;
-		return nb;
-	}
-	nb = exo_binding(f->index, frame, prot, false);
-	if (exo_vm_bind(ctx, f, va >> PAGE_SHIFT, nb))
-		return NULL;
-	return nb;
-}
 
 /* Will SIGBUS reach a handler of this thread (not blocked, not default)? */
 static bool exo_sigbus_caught(void)
@@ -146,19 +87,23 @@ static vm_fault_t exo_sigbus(struct vm_fault *vmf, u32 bits)
 	return VM_FAULT_NOPAGE;
 }
 
-static bool exo_fault_pending(struct exo_ctx *ctx)
+/**
+ * exo_fault_pending() - does a fault event wait to be read?
+ * @ctx: the context.
+ */
+bool exo_fault_pending(struct exo_ctx *ctx)
 {
 	struct exo_fault_waiter *w;
 	bool pending = false;
 
-	spin_lock(&ctx->fault_lock);
-	list_for_each_entry(w, &ctx->fault_waiters, node) {
+	spin_lock(&ctx->fault.lock);
+	list_for_each_entry(w, &ctx->fault.waiters, node) {
 		if (!w->reported) {
 			pending = true;
 			break;
 		}
 	}
-	spin_unlock(&ctx->fault_lock);
+	spin_unlock(&ctx->fault.lock);
 	return pending;
 }
 
@@ -186,22 +131,22 @@ static vm_fault_t exo_fault_wait(struct exo_ctx *ctx, struct vm_fault *vmf,
 		mutex_unlock(&ctx->lock);
 		return VM_FAULT_RETRY;
 	}
-	spin_lock(&ctx->fault_lock);
-	list_add_tail(&w.node, &ctx->fault_waiters);
-	spin_unlock(&ctx->fault_lock);
+	spin_lock(&ctx->fault.lock);
+	list_add_tail(&w.node, &ctx->fault.waiters);
+	spin_unlock(&ctx->fault.lock);
 	mutex_unlock(&ctx->lock);
-	wake_up_poll(&ctx->fault_readq, EPOLLIN | EPOLLRDNORM);
+	wake_up_poll(&ctx->fault.readq, EPOLLIN | EPOLLRDNORM);
 
 	/* The VMA may go while we sleep; its file keeps the context. */
 	get_file(file);
 	mmap_read_unlock(mm);
-	wait_event_interruptible(ctx->fault_wakeq, READ_ONCE(w.woken));
+	wait_event_interruptible(ctx->fault.wakeq, READ_ONCE(w.woken));
 
-	spin_lock(&ctx->fault_lock);
+	spin_lock(&ctx->fault.lock);
 	woken = w.woken;
 	if (!woken)
 		list_del(&w.node);
-	spin_unlock(&ctx->fault_lock);
+	spin_unlock(&ctx->fault.lock);
 	fput(file);
 
 	if (woken == EXO_WOKEN_SIGBUS) {
@@ -285,8 +230,8 @@ static bool exo_upcall(struct exo_ctx *ctx, struct vm_fault *vmf, u32 bits)
 	w->frame.va = vmf->real_address;
 	w->frame.fault = bits;
 	w->frame.size = sizeof(w->frame);
-	w->frame.cookie = ctx->upcall_cookie;
-	w->entry = ctx->upcall_entry;
+	w->frame.cookie = ctx->fault.upcall_cookie;
+	w->entry = ctx->fault.upcall_entry;
 	init_task_work(&w->cb, exo_upcall_run);
 	if (task_work_add(current, &w->cb, TWA_RESUME)) {
 		kfree(w);
@@ -322,7 +267,7 @@ vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite)
 	void *b;
 
 	mutex_lock(&ctx->lock);
-	b = xa_load(&ctx->vmap, va >> PAGE_SHIFT);
+	b = xa_load(&ctx->bind.map, va >> PAGE_SHIFT);
 	if (!b && mkwrite) {
 		/* Unmapped since the PTE was read: retry, see it gone. */
 		mutex_unlock(&ctx->lock);
@@ -335,31 +280,31 @@ vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite)
 		if (access == EXO_FAULT_WRITE && !exo_b_dirty(b)) {
 			b = exo_binding(exo_b_index(b), exo_b_frame(b),
 					exo_b_prot(b), true);
-			xa_store(&ctx->vmap, va >> PAGE_SHIFT, b, GFP_KERNEL);
+			xa_store(&ctx->bind.map, va >> PAGE_SHIFT, b, GFP_KERNEL);
 		}
 		if (mkwrite)
 			ret = 0;
 		else
-			ret = exo_vm_install(ctx, vma, va, b) ?
+			ret = exo_bind_install(ctx, vma, va, b) ?
 			      VM_FAULT_OOM : VM_FAULT_NOPAGE;
-		ctx->refills++;
+		ctx->fault.refills++;
 		mutex_unlock(&ctx->lock);
 		return ret;
 	}
 
 	access |= b ? EXO_FAULT_PROT : 0;
-	if (!b && xa_load(&ctx->repo_va, va >> PAGE_SHIFT))
+	if (!b && exo_bind_repossessed(ctx, va >> PAGE_SHIFT))
 		access |= EXO_FAULT_REPOSSESSED;
 	/* A system call's copy is not the library OS's access: EFAULT. */
 	if (!(vmf->flags & FAULT_FLAG_USER)) {
 		mutex_unlock(&ctx->lock);
 		return VM_FAULT_SIGBUS;
 	}
-	ctx->upcalls++;
-	if (ctx->fault_mode == EXO_FAULT_MODE_EVENT &&
+	ctx->fault.upcalls++;
+	if (ctx->fault.mode == EXO_FAULT_MODE_EVENT &&
 	    (vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
 		ret = exo_fault_wait(ctx, vmf, access);
-	} else if (ctx->fault_mode == EXO_FAULT_MODE_UPCALL &&
+	} else if (ctx->fault.mode == EXO_FAULT_MODE_UPCALL &&
 		   exo_upcall(ctx, vmf, access)) {
 		mutex_unlock(&ctx->lock);
 		ret = VM_FAULT_NOPAGE;
@@ -387,8 +332,8 @@ void exo_fault_wake_range(struct exo_ctx *ctx, unsigned long start,
 	unsigned long page;
 	bool any = false;
 
-	spin_lock(&ctx->fault_lock);
-	list_for_each_entry_safe(w, tmp, &ctx->fault_waiters, node) {
+	spin_lock(&ctx->fault.lock);
+	list_for_each_entry_safe(w, tmp, &ctx->fault.waiters, node) {
 		page = w->ev.va & PAGE_MASK;
 		if (page < start || page >= end)
 			continue;
@@ -396,9 +341,9 @@ void exo_fault_wake_range(struct exo_ctx *ctx, unsigned long start,
 		WRITE_ONCE(w->woken, how);
 		any = true;
 	}
-	spin_unlock(&ctx->fault_lock);
+	spin_unlock(&ctx->fault.lock);
 	if (any)
-		wake_up_all(&ctx->fault_wakeq);
+		wake_up_all(&ctx->fault.wakeq);
 }
 
 #define EXO_READ_EVENTS	16
@@ -410,17 +355,17 @@ static void exo_fault_unreport(struct exo_ctx *ctx,
 	struct exo_fault_waiter *w;
 	int i;
 
-	spin_lock(&ctx->fault_lock);
-	list_for_each_entry(w, &ctx->fault_waiters, node)
+	spin_lock(&ctx->fault.lock);
+	list_for_each_entry(w, &ctx->fault.waiters, node)
 		for (i = 0; i < n; i++)
 			if (w->reported && w->ev.tid == ev[i].tid &&
 			    w->ev.va == ev[i].va)
 				w->reported = false;
-	spin_unlock(&ctx->fault_lock);
+	spin_unlock(&ctx->fault.lock);
 }
 
 /**
- * exo_fault_read() - read(2) of /dev/exo: pending fault events.
+ * exo_fault_fop_read() - read(2) of /dev/exo: pending fault events.
  * @file: the context's file.
  * @buf: user buffer.
  * @len: its size; at least one &struct exo_fault_event.
@@ -429,8 +374,8 @@ static void exo_fault_unreport(struct exo_ctx *ctx,
  * Return: bytes read (whole events), -EINVAL, -EAGAIN, -EFAULT, -EIO or
  * -ERESTARTSYS.
  */
-ssize_t exo_fault_read(struct file *file, char __user *buf, size_t len,
-		       loff_t *pos)
+ssize_t exo_fault_fop_read(struct file *file, char __user *buf, size_t len,
+			   loff_t *pos)
 {
 	struct exo_fault_event ev[EXO_READ_EVENTS];
 	struct exo_ctx *ctx = file->private_data;
@@ -444,8 +389,8 @@ ssize_t exo_fault_read(struct file *file, char __user *buf, size_t len,
 	max = min_t(size_t, len / sizeof(ev[0]), EXO_READ_EVENTS);
 	for (;;) {
 		n = 0;
-		spin_lock(&ctx->fault_lock);
-		list_for_each_entry(w, &ctx->fault_waiters, node) {
+		spin_lock(&ctx->fault.lock);
+		list_for_each_entry(w, &ctx->fault.waiters, node) {
 			if (w->reported)
 				continue;
 			w->reported = true;
@@ -453,12 +398,12 @@ ssize_t exo_fault_read(struct file *file, char __user *buf, size_t len,
 			if (n == max)
 				break;
 		}
-		spin_unlock(&ctx->fault_lock);
+		spin_unlock(&ctx->fault.lock);
 		if (n)
 			break;
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (wait_event_interruptible(ctx->fault_readq,
+		if (wait_event_interruptible(ctx->fault.readq,
 					     exo_fault_pending(ctx)))
 			return -ERESTARTSYS;
 	}
@@ -470,35 +415,9 @@ ssize_t exo_fault_read(struct file *file, char __user *buf, size_t len,
 }
 
 /**
- * exo_fault_poll() - poll(2) of /dev/exo: readable while a fault event
- *	waits or the receive ring holds packets, urgent while revocation
- *	needs the library OS.
- * @file: the context's file.
- * @wait: the poll table.
- *
- * Return: EPOLLIN | EPOLLRDNORM, EPOLLPRI, both or 0.
- */
-__poll_t exo_fault_poll(struct file *file, struct poll_table_struct *wait)
-{
-	struct exo_ctx *ctx = file->private_data;
-
-	__poll_t mask = 0;
-
-	poll_wait(file, &ctx->fault_readq, wait);
-	poll_wait(file, &ctx->revoke_wq, wait);
-	if (exo_fault_pending(ctx) || exo_net_rx_pending(ctx))
-		mask |= EPOLLIN | EPOLLRDNORM;
-	if (exo_revoke_pending(ctx))
-		mask |= EPOLLPRI;
-	return mask;
-}
-
-/**
- * exo_fault_mode_set() - choose how faults reach the library OS
+ * exo_fault_cmd_mode() - choose how faults reach the library OS
  *	(%EXO_IOC_FAULT_MODE).
- * @ctx: the context.
- * @req: the request; @req->mode, entry and cookie become the previous
- *	ones.
+ * @ucmd: the command; its mode, entry and cookie become the previous ones.
  *
  * Leaving event mode wakes every waiter, whose retried access then takes
  * the new path.
@@ -506,8 +425,10 @@ __poll_t exo_fault_poll(struct file *file, struct poll_table_struct *wait)
  * Return: 0, -EINVAL, or -EOPNOTSUPP for an upcall mode this kernel or
  * this (32-bit) caller cannot have.
  */
-int exo_fault_mode_set(struct exo_ctx *ctx, struct exo_fault_mode *req)
+int exo_fault_cmd_mode(struct exo_ucmd *ucmd)
 {
+	struct exo_fault_mode *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
 	u32 old;
 
 	if (req->__reserved || req->mode > EXO_FAULT_MODE_UPCALL)
@@ -521,10 +442,10 @@ int exo_fault_mode_set(struct exo_ctx *ctx, struct exo_fault_mode *req)
 		return -EINVAL;
 	}
 	mutex_lock(&ctx->lock);
-	old = ctx->fault_mode;
-	swap(ctx->upcall_entry, req->entry);
-	swap(ctx->upcall_cookie, req->cookie);
-	ctx->fault_mode = req->mode;
+	old = ctx->fault.mode;
+	swap(ctx->fault.upcall_entry, req->entry);
+	swap(ctx->fault.upcall_cookie, req->cookie);
+	ctx->fault.mode = req->mode;
 	mutex_unlock(&ctx->lock);
 	if (old == EXO_FAULT_MODE_EVENT && req->mode != old)
 		exo_fault_wake_range(ctx, 0, ULONG_MAX, EXO_WOKEN_RETRY);
@@ -533,29 +454,34 @@ int exo_fault_mode_set(struct exo_ctx *ctx, struct exo_fault_mode *req)
 }
 
 /**
- * exo_fault_mode_undo() - put back the mode exo_fault_mode_set() replaced,
- *	when its result could not be copied out.
- * @ctx: the context.
- * @req: what exo_fault_mode_set() returned: the previous mode.
+ * exo_fault_cmd_mode_undo() - put back the mode exo_fault_cmd_mode()
+ *	replaced, when its result could not be copied out.
+ * @ucmd: what exo_fault_cmd_mode() returned: the previous mode.
  */
-void exo_fault_mode_undo(struct exo_ctx *ctx, const struct exo_fault_mode *req)
+void exo_fault_cmd_mode_undo(struct exo_ucmd *ucmd)
 {
+	const struct exo_fault_mode *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
+
 	mutex_lock(&ctx->lock);
-	ctx->fault_mode = req->mode;
-	ctx->upcall_entry = req->entry;
-	ctx->upcall_cookie = req->cookie;
+	ctx->fault.mode = req->mode;
+	ctx->fault.upcall_entry = req->entry;
+	ctx->fault.upcall_cookie = req->cookie;
 	mutex_unlock(&ctx->lock);
 }
 
 /**
- * exo_fault_wake_ioctl() - %EXO_IOC_FAULT_WAKE.
- * @ctx: the context.
- * @req: the range and flags.
+ * exo_fault_cmd_wake() - wake threads waiting on fault events in a range
+ *	(%EXO_IOC_FAULT_WAKE).
+ * @ucmd: the command: the range and flags.
  *
  * Return: 0 or -EINVAL.
  */
-int exo_fault_wake_ioctl(struct exo_ctx *ctx, const struct exo_fault_wake *req)
+int exo_fault_cmd_wake(struct exo_ucmd *ucmd)
 {
+	const struct exo_fault_wake *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
+
 	if (!req->len || !PAGE_ALIGNED(req->va) || !PAGE_ALIGNED(req->len) ||
 	    req->len > U64_MAX - req->va || req->va + req->len > ULONG_MAX)
 		return -EINVAL;
@@ -566,99 +492,28 @@ int exo_fault_wake_ioctl(struct exo_ctx *ctx, const struct exo_fault_wake *req)
 }
 
 /**
- * exo_stlb_free() - unpin and unmap a registered table.
- * @stlb: the table, or NULL.
+ * exo_fault_ctx_init() - a new context's faults go up as SIGBUS.
+ * @ctx: the context.
+ *
+ * Return: 0.
  */
-void exo_stlb_free(struct exo_stlb_map *stlb)
+int exo_fault_ctx_init(struct exo_ctx *ctx)
 {
-	if (!stlb)
-		return;
-	vunmap(stlb->vaddr);
-	unpin_user_pages(stlb->pages, stlb->nr_pages);
-	kvfree(stlb->pages);
-	kfree(stlb);
-}
-
-/* Pin the table's pages (the fault path cannot fault) and map them. */
-static struct exo_stlb_map *exo_stlb_pin(const struct exo_stlb *req)
-{
-	unsigned long start = req->table & PAGE_MASK;
-	size_t bytes = (size_t)req->nr_entries * sizeof(struct exo_upte);
-	struct exo_stlb_map *s;
-	int pinned, ret = -ENOMEM;
-
-	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
-	if (!s)
-		return ERR_PTR(-ENOMEM);
-	s->nr_pages = DIV_ROUND_UP(req->table + bytes - start, PAGE_SIZE);
-	s->pages = kvmalloc_array(s->nr_pages, sizeof(*s->pages),
-				  GFP_KERNEL_ACCOUNT);
-	if (!s->pages)
-		goto err_free;
-	pinned = pin_user_pages_fast(start, s->nr_pages,
-				     FOLL_WRITE | FOLL_LONGTERM, s->pages);
-	if (pinned != s->nr_pages) {
-		if (pinned > 0)
-			unpin_user_pages(s->pages, pinned);
-		ret = pinned < 0 && pinned != -EFAULT ? pinned : -EFAULT;
-		goto err_free;
-	}
-	s->vaddr = vmap(s->pages, s->nr_pages, VM_MAP, PAGE_KERNEL_RO);
-	if (!s->vaddr) {
-		unpin_user_pages(s->pages, s->nr_pages);
-		goto err_free;
-	}
-	s->table = s->vaddr + offset_in_page(req->table);
-	s->base = req->base;
-	s->nr = req->nr_entries;
-	return s;
-
-err_free:
-	kvfree(s->pages);
-	kfree(s);
-	return ERR_PTR(ret);
+	spin_lock_init(&ctx->fault.lock);
+	INIT_LIST_HEAD(&ctx->fault.waiters);
+	init_waitqueue_head(&ctx->fault.readq);
+	init_waitqueue_head(&ctx->fault.wakeq);
+	return 0;
 }
 
 /**
- * exo_stlb_set() - register (or with table 0, drop) the library OS's page
- *	table (%EXO_IOC_STLB).
+ * exo_fault_ctx_fini() - let go of a dying context's page table. Its exo
+ *	VMAs hold its file, so no thread waits on a fault.
  * @ctx: the context.
- * @req: the request.
- *
- * Return: 0, -EINVAL, -EFAULT (the table is not ordinary writable memory)
- * or -ENOMEM.
  */
-int exo_stlb_set(struct exo_ctx *ctx, const struct exo_stlb *req)
+void exo_fault_ctx_fini(struct exo_ctx *ctx)
 {
-	struct exo_stlb_map *s = NULL, *old;
-	u64 span;
-
-	if (req->__reserved)
-		return -EINVAL;
-	if (req->table) {
-		span = (u64)req->nr_entries << PAGE_SHIFT;
-		if (!req->nr_entries || req->nr_entries > READ_ONCE(exo_stlb_max))
-			return -EINVAL;
-		if (!IS_ALIGNED(req->table, sizeof(struct exo_upte)) ||
-		    req->table > ULONG_MAX - (u64)req->nr_entries *
-						 sizeof(struct exo_upte))
-			return -EINVAL;
-		if (!PAGE_ALIGNED(req->base) || span > TASK_SIZE ||
-		    req->base > TASK_SIZE - span)
-			return -EINVAL;
-		/* The table must be this context's own memory. */
-		if (!ctx->mm || ctx->mm != current->mm)
-			return -EFAULT;
-		s = exo_stlb_pin(req);
-		if (IS_ERR(s))
-			return PTR_ERR(s);
-	} else if (req->base || req->nr_entries) {
-		return -EINVAL;
-	}
-	mutex_lock(&ctx->lock);
-	old = ctx->stlb;
-	ctx->stlb = s;
-	mutex_unlock(&ctx->lock);
-	exo_stlb_free(old);
-	return 0;
+	WARN_ON_ONCE(!list_empty(&ctx->fault.waiters));
+	exo_stlb_free(ctx->fault.stlb);
+	ctx->fault.stlb = NULL;
 }

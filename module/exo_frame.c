@@ -2,42 +2,65 @@
 /*
  * Physical frames under capabilities.
  *
- * A context names its frames by capability: index (a slot in its xarray and
- * its frame table) plus generation. The index is reused lowest-first, the
- * generation not within 2^32 allocations, so a stale capability fails.
- * Capabilities live in the context's own table and generations are
- * module-wide, so another context's capability names nothing here. A
- * module-wide xarray maps every owned PFN to its owner so that a request for
- * a named frame held by another context fails with -EBUSY before touching
- * the page allocator.
+ * A context gets frames by asking for any frame, a named one (by PFN), one
+ * of a cache colour, or a contiguous run, each under a new capability
+ * (exo_cap.c). A module-wide xarray maps every owned PFN to its owner so
+ * that a request for a named frame held by another context fails with
+ * -EBUSY before touching the page allocator. Before it allocates, a
+ * context is admitted against exo's own limit (max_frames): over it, the
+ * contexts above their fair share are asked for frames (exo_revoke.c).
  */
+#include <linux/device.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 
 #include "exo.h"
+#include "exo_cap.h"
+#include "exo_colour.h"
+#include "exo_ctx.h"
+#include "exo_frame.h"
+#include "exo_grant.h"
+#include "exo_pool.h"
+#include "exo_revoke.h"
+
+static unsigned int exo_frame_quota = 8192;
+module_param_named(frame_quota, exo_frame_quota, uint, 0644);
+MODULE_PARM_DESC(frame_quota,
+		 "Frames one context may hold; taken at open (default 8192)");
+
+static unsigned int exo_max_order = MAX_ORDER - 1;
+module_param_named(max_order, exo_max_order, uint, 0644);
+MODULE_PARM_DESC(max_order,
+		 "Largest order of a contiguous run (default and ceiling MAX_ORDER - 1)");
+
+unsigned int exo_critical_max = 64;
+module_param_named(critical_max, exo_critical_max, uint, 0644);
+MODULE_PARM_DESC(critical_max,
+		 "Frames one context may mark critical (default 64)");
+
+unsigned int exo_max_frames;
+module_param_named(max_frames, exo_max_frames, uint, 0644);
+MODULE_PARM_DESC(max_frames,
+		 "Frames all contexts together may hold; past it, contexts above their fair share are asked for frames (default 0: no limit)");
+
+atomic_long_t exo_nr_frames = ATOMIC_LONG_INIT(0);
+static atomic_long_t exo_frames_allocated = ATOMIC_LONG_INIT(0);
+static atomic_long_t exo_frames_freed = ATOMIC_LONG_INIT(0);
 
 static DEFINE_XARRAY(exo_pfn_owner);
 
-/*
- * Generations are module-wide, so no two live capabilities of different
- * contexts are equal: another context's capability never names a frame of
- * this one by accident.
+/**
+ * exo_frame_max_order() - the largest order a contiguous run may have now.
  */
-static atomic_t exo_last_gen = ATOMIC_INIT(0);
-
-u32 exo_new_gen(void)
+unsigned int exo_frame_max_order(void)
 {
-	u32 gen;
-
-	do {
-		gen = atomic_inc_return(&exo_last_gen);
-	} while (!gen);
-	return gen;
+	return min_t(unsigned int, READ_ONCE(exo_max_order), MAX_ORDER - 1);
 }
 
 /*
@@ -126,7 +149,7 @@ static int exo_get_colour(unsigned int colour, unsigned long *pfn)
 	struct page *page;
 
 	if (!is_power_of_2(exo_nr_colours) ||
-	    ilog2(exo_nr_colours) > exo_effective_max_order())
+	    ilog2(exo_nr_colours) > exo_frame_max_order())
 		return exo_draw_colour(colour, pfn);
 	order = ilog2(exo_nr_colours);
 	page = alloc_pages(EXO_GFP, order);
@@ -168,7 +191,7 @@ static int exo_get_named(unsigned long pfn)
 	return 0;
 }
 
-static int exo_check_request(const struct exo_frame_alloc *req)
+static int exo_frame_check(const struct exo_frame_alloc *req)
 {
 	if (req->__reserved)
 		return -EINVAL;
@@ -186,14 +209,13 @@ static int exo_check_request(const struct exo_frame_alloc *req)
 	case EXO_ALLOC_COLOUR:
 		return req->colour < exo_nr_colours ? 0 : -EINVAL;
 	case EXO_ALLOC_CONTIG:
-		return req->order <= exo_effective_max_order() ? 0 : -EINVAL;
+		return req->order <= exo_frame_max_order() ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
 }
 
-static int exo_get_frames(const struct exo_frame_alloc *req,
-			  unsigned long *pfn)
+static int exo_frame_get(const struct exo_frame_alloc *req, unsigned long *pfn)
 {
 	switch (req->how) {
 	case EXO_ALLOC_PFN:
@@ -236,136 +258,157 @@ static int exo_owner_insert(struct exo_ctx *ctx, unsigned long pfn,
 	return 0;
 }
 
-/**
- * exo_frame_alloc() - allocate frames for a context under a new capability.
- * @ctx: the context.
- * @req: the request; on success @req->cap, pfn, order and colour are filled.
- *
- * Return: 0, or -EINVAL, -EDQUOT, -EBUSY, -ENOMEM (see Documentation/uapi.rst).
+/*
+ * Count @nr frames against exo's limit before allocating them. Over the
+ * limit, a context below its fair share (the limit divided among the
+ * contexts holding frames) has the contexts above theirs asked for their
+ * excess and is told to try again; one at its share is refused.
+ * Return: 0 (exo_nr_frames includes @nr), -EAGAIN or -ENOSPC.
  */
-int exo_frame_alloc(struct exo_ctx *ctx, struct exo_frame_alloc *req)
+static int exo_frame_admit(struct exo_ctx *ctx, u32 nr)
 {
-	struct exo_frames *f;
+	unsigned long limit = READ_ONCE(exo_max_frames);
+	unsigned long holders = 0, share, id;
+	u64 need, ask, over, held;
+	struct exo_ctx *c;
+	long total;
+
+	total = atomic_long_add_return(nr, &exo_nr_frames);
+	if (!limit || total <= limit)
+		return 0;
+	atomic_long_sub(nr, &exo_nr_frames);
+
+	exo_ctxs_lock();
+	exo_ctx_for_each(id, c)
+		if (READ_ONCE(c->frames.held) || c == ctx)
+			holders++;
+	share = limit / max(holders, 1UL);
+	if (READ_ONCE(ctx->frames.held) + nr > share) {
+		exo_ctxs_unlock();
+		return -ENOSPC;
+	}
+	need = total - limit;
+	exo_ctx_for_each(id, c) {
+		if (c == ctx || !need)
+			continue;
+		spin_lock(&c->ev.lock);
+		held = READ_ONCE(c->frames.held);
+		over = held > share + c->rv.owed ? held - share - c->rv.owed : 0;
+		ask = min3(over, need, exo_revocable(c));
+		if (ask) {
+			exo_revoke_post(c, ask, READ_ONCE(exo_revoke_timeout_ms));
+			need -= ask;
+		}
+		spin_unlock(&c->ev.lock);
+	}
+	exo_ctxs_unlock();
+	return -EAGAIN;
+}
+
+/**
+ * exo_frame_cmd_alloc() - allocate frames under a new capability
+ *	(%EXO_IOC_FRAME_ALLOC).
+ * @ucmd: the command; on success its cap, pfn, order and colour are set.
+ *
+ * Return: 0, -EINVAL, -EDQUOT, -EBUSY, -ENOMEM, -EAGAIN, -ENOSPC or
+ * -EINTR.
+ */
+int exo_frame_cmd_alloc(struct exo_ucmd *ucmd)
+{
+	struct exo_frame_alloc *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
+	struct exo_cap *c;
 	unsigned long pfn;
-	u32 nr, index;
+	u32 nr;
 	int ret;
 
-	ret = exo_check_request(req);
+	ret = exo_frame_check(req);
 	if (ret)
 		return ret;
 	nr = 1U << req->order;
 
 	/* At the memcg limit: -ENOMEM for the caller, no OOM kill. */
-	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
-	if (!f)
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
+	if (!c)
 		return -ENOMEM;
 
 	mutex_lock(&ctx->lock);
-	if (ctx->frames + nr > ctx->frame_quota) {
+	if (ctx->frames.held + nr > ctx->frames.quota) {
 		ret = -EDQUOT;
 		goto err_unlock;
 	}
-	ret = exo_frames_reserve(ctx, nr);
+	ret = exo_frame_admit(ctx, nr);
 	if (ret)
 		goto err_unlock;
-	ret = xa_alloc(&ctx->caps, &index, f, XA_LIMIT(1, ctx->nr_slots - 1),
-		       GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
-	if (ret) {
-		ret = ret == -EBUSY ? -EDQUOT : ret;
-		goto err_unreserve;
-	}
-
-	ret = exo_get_frames(req, &pfn);
+	ret = exo_cap_reserve(ctx, c);
 	if (ret)
-		goto err_erase;
+		goto err_unadmit;
+
+	ret = exo_frame_get(req, &pfn);
+	if (ret)
+		goto err_unreserve;
 	ret = exo_owner_insert(ctx, pfn, req->order);
 	if (ret)
 		goto err_put;
 
-	f->pfn = pfn;
-	f->order = req->order;
-	f->how = req->how;
-	f->index = index;
-	f->gen = exo_new_gen();
-	f->holder = ctx;
-	INIT_LIST_HEAD(&f->grants);
-
-	ctx->frames += nr;
-	ctx->nr_caps++;
-	ctx->allocs++;
-	exo_ftable_publish(ctx, f);
+	c->pfn = pfn;
+	c->order = req->order;
+	c->how = req->how;
+	ctx->frames.held += nr;
+	ctx->frames.allocs++;
+	exo_cap_publish(ctx, c);
 	mutex_unlock(&ctx->lock);
 
 	atomic_long_add(nr, &exo_frames_allocated);
 
-	req->cap = exo_cap_make(index, f->gen);
+	req->cap = exo_cap_make(c->index, c->gen);
 	req->pfn = pfn;
 	req->colour = exo_colour_of(pfn);
 	return 0;
 
 err_put:
 	exo_free_run(pfn, req->order);
-err_erase:
-	xa_erase(&ctx->caps, index);
 err_unreserve:
+	exo_cap_unreserve(ctx, c);
+err_unadmit:
 	atomic_long_sub(nr, &exo_nr_frames);
 err_unlock:
 	mutex_unlock(&ctx->lock);
-	kfree(f);
+	kfree(c);
 	return ret;
 }
 
 /**
- * exo_frames_put() - drop a capability already out of ctx->caps: free its
- *	frames, or for a granted one only the capability.
+ * exo_frame_put() - drop a capability: free its frames, or for a granted
+ *	one only the capability.
  * @ctx: its holder, locked (or dying).
- * @f: the capability's frames; unbound, ungranted, unlinked.
+ * @c: the capability; unbound, ungranted, unlinked from any grant list.
  */
-void exo_frames_put(struct exo_ctx *ctx, struct exo_frames *f)
+void exo_frame_put(struct exo_ctx *ctx, struct exo_cap *c)
 {
-	u32 nr = 1U << f->order;
+	u32 nr = 1U << c->order;
 
-	exo_ftable_clear(ctx, f->index);
-	ctx->nr_caps--;
-	if (f->src) {
-		ctx->granted--;
-		kfree(f);
+	exo_cap_erase(ctx, c);
+	if (c->src) {
+		kfree(c);
 		return;
 	}
-	WARN_ON_ONCE(!list_empty(&f->grants));
-	if (f->critical)
-		ctx->critical -= nr;
-	exo_owner_erase(f->pfn, f->order);
-	exo_free_run(f->pfn, f->order);
-	ctx->frames -= nr;
-	WRITE_ONCE(ctx->ftable->frames, ctx->frames);
+	WARN_ON_ONCE(!list_empty(&c->grants));
+	if (c->critical)
+		ctx->frames.critical -= nr;
+	exo_owner_erase(c->pfn, c->order);
+	exo_free_run(c->pfn, c->order);
+	ctx->frames.held -= nr;
+	exo_caps_show_frames(ctx);
 	atomic_long_sub(nr, &exo_nr_frames);
 	atomic_long_add(nr, &exo_frames_freed);
-	kfree(f);
-}
-
-/**
- * exo_cap_lookup() - the frames a capability names.
- * @ctx: the context, locked.
- * @cap: the capability.
- *
- * Return: the frames, or NULL if @cap is forged, stale or foreign.
- */
-struct exo_frames *exo_cap_lookup(struct exo_ctx *ctx, u64 cap)
-{
-	struct exo_frames *f;
-
-	lockdep_assert_held(&ctx->lock);
-	f = xa_load(&ctx->caps, EXO_CAP_INDEX(cap));
-	if (!f || f->gen != EXO_CAP_GEN(cap))
-		return NULL;
-	return f;
+	kfree(c);
 }
 
 static int exo_frame_drop(struct exo_ctx *ctx, u64 cap, bool undo)
 {
 	bool shared = false;
-	struct exo_frames *f;
+	struct exo_cap *c;
 	u32 nr = 0;
 	int ret = 0;
 
@@ -374,38 +417,37 @@ again:
 	if (shared)
 		mutex_lock(&exo_abort_lock);
 	mutex_lock(&ctx->lock);
-	f = exo_cap_lookup(ctx, cap);
-	if (!f) {
+	c = exo_cap_lookup(ctx, cap);
+	if (!c) {
 		ret = -ENOENT;
 		goto out;
 	}
 	/* Bound frames are reachable through special PTEs: unmap first. */
-	if (f->nr_bindings || f->pinned) {
+	if (c->nr_bindings || c->pinned) {
 		ret = -EBUSY;
 		goto out;
 	}
-	if (!shared && (f->src || !list_empty(&f->grants))) {
+	if (!shared && (c->src || !list_empty(&c->grants))) {
 		mutex_unlock(&ctx->lock);
 		shared = true;
 		goto again;
 	}
-	if (!list_empty(&f->grants)) {
+	if (!list_empty(&c->grants)) {
 		mutex_unlock(&ctx->lock);
-		exo_grants_break(f);
+		exo_grants_break(c);
 		shared = false;
 		mutex_unlock(&exo_abort_lock);
 		goto again;
 	}
-	if (f->src)
-		list_del(&f->grant_node);
+	if (c->src)
+		list_del(&c->grant_node);
 	else
-		nr = 1U << f->order;
-	xa_erase(&ctx->caps, f->index);
-	exo_frames_put(ctx, f);
+		nr = 1U << c->order;
+	exo_frame_put(ctx, c);
 	if (undo)
-		ctx->allocs--;
+		ctx->frames.allocs--;
 	else
-		ctx->frees++;
+		ctx->frames.frees++;
 out:
 	mutex_unlock(&ctx->lock);
 	if (shared)
@@ -416,83 +458,100 @@ out:
 }
 
 /**
- * exo_frame_critical() - mark or unmark frames critical
+ * exo_frame_cmd_alloc_undo() - take back an allocation user space never
+ *	learnt of.
+ * @ucmd: the command as exo_frame_cmd_alloc() completed it.
+ */
+void exo_frame_cmd_alloc_undo(struct exo_ucmd *ucmd)
+{
+	const struct exo_frame_alloc *req = ucmd->cmd;
+
+	exo_frame_drop(ucmd->ctx, req->cap, true);
+}
+
+/**
+ * exo_frame_cmd_free() - free the frames a capability names
+ *	(%EXO_IOC_FRAME_FREE).
+ * @ucmd: the command.
+ *
+ * Return: 0, -ENOENT if the capability names nothing in this context,
+ * -EBUSY while a virtual page is bound to one of its frames or a network
+ * ring holds them.
+ */
+int exo_frame_cmd_free(struct exo_ucmd *ucmd)
+{
+	const struct exo_frame_free *req = ucmd->cmd;
+
+	return exo_frame_drop(ucmd->ctx, req->cap, false);
+}
+
+/**
+ * exo_frame_cmd_critical() - mark or unmark frames critical
  *	(%EXO_IOC_FRAME_CRITICAL).
- * @ctx: the context.
- * @req: the request; @req->critical is set.
+ * @ucmd: the command; its critical is set.
  *
  * Return: 0, -EINVAL, -ENOENT, or -ENOSPC past critical_max frames.
  */
-int exo_frame_critical(struct exo_ctx *ctx, struct exo_frame_critical *req)
+int exo_frame_cmd_critical(struct exo_ucmd *ucmd)
 {
+	struct exo_frame_critical *req = ucmd->cmd;
 	bool mark = !(req->flags & EXO_CRITICAL_CLEAR);
-	struct exo_frames *f;
+	struct exo_ctx *ctx = ucmd->ctx;
+	struct exo_cap *c;
 	int ret = 0;
 	u32 nr;
 
 	if (req->__reserved || req->critical)
 		return -EINVAL;
 	mutex_lock(&ctx->lock);
-	f = exo_cap_lookup(ctx, req->cap);
-	if (!f || f->src) {
-		ret = f ? -EINVAL : -ENOENT;
+	c = exo_cap_lookup(ctx, req->cap);
+	if (!c || c->src) {
+		ret = c ? -EINVAL : -ENOENT;
 		goto out;
 	}
-	nr = 1U << f->order;
-	if (mark && !f->critical) {
-		if ((u64)ctx->critical + nr > READ_ONCE(exo_critical_max)) {
+	nr = 1U << c->order;
+	if (mark && !c->critical) {
+		if ((u64)ctx->frames.critical + nr > READ_ONCE(exo_critical_max)) {
 			ret = -ENOSPC;
 			goto out;
 		}
-		ctx->critical += nr;
-	} else if (!mark && f->critical) {
-		ctx->critical -= nr;
+		ctx->frames.critical += nr;
+	} else if (!mark && c->critical) {
+		ctx->frames.critical -= nr;
 	}
-	f->critical = mark;
-	exo_ftable_publish(ctx, f);
-	req->critical = ctx->critical;
+	c->critical = mark;
+	exo_cap_update(ctx, c);
+	req->critical = ctx->frames.critical;
 out:
 	mutex_unlock(&ctx->lock);
 	return ret;
 }
 
 /**
- * exo_frame_free() - free the frames a capability names.
+ * exo_frame_ctx_init() - a new context holds no frames.
  * @ctx: the context.
- * @cap: the capability.
  *
- * Return: 0, -ENOENT if @cap names nothing in @ctx, -EBUSY while a virtual
- * page is bound to one of its frames or a network ring holds them.
+ * Return: 0.
  */
-int exo_frame_free(struct exo_ctx *ctx, u64 cap)
+int exo_frame_ctx_init(struct exo_ctx *ctx)
 {
-	return exo_frame_drop(ctx, cap, false);
+	ctx->frames.quota = READ_ONCE(exo_frame_quota);
+	return 0;
 }
 
 /**
- * exo_frame_unalloc() - take back an allocation user space never learnt of.
- * @ctx: the context.
- * @cap: the capability just allocated.
+ * exo_frame_ctx_fini() - return every frame of a dying context.
+ * @ctx: the context, no longer reachable from user space; its grants are
+ *	broken and let go (exo_grants_release()).
  */
-void exo_frame_unalloc(struct exo_ctx *ctx, u64 cap)
+void exo_frame_ctx_fini(struct exo_ctx *ctx)
 {
-	exo_frame_drop(ctx, cap, true);
-}
-
-/**
- * exo_frame_release_all() - return every frame of a dying context.
- * @ctx: the context, no longer reachable from user space.
- */
-void exo_frame_release_all(struct exo_ctx *ctx)
-{
-	struct exo_frames *f;
+	struct exo_cap *c;
 	unsigned long index;
 
 	mutex_lock(&ctx->lock);
-	xa_for_each(&ctx->caps, index, f) {
-		xa_erase(&ctx->caps, index);
-		/* exo_ctx_grants_release() unlinked and broke grants. */
-		exo_frames_put(ctx, f);
+	xa_for_each(&ctx->caps.xa, index, c) {
+		exo_frame_put(ctx, c);
 		cond_resched();
 	}
 	mutex_unlock(&ctx->lock);
@@ -505,3 +564,37 @@ bool exo_frames_idle(void)
 {
 	return xa_empty(&exo_pfn_owner) && !atomic_long_read(&exo_nr_frames);
 }
+
+static ssize_t frames_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&exo_nr_frames));
+}
+static DEVICE_ATTR_RO(frames);
+
+static ssize_t frames_allocated_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&exo_frames_allocated));
+}
+static DEVICE_ATTR_RO(frames_allocated);
+
+static ssize_t frames_freed_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&exo_frames_freed));
+}
+static DEVICE_ATTR_RO(frames_freed);
+
+static struct attribute *exo_frame_attrs[] = {
+	&dev_attr_frames.attr,
+	&dev_attr_frames_allocated.attr,
+	&dev_attr_frames_freed.attr,
+	NULL,
+};
+
+/* /sys/class/misc/exo/frames, frames_allocated and frames_freed. */
+const struct attribute_group exo_frame_attr_group = {
+	.attrs = exo_frame_attrs,
+};

@@ -2,7 +2,7 @@
 /*
  * Grants: a context gives another a capability for frames it owns, as
  * Aegis let capabilities be shared. The grantee's capability is its own
- * struct exo_frames (its own index and generation, in its own table) that
+ * struct exo_cap (its own index and generation, in its own table) that
  * points at the owner's; the owner's frames list their grants. The owner
  * stays in charge: freeing, an abort or its close breaks every grant first,
  * removing the grantee's bindings and capability, so no context ever
@@ -14,15 +14,24 @@
 #include <linux/slab.h>
 
 #include "exo.h"
+#include "exo_bind.h"
+#include "exo_cap.h"
+#include "exo_ctx.h"
+#include "exo_events.h"
+#include "exo_frame.h"
+#include "exo_grant.h"
 
-/* exo_vm_unbind_caps() callback: bound to the broken grant? */
+/* Serialises aborts, grants and their breaking; see exo_grant.h. */
+DEFINE_MUTEX(exo_abort_lock);
+
+/* exo_bind_unbind_caps() callback: bound to the broken grant? */
 static void *exo_grant_match(void *arg, u32 index, unsigned long vpn)
 {
 	return index == *(u32 *)arg ? xa_mk_value(0) : NULL;
 }
 
 /* Take one granted capability away from its holder. */
-static void exo_grant_break_one(struct exo_frames *c)
+static void exo_grant_break_one(struct exo_cap *c)
 {
 	struct exo_ctx *g = c->holder;
 	u32 index = c->index;
@@ -34,17 +43,16 @@ static void exo_grant_break_one(struct exo_frames *c)
 	if (g->mm)
 		mmap_read_lock(g->mm);
 	mutex_lock(&g->lock);
-	exo_vm_unbind_caps(g, exo_grant_match, &index);
-	xa_erase(&g->caps, c->index);
+	exo_bind_unbind_caps(g, exo_grant_match, &index);
 	list_del(&c->grant_node);
-	exo_frames_put(g, c);
+	exo_frame_put(g, c);
 	mutex_unlock(&g->lock);
 	if (g->mm)
 		mmap_read_unlock(g->mm);
 
-	spin_lock(&g->revoke_lock);
+	spin_lock(&g->ev.lock);
 	exo_event_post(g, EXO_EV_GRANT_REVOKED, 0, nr, 0, cap, true);
-	spin_unlock(&g->revoke_lock);
+	spin_unlock(&g->ev.lock);
 }
 
 /**
@@ -52,9 +60,9 @@ static void exo_grant_break_one(struct exo_frames *c)
  * @f: the owner's frames. exo_abort_lock held (it keeps @f alive: a frame
  *	with grants is freed only under it); no context locked.
  */
-void exo_grants_break(struct exo_frames *f)
+void exo_grants_break(struct exo_cap *f)
 {
-	struct exo_frames *c, *tmp;
+	struct exo_cap *c, *tmp;
 
 	lockdep_assert_held(&exo_abort_lock);
 	list_for_each_entry_safe(c, tmp, &f->grants, grant_node)
@@ -62,19 +70,19 @@ void exo_grants_break(struct exo_frames *f)
 }
 
 /**
- * exo_ctx_grants_release() - a dying context breaks what it granted and
- *	lets go of what it was granted.
+ * exo_grants_release() - a dying context breaks what it granted and lets
+ *	go of what it was granted.
  * @ctx: the context, out of the registry, no ioctl running: nothing but
  *	this changes its capabilities, so they are walked without its lock
  *	(other contexts are locked while breaking).
  */
-void exo_ctx_grants_release(struct exo_ctx *ctx)
+void exo_grants_release(struct exo_ctx *ctx)
 {
-	struct exo_frames *f;
+	struct exo_cap *f;
 	unsigned long index;
 
 	mutex_lock(&exo_abort_lock);
-	xa_for_each(&ctx->caps, index, f) {
+	xa_for_each(&ctx->caps.xa, index, f) {
 		if (f->src)
 			list_del_init(&f->grant_node);
 		else
@@ -83,41 +91,35 @@ void exo_ctx_grants_release(struct exo_ctx *ctx)
 	mutex_unlock(&exo_abort_lock);
 }
 
-static struct exo_frames *exo_grant_new(struct exo_ctx *g, struct exo_frames *f,
-					struct exo_frames *c)
+/* @g's capability @c for @f's frames. g->lock held. */
+static int exo_grant_new(struct exo_ctx *g, struct exo_cap *f,
+			 struct exo_cap *c)
 {
-	u32 index;
 	int ret;
 
-	ret = xa_alloc(&g->caps, &index, c, XA_LIMIT(1, g->nr_slots - 1),
-		       GFP_KERNEL_ACCOUNT);
+	ret = exo_cap_reserve(g, c);
 	if (ret)
-		return ERR_PTR(ret == -EBUSY ? -EDQUOT : ret);
+		return ret;
 	c->pfn = f->pfn;
 	c->order = f->order;
 	c->how = f->how;
-	c->index = index;
-	c->gen = exo_new_gen();
-	c->holder = g;
 	c->src = f;
-	INIT_LIST_HEAD(&c->grants);
-	g->granted++;
-	g->nr_caps++;
-	exo_ftable_publish(g, c);
-	return c;
+	exo_cap_publish(g, c);
+	return 0;
 }
 
 /**
- * exo_frame_grant() - give context @req->ctx_id a capability for frames
- *	this one owns (%EXO_IOC_FRAME_GRANT).
- * @ctx: the granting context.
- * @req: the request; @req->grant_cap is set.
+ * exo_grant_cmd_give() - give another context a capability for frames this
+ *	one owns (%EXO_IOC_FRAME_GRANT).
+ * @ucmd: the command; its grant_cap is set.
  *
  * Return: 0, -EINVAL, -ENOENT, -ESRCH, -EPERM, -EDQUOT or -ENOMEM.
  */
-int exo_frame_grant(struct exo_ctx *ctx, struct exo_frame_grant *req)
+int exo_grant_cmd_give(struct exo_ucmd *ucmd)
 {
-	struct exo_frames *f, *c, *got;
+	struct exo_frame_grant *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
+	struct exo_cap *f, *c;
 	struct exo_ctx *g;
 	int ret = 0;
 
@@ -151,10 +153,9 @@ int exo_frame_grant(struct exo_ctx *ctx, struct exo_frame_grant *req)
 	mutex_unlock(&ctx->lock);
 
 	mutex_lock(&g->lock);
-	got = exo_grant_new(g, f, c);
+	ret = exo_grant_new(g, f, c);
 	mutex_unlock(&g->lock);
-	if (IS_ERR(got)) {
-		ret = PTR_ERR(got);
+	if (ret) {
 		list_del(&c->grant_node);
 		goto out;
 	}
@@ -167,14 +168,14 @@ out:
 }
 
 /**
- * exo_grant_undo() - take back a grant whose capability never reached
- *	user space.
- * @ctx: the granting context.
- * @req: the request as exo_frame_grant() completed it.
+ * exo_grant_cmd_give_undo() - take back a grant whose capability never
+ *	reached user space.
+ * @ucmd: the command as exo_grant_cmd_give() completed it.
  */
-void exo_grant_undo(struct exo_ctx *ctx, const struct exo_frame_grant *req)
+void exo_grant_cmd_give_undo(struct exo_ucmd *ucmd)
 {
-	struct exo_frames *c;
+	const struct exo_frame_grant *req = ucmd->cmd;
+	struct exo_cap *c;
 	struct exo_ctx *g;
 
 	mutex_lock(&exo_abort_lock);
@@ -183,9 +184,8 @@ void exo_grant_undo(struct exo_ctx *ctx, const struct exo_frame_grant *req)
 		mutex_lock(&g->lock);
 		c = exo_cap_lookup(g, req->grant_cap);
 		if (c && c->src && !c->nr_bindings) {
-			xa_erase(&g->caps, c->index);
 			list_del(&c->grant_node);
-			exo_frames_put(g, c);
+			exo_frame_put(g, c);
 		}
 		mutex_unlock(&g->lock);
 	}

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ioctl dispatch: size-first extensible structs, as iommufd does. Each
- * command names its struct and the minimum size it accepts (the end of the
- * last field of version 1); copy_struct_from_user() zero-extends a shorter
+ * ioctl dispatch: size-first extensible structs, as iommufd does. One row
+ * of exo_ops[] per command names its struct, the minimum size it accepts
+ * (the uapi's EXO_<STRUCT>_SIZE_VER1, checked at build time to end at the
+ * struct's last version-1 field), the flags it accepts, whether it has
+ * output fields, its handler (exo_<room>_cmd_<verb>() in the room that
+ * owns it) and the handler's undo. copy_struct_from_user() zero-extends a shorter
  * struct and refuses unknown non-zero trailing bytes with -E2BIG.
  */
+#include <linux/build_bug.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -12,6 +16,15 @@
 #include <linux/uaccess.h>
 
 #include "exo.h"
+#include "exo_colour.h"
+#include "exo_ctx.h"
+#include "exo_flow.h"
+#include "exo_grant.h"
+#include "exo_ioctl.h"
+#include "exo_netring.h"
+#include "exo_pool.h"
+#include "exo_stlb.h"
+#include "exo_vm.h"
 
 /* Every exo ioctl struct starts with these two fields. */
 struct exo_ioctl_hdr {
@@ -46,328 +59,40 @@ union exo_ioctl_buf {
 	struct exo_net_stats net_stats;
 };
 
+/**
+ * struct exo_ioctl_op - one command of /dev/exo.
+ * @size: sizeof the module's struct.
+ * @min_size: the smallest struct accepted.
+ * @flags: the flags the command accepts.
+ * @copy_out: the struct has output fields, copied back on success.
+ * @execute: the handler.
+ * @undo: undoes a successful @execute whose result could not be copied
+ *	out, or NULL; a command with output and no undo gets the caller's
+ *	own bytes written back before it runs, so that it cannot fail after.
+ */
 struct exo_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
-	u32 flags;		/* flags the command accepts */
-	bool copy_out;		/* the struct has output fields */
-	int (*execute)(struct exo_ctx *ctx, union exo_ioctl_buf *buf);
-	/* Undo a successful execute whose result could not be copied out. */
-	void (*undo)(struct exo_ctx *ctx, union exo_ioctl_buf *buf);
+	u32 flags;
+	bool copy_out;
+	int (*execute)(struct exo_ucmd *ucmd);
+	void (*undo)(struct exo_ucmd *ucmd);
 };
 
-static int exo_ioc_api(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	struct exo_api *a = &buf->api;
+#define EXO_IN		false
+#define EXO_OUT		true
 
-	if (a->__reserved || a->__reserved2)
-		return -EINVAL;
-	if (a->api != EXO_API_VERSION)
-		return -EINVAL;
-
-	a->features = EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN |
-		      EXO_FEAT_FRAME_COLOUR | EXO_FEAT_FRAME_CONTIG |
-		      EXO_FEAT_FTABLE | EXO_FEAT_MEMCG | EXO_FEAT_VM |
-		      EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |
-		      EXO_FEAT_REVOKE | EXO_FEAT_GRANT | EXO_FEAT_NET |
-		      (IS_ENABLED(CONFIG_X86_64) ? EXO_FEAT_UPCALL : 0);
-	a->ioctls = GENMASK_ULL(EXO_CMD_LAST - EXO_CMD_BASE - 1, 0);
-	a->page_size = PAGE_SIZE;
-	a->nr_colours = exo_nr_colours;
-	a->max_order = exo_effective_max_order();
-	a->frame_quota = ctx->frame_quota;
-	a->ctx_id = ctx->id;
-	a->ftable_entries = ctx->nr_slots;
-	a->ftable_size = ctx->ftable_size;
-	a->pool_pfn = exo_pool.base_pfn;
-	a->pool_frames = exo_pool.nr;
-	a->max_batch = EXO_MAX_BATCH;
-	a->stlb_max = READ_ONCE(exo_stlb_max);
-	a->events_size = ctx->events_size;
-	a->repo_size = ctx->repo_size;
-	a->event_entries = ctx->nr_events;
-	a->repo_entries = ctx->nr_repo;
-	a->critical_max = READ_ONCE(exo_critical_max);
-	a->revoke_timeout_ms = READ_ONCE(exo_revoke_timeout_ms);
-	return 0;
-}
-
-static int exo_ioc_ctx_info(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	struct exo_ctx_info *info = &buf->ctx_info;
-
-	mutex_lock(&ctx->lock);
-	info->ctx_id = ctx->id;
-	info->frame_quota = ctx->frame_quota;
-	info->frames = ctx->frames;
-	info->allocs = ctx->allocs;
-	info->caps = ctx->nr_caps;
-	info->frees = ctx->frees;
-	info->bindings = ctx->bindings;
-	info->refills = ctx->refills;
-	info->upcalls = ctx->upcalls;
-	info->critical = ctx->critical;
-	info->repo_used = ctx->repo_used;
-	info->granted = ctx->granted;
-	spin_lock(&ctx->revoke_lock);
-	info->revoke_requested = ctx->revoke_requested;
-	info->revoke_returned = ctx->revoke_returned;
-	info->repossessed = ctx->repossessed;
-	info->owed = ctx->owed;
-	spin_unlock(&ctx->revoke_lock);
-	mutex_unlock(&ctx->lock);
-	return 0;
-}
-
-static int exo_ioc_frame_alloc(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_frame_alloc(ctx, &buf->frame_alloc);
-}
-
-static void exo_undo_frame_alloc(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	exo_frame_unalloc(ctx, buf->frame_alloc.cap);
-}
-
-static int exo_ioc_frame_free(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_frame_free(ctx, buf->frame_free.cap);
-}
-
-static int exo_ioc_map(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_vm_map(ctx, &buf->map);
-}
-
-static int exo_ioc_unmap(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_vm_unmap_protect(ctx, &buf->ranges, false);
-}
-
-static int exo_ioc_protect(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_vm_unmap_protect(ctx, &buf->ranges, true);
-}
-
-static int exo_ioc_query(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_vm_query(ctx, &buf->query);
-}
-
-static int exo_ioc_dirty(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_vm_dirty(ctx, &buf->dirty);
-}
-
-static void exo_undo_dirty(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	exo_vm_dirty_undo(ctx, &buf->dirty);
-}
-
-static int exo_ioc_stlb(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_stlb_set(ctx, &buf->stlb);
-}
-
-static int exo_ioc_fault_mode(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_fault_mode_set(ctx, &buf->fault_mode);
-}
-
-static void exo_undo_fault_mode(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	exo_fault_mode_undo(ctx, &buf->fault_mode);
-}
-
-static int exo_ioc_fault_wake(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_fault_wake_ioctl(ctx, &buf->fault_wake);
-}
-
-static int exo_ioc_revoke(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_revoke_ioctl(ctx, &buf->revoke);
-}
-
-static int exo_ioc_notify(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_revoke_notify(ctx, &buf->notify);
-}
-
-static int exo_ioc_critical(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_frame_critical(ctx, &buf->critical);
-}
-
-static int exo_ioc_grant(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_frame_grant(ctx, &buf->grant);
-}
-
-static void exo_undo_grant(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	exo_grant_undo(ctx, &buf->grant);
-}
-
-static int exo_ioc_recover(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_recover(ctx, &buf->recover);
-}
-
-static int exo_ioc_net_attach(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_net_attach(ctx, &buf->net_attach);
-}
-
-static int exo_ioc_net_claim(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_net_claim(ctx, &buf->net_claim);
-}
-
-static void exo_undo_net_claim(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	exo_net_claim_undo(ctx, &buf->net_claim);
-}
-
-static int exo_ioc_net_unclaim(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_net_unclaim(ctx, &buf->net_unclaim);
-}
-
-static int exo_ioc_net_handler(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_net_handler(ctx, &buf->net_handler);
-}
-
-static int exo_ioc_net_ring(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_net_ring(ctx, &buf->net_ring);
-}
-
-static void exo_undo_net_ring(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	exo_net_ring_undo(ctx, &buf->net_ring);
-}
-
-static int exo_ioc_net_tx(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_net_tx(ctx, &buf->net_tx);
-}
-
-static int exo_ioc_net_stats(struct exo_ctx *ctx, union exo_ioctl_buf *buf)
-{
-	return exo_net_stats(ctx, &buf->net_stats);
-}
-
-/* A command whose struct is only read (nothing is copied back). */
-#define EXO_OP_IN(_cmd, _fn, _struct, _last, _flags)			\
-	[(_cmd) - EXO_CMD_BASE] = {					\
-		.size = sizeof(_struct),				\
-		.min_size = offsetofend(_struct, _last),		\
-		.flags = _flags,					\
-		.execute = _fn,						\
+#define EXO_OP(_cmd, _struct, _min, _flags, _out, _exec, _undo)		\
+	[EXO_CMD_##_cmd - EXO_CMD_BASE] = {				\
+		.size = sizeof(struct _struct),				\
+		.min_size = (_min),					\
+		.flags = (_flags),					\
+		.copy_out = (_out),					\
+		.execute = (_exec),					\
+		.undo = (_undo),					\
 	}
 
-#define EXO_OP(_cmd, _fn, _struct, _last)				\
-	[(_cmd) - EXO_CMD_BASE] = {					\
-		.size = sizeof(_struct),				\
-		.min_size = offsetofend(_struct, _last),		\
-		.execute = _fn,						\
-		.copy_out = true,					\
-	}
-
-static const struct exo_ioctl_op exo_ops[] = {
-	EXO_OP(EXO_CMD_API, exo_ioc_api, struct exo_api, ftable_size),
-	EXO_OP(EXO_CMD_CTX_INFO, exo_ioc_ctx_info, struct exo_ctx_info, frees),
-	[EXO_CMD_FRAME_ALLOC - EXO_CMD_BASE] = {
-		.size = sizeof(struct exo_frame_alloc),
-		.min_size = offsetofend(struct exo_frame_alloc, cap),
-		.execute = exo_ioc_frame_alloc,
-		.undo = exo_undo_frame_alloc,
-		.copy_out = true,
-	},
-	[EXO_CMD_FRAME_FREE - EXO_CMD_BASE] = {
-		.size = sizeof(struct exo_frame_free),
-		.min_size = offsetofend(struct exo_frame_free, cap),
-		.execute = exo_ioc_frame_free,
-	},
-	EXO_OP_IN(EXO_CMD_MAP, exo_ioc_map, struct exo_map, entries, 0),
-	EXO_OP_IN(EXO_CMD_UNMAP, exo_ioc_unmap, struct exo_vm_ranges, ranges,
-		  0),
-	EXO_OP_IN(EXO_CMD_PROTECT, exo_ioc_protect, struct exo_vm_ranges,
-		  ranges, EXO_PROTECT_POPULATE),
-	EXO_OP_IN(EXO_CMD_QUERY, exo_ioc_query, struct exo_query, pages,
-		  EXO_QUERY_CLEAR_ACCESSED),
-	[EXO_CMD_DIRTY - EXO_CMD_BASE] = {
-		.size = sizeof(struct exo_dirty),
-		.min_size = offsetofend(struct exo_dirty, bitmap),
-		.execute = exo_ioc_dirty,
-		.undo = exo_undo_dirty,
-		.copy_out = true,
-	},
-	EXO_OP_IN(EXO_CMD_STLB, exo_ioc_stlb, struct exo_stlb, __reserved, 0),
-	[EXO_CMD_FAULT_MODE - EXO_CMD_BASE] = {
-		.size = sizeof(struct exo_fault_mode),
-		.min_size = offsetofend(struct exo_fault_mode, __reserved),
-		.execute = exo_ioc_fault_mode,
-		.undo = exo_undo_fault_mode,
-		.copy_out = true,
-	},
-	EXO_OP_IN(EXO_CMD_FAULT_WAKE, exo_ioc_fault_wake, struct exo_fault_wake,
-		  len, EXO_WAKE_SIGBUS),
-	[EXO_CMD_REVOKE - EXO_CMD_BASE] = {
-		.size = sizeof(struct exo_revoke),
-		.min_size = offsetofend(struct exo_revoke, id),
-		.flags = EXO_REVOKE_ABORT,
-		.execute = exo_ioc_revoke,
-		.copy_out = true,
-	},
-	EXO_OP_IN(EXO_CMD_REVOKE_NOTIFY, exo_ioc_notify,
-		  struct exo_revoke_notify, signo, 0),
-	[EXO_CMD_FRAME_CRITICAL - EXO_CMD_BASE] = {
-		.size = sizeof(struct exo_frame_critical),
-		.min_size = offsetofend(struct exo_frame_critical, __reserved),
-		.flags = EXO_CRITICAL_CLEAR,
-		.execute = exo_ioc_critical,
-		.copy_out = true,
-	},
-	[EXO_CMD_FRAME_GRANT - EXO_CMD_BASE] = {
-		.size = sizeof(struct exo_frame_grant),
-		.min_size = offsetofend(struct exo_frame_grant, grant_cap),
-		.execute = exo_ioc_grant,
-		.undo = exo_undo_grant,
-		.copy_out = true,
-	},
-	EXO_OP_IN(EXO_CMD_RECOVER, exo_ioc_recover, struct exo_recover, buf,
-		  EXO_RECOVER_TO_FRAME | EXO_RECOVER_TO_USER | EXO_RECOVER_KEEP),
-	EXO_OP_IN(EXO_CMD_NET_ATTACH, exo_ioc_net_attach,
-		  struct exo_net_attach, __reserved, EXO_NET_DETACH),
-	[EXO_CMD_NET_CLAIM - EXO_CMD_BASE] = {
-		.size = sizeof(struct exo_net_claim),
-		.min_size = offsetofend(struct exo_net_claim, id),
-		.execute = exo_ioc_net_claim,
-		.undo = exo_undo_net_claim,
-		.copy_out = true,
-	},
-	EXO_OP_IN(EXO_CMD_NET_UNCLAIM, exo_ioc_net_unclaim,
-		  struct exo_net_unclaim, __reserved, 0),
-	EXO_OP_IN(EXO_CMD_NET_HANDLER, exo_ioc_net_handler,
-		  struct exo_net_handler, prog_fd, 0),
-	[EXO_CMD_NET_RING - EXO_CMD_BASE] = {
-		.size = sizeof(struct exo_net_ring),
-		.min_size = offsetofend(struct exo_net_ring, nr_slots),
-		.execute = exo_ioc_net_ring,
-		.undo = exo_undo_net_ring,
-		.copy_out = true,
-	},
-	EXO_OP(EXO_CMD_NET_TX, exo_ioc_net_tx, struct exo_net_tx, rejected),
-	EXO_OP(EXO_CMD_NET_STATS, exo_ioc_net_stats, struct exo_net_stats,
-	       bad_verdict),
-};
-
-static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);
-
-/* The minimum sizes the uapi publishes are the table's. */
+/* Each minimum the uapi publishes ends at the last field of version 1. */
 #define EXO_VER1(_struct, _last, _size) \
 	static_assert(offsetofend(struct _struct, _last) == (_size))
 EXO_VER1(exo_api, ftable_size, EXO_API_SIZE_VER1);
@@ -393,6 +118,112 @@ EXO_VER1(exo_net_handler, prog_fd, EXO_NET_HANDLER_SIZE_VER1);
 EXO_VER1(exo_net_ring, nr_slots, EXO_NET_RING_SIZE_VER1);
 EXO_VER1(exo_net_tx, rejected, EXO_NET_TX_SIZE_VER1);
 EXO_VER1(exo_net_stats, bad_verdict, EXO_NET_STATS_SIZE_VER1);
+
+static int exo_ioctl_cmd_api(struct exo_ucmd *ucmd);
+
+static const struct exo_ioctl_op exo_ops[] = {
+	EXO_OP(API, exo_api, EXO_API_SIZE_VER1, 0, EXO_OUT,
+	       exo_ioctl_cmd_api, NULL),
+	EXO_OP(CTX_INFO, exo_ctx_info, EXO_CTX_INFO_SIZE_VER1, 0, EXO_OUT,
+	       exo_ctx_cmd_info, NULL),
+	EXO_OP(FRAME_ALLOC, exo_frame_alloc, EXO_FRAME_ALLOC_SIZE_VER1, 0,
+	       EXO_OUT, exo_frame_cmd_alloc, exo_frame_cmd_alloc_undo),
+	EXO_OP(FRAME_FREE, exo_frame_free, EXO_FRAME_FREE_SIZE_VER1, 0, EXO_IN,
+	       exo_frame_cmd_free, NULL),
+	EXO_OP(MAP, exo_map, EXO_MAP_SIZE_VER1, 0, EXO_IN,
+	       exo_vm_cmd_map, NULL),
+	EXO_OP(UNMAP, exo_vm_ranges, EXO_VM_RANGES_SIZE_VER1, 0, EXO_IN,
+	       exo_vm_cmd_unmap, NULL),
+	EXO_OP(PROTECT, exo_vm_ranges, EXO_VM_RANGES_SIZE_VER1,
+	       EXO_PROTECT_POPULATE, EXO_IN, exo_vm_cmd_protect, NULL),
+	EXO_OP(QUERY, exo_query, EXO_QUERY_SIZE_VER1,
+	       EXO_QUERY_CLEAR_ACCESSED, EXO_IN, exo_vm_cmd_query, NULL),
+	EXO_OP(DIRTY, exo_dirty, EXO_DIRTY_SIZE_VER1, 0, EXO_OUT,
+	       exo_vm_cmd_dirty, exo_vm_cmd_dirty_undo),
+	EXO_OP(STLB, exo_stlb, EXO_STLB_SIZE_VER1, 0, EXO_IN,
+	       exo_stlb_cmd_set, NULL),
+	EXO_OP(FAULT_MODE, exo_fault_mode, EXO_FAULT_MODE_SIZE_VER1, 0,
+	       EXO_OUT, exo_fault_cmd_mode, exo_fault_cmd_mode_undo),
+	EXO_OP(FAULT_WAKE, exo_fault_wake, EXO_FAULT_WAKE_SIZE_VER1,
+	       EXO_WAKE_SIGBUS, EXO_IN, exo_fault_cmd_wake, NULL),
+	EXO_OP(REVOKE, exo_revoke, EXO_REVOKE_SIZE_VER1, EXO_REVOKE_ABORT,
+	       EXO_OUT, exo_revoke_cmd_request, NULL),
+	EXO_OP(REVOKE_NOTIFY, exo_revoke_notify, EXO_REVOKE_NOTIFY_SIZE_VER1,
+	       0, EXO_IN, exo_events_cmd_notify, NULL),
+	EXO_OP(FRAME_CRITICAL, exo_frame_critical, EXO_FRAME_CRITICAL_SIZE_VER1,
+	       EXO_CRITICAL_CLEAR, EXO_OUT, exo_frame_cmd_critical, NULL),
+	EXO_OP(FRAME_GRANT, exo_frame_grant, EXO_FRAME_GRANT_SIZE_VER1, 0,
+	       EXO_OUT, exo_grant_cmd_give, exo_grant_cmd_give_undo),
+	EXO_OP(RECOVER, exo_recover, EXO_RECOVER_SIZE_VER1,
+	       EXO_RECOVER_TO_FRAME | EXO_RECOVER_TO_USER | EXO_RECOVER_KEEP,
+	       EXO_IN, exo_repo_cmd_recover, NULL),
+	EXO_OP(NET_ATTACH, exo_net_attach, EXO_NET_ATTACH_SIZE_VER1,
+	       EXO_NET_DETACH, EXO_IN, exo_net_cmd_attach, NULL),
+	EXO_OP(NET_CLAIM, exo_net_claim, EXO_NET_CLAIM_SIZE_VER1, 0, EXO_OUT,
+	       exo_net_cmd_claim, exo_net_cmd_claim_undo),
+	EXO_OP(NET_UNCLAIM, exo_net_unclaim, EXO_NET_UNCLAIM_SIZE_VER1, 0,
+	       EXO_IN, exo_flow_cmd_unclaim, NULL),
+	EXO_OP(NET_HANDLER, exo_net_handler, EXO_NET_HANDLER_SIZE_VER1, 0,
+	       EXO_IN, exo_flow_cmd_handler, NULL),
+	EXO_OP(NET_RING, exo_net_ring, EXO_NET_RING_SIZE_VER1, 0, EXO_OUT,
+	       exo_netring_cmd_register, exo_netring_cmd_register_undo),
+	EXO_OP(NET_TX, exo_net_tx, EXO_NET_TX_SIZE_VER1, 0, EXO_OUT,
+	       exo_net_cmd_tx, NULL),
+	EXO_OP(NET_STATS, exo_net_stats, EXO_NET_STATS_SIZE_VER1, 0, EXO_OUT,
+	       exo_flow_cmd_stats, NULL),
+};
+
+static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);
+
+/* The commands the table implements: bit (cmd - EXO_CMD_BASE). */
+static u64 exo_ioctl_supported(void)
+{
+	u64 bits = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(exo_ops); i++)
+		if (exo_ops[i].execute)
+			bits |= BIT_ULL(i);
+	return bits;
+}
+
+/*
+ * The handshake (%EXO_IOC_API): what this module speaks, derived from the
+ * table and the rooms' parameters. Return: 0 or -EINVAL.
+ */
+static int exo_ioctl_cmd_api(struct exo_ucmd *ucmd)
+{
+	struct exo_ctx *ctx = ucmd->ctx;
+	struct exo_api *a = ucmd->cmd;
+
+	if (a->__reserved || a->__reserved2)
+		return -EINVAL;
+	if (a->api != EXO_API_VERSION)
+		return -EINVAL;
+
+	a->features = EXO_API_FEATURES;
+	if (!IS_ENABLED(CONFIG_X86_64))
+		a->features &= ~(u64)EXO_FEAT_UPCALL;
+	a->ioctls = exo_ioctl_supported();
+	a->page_size = PAGE_SIZE;
+	a->nr_colours = exo_nr_colours;
+	a->max_order = exo_frame_max_order();
+	a->frame_quota = ctx->frames.quota;
+	a->ctx_id = ctx->id;
+	a->ftable_entries = ctx->caps.nr_slots;
+	a->ftable_size = ctx->caps.ftable.size;
+	a->pool_pfn = exo_pool.base_pfn;
+	a->pool_frames = exo_pool.nr;
+	a->max_batch = EXO_MAX_BATCH;
+	a->stlb_max = READ_ONCE(exo_stlb_max);
+	a->events_size = ctx->ev.ring.size;
+	a->repo_size = ctx->repo.vec.size;
+	a->event_entries = ctx->ev.ring.nr;
+	a->repo_entries = ctx->repo.vec.nr;
+	a->critical_max = READ_ONCE(exo_critical_max);
+	a->revoke_timeout_ms = READ_ONCE(exo_revoke_timeout_ms);
+	return 0;
+}
 
 static const struct exo_ioctl_op *exo_ioctl_op(unsigned int cmd)
 {
@@ -421,6 +252,7 @@ static const struct exo_ioctl_op *exo_ioctl_op(unsigned int cmd)
 int exo_ioctl_run(struct exo_ctx *ctx, unsigned int cmd, void *kbuf)
 {
 	const struct exo_ioctl_op *op = exo_ioctl_op(cmd);
+	struct exo_ucmd ucmd = { .ctx = ctx, .cmd = kbuf };
 	struct exo_ioctl_hdr *hdr = kbuf;
 
 	if (!op)
@@ -429,7 +261,7 @@ int exo_ioctl_run(struct exo_ctx *ctx, unsigned int cmd, void *kbuf)
 		return -EINVAL;
 	if (hdr->flags & ~op->flags)
 		return -EOPNOTSUPP;
-	return op->execute(ctx, kbuf);
+	return op->execute(&ucmd);
 }
 
 /**
@@ -444,6 +276,7 @@ long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct exo_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	struct exo_ucmd ucmd = { .ctx = ctx };
 	const struct exo_ioctl_op *op;
 	union exo_ioctl_buf buf;
 	u32 size;
@@ -476,8 +309,10 @@ long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (op->copy_out &&
 	    copy_to_user(uarg, &buf, min_t(u32, size, op->size))) {
-		if (op->undo)
-			op->undo(ctx, &buf);
+		if (op->undo) {
+			ucmd.cmd = &buf;
+			op->undo(&ucmd);
+		}
 		return -EFAULT;
 	}
 	return 0;

@@ -7,11 +7,18 @@
  * always given, so a library OS can free a frame and name it again.
  */
 #include <linux/bitmap.h>
+#include <linux/device.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 
-#include "exo.h"
+#include "exo_pool.h"
+
+static unsigned int exo_pool_order = 10;
+module_param_named(pool_order, exo_pool_order, uint, 0444);
+MODULE_PARM_DESC(pool_order,
+		 "exo's own region for named frames: 2^pool_order frames taken at load, 0..MAX_ORDER - 1 (default 10)");
 
 struct exo_pool exo_pool = {
 	.lock = __SPIN_LOCK_UNLOCKED(exo_pool.lock),
@@ -124,3 +131,28 @@ unsigned int exo_pool_nr_free(void)
 	spin_unlock(&exo_pool.lock);
 	return n;
 }
+
+static ssize_t pool_frames_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", exo_pool.nr);
+}
+static DEVICE_ATTR_RO(pool_frames);
+
+static ssize_t pool_free_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", exo_pool_nr_free());
+}
+static DEVICE_ATTR_RO(pool_free);
+
+static struct attribute *exo_pool_attrs[] = {
+	&dev_attr_pool_frames.attr,
+	&dev_attr_pool_free.attr,
+	NULL,
+};
+
+/* /sys/class/misc/exo/pool_frames and pool_free. */
+const struct attribute_group exo_pool_attr_group = {
+	.attrs = exo_pool_attrs,
+};

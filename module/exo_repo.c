@@ -15,6 +15,7 @@
 #include <linux/highmem.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -22,51 +23,45 @@
 #include <linux/vmalloc.h>
 
 #include "exo.h"
+#include "exo_cap.h"
+#include "exo_ctx.h"
+#include "exo_repo.h"
+
+static unsigned int exo_repo_entries = 1024;
+module_param_named(repo_entries, exo_repo_entries, uint, 0644);
+MODULE_PARM_DESC(repo_entries,
+		 "Entries in a context's repossession vector, 1..65536; taken at open (default 1024)");
 
 static struct exo_repo_entry *exo_repo_entry(struct exo_ctx *ctx, u32 slot)
 {
-	return (struct exo_repo_entry *)(ctx->repo + 1) + slot;
+	return exo_table_entry(&ctx->repo.vec, slot);
 }
 
 /**
- * exo_repo_init() - allocate a context's repossession vector.
- * @ctx: the context; @ctx->id must be set.
+ * exo_repo_ctx_init() - allocate a context's repossession vector.
+ * @ctx: the context; @ctx->id is set.
  *
  * Return: 0 or -ENOMEM.
  */
-int exo_repo_init(struct exo_ctx *ctx)
+int exo_repo_ctx_init(struct exo_ctx *ctx)
 {
 	u32 nr = clamp_t(u32, READ_ONCE(exo_repo_entries), 1, 65536);
-	struct exo_repo_header *h;
-	size_t size;
 
-	size = PAGE_ALIGN(sizeof(*h) + (size_t)nr * sizeof(struct exo_repo_entry));
-	h = vmalloc_user(size);
-	if (!h)
-		return -ENOMEM;
-	h->magic = EXO_REPO_MAGIC;
-	h->version = EXO_REPO_VERSION;
-	h->ctx_id = ctx->id;
-	h->nr_entries = nr;
-	h->entry_size = sizeof(struct exo_repo_entry);
-	h->entries_offset = sizeof(*h);
-	ctx->repo = h;
-	ctx->repo_size = size;
-	ctx->nr_repo = nr;
-	return 0;
+	return exo_table_init(&ctx->repo.vec, EXO_REPO_MAGIC, EXO_REPO_VERSION,
+			      ctx->id, sizeof(struct exo_repo_header),
+			      sizeof(struct exo_repo_entry), nr);
 }
 
 /**
- * exo_repo_destroy() - free the vector and the save area.
+ * exo_repo_ctx_fini() - free the vector and the save area.
  * @ctx: a dying context.
  */
-void exo_repo_destroy(struct exo_ctx *ctx)
+void exo_repo_ctx_fini(struct exo_ctx *ctx)
 {
-	if (ctx->save_file)
-		fput(ctx->save_file);
-	ctx->save_file = NULL;
-	vfree(ctx->repo);
-	ctx->repo = NULL;
+	if (ctx->repo.save_file)
+		fput(ctx->repo.save_file);
+	ctx->repo.save_file = NULL;
+	exo_table_fini(&ctx->repo.vec);
 }
 
 /**
@@ -78,25 +73,27 @@ void exo_repo_destroy(struct exo_ctx *ctx)
  */
 int exo_repo_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma)
 {
-	return exo_mmap_readonly(vma, ctx->repo, ctx->repo_size);
+	return exo_table_mmap(&ctx->repo.vec, vma);
 }
 
 /**
- * exo_repo_slot() - a free entry of the vector.
+ * exo_repo_next_free() - the first free entry at or after *@slot.
  * @ctx: the context, locked.
+ * @slot: in: where to start; out: the entry.
  *
- * Return: the slot, or -ENOSPC when every entry holds unrecovered contents.
+ * Return: 0, or -ENOSPC when no entry from there on is free.
  */
-int exo_repo_slot(struct exo_ctx *ctx)
+int exo_repo_next_free(struct exo_ctx *ctx, u32 *slot)
 {
 	u32 i;
 
 	lockdep_assert_held(&ctx->lock);
-	if (ctx->repo_used >= ctx->nr_repo)
-		return -ENOSPC;
-	for (i = 0; i < ctx->nr_repo; i++)
-		if (exo_repo_entry(ctx, i)->state == EXO_REPO_FREE)
-			return i;
+	for (i = *slot; i < ctx->repo.vec.nr; i++) {
+		if (exo_repo_entry(ctx, i)->state == EXO_REPO_FREE) {
+			*slot = i;
+			return 0;
+		}
+	}
 	return -ENOSPC;
 }
 
@@ -104,12 +101,12 @@ static int exo_save_area(struct exo_ctx *ctx)
 {
 	struct file *file;
 
-	if (ctx->save_file)
+	if (ctx->repo.save_file)
 		return 0;
 	file = shmem_file_setup("exo-saved", 0, VM_NORESERVE);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	ctx->save_file = file;
+	ctx->repo.save_file = file;
 	return 0;
 }
 
@@ -125,7 +122,7 @@ static int exo_save_frames(struct exo_ctx *ctx, unsigned long pfn, u32 nr,
 
 	for (i = 0; i < nr && n == PAGE_SIZE; i++) {
 		kaddr = kmap_local_page(pfn_to_page(pfn + i));
-		n = kernel_write(ctx->save_file, kaddr, PAGE_SIZE, &pos);
+		n = kernel_write(ctx->repo.save_file, kaddr, PAGE_SIZE, &pos);
 		kunmap_local(kaddr);
 	}
 	set_active_memcg(old);
@@ -134,29 +131,15 @@ static int exo_save_frames(struct exo_ctx *ctx, unsigned long pfn, u32 nr,
 
 static void exo_save_release(struct exo_ctx *ctx, u64 off, u32 nr)
 {
-	vfs_fallocate(ctx->save_file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	vfs_fallocate(ctx->repo.save_file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      off << PAGE_SHIFT, (loff_t)nr << PAGE_SHIFT);
-}
-
-static void exo_repo_begin(struct exo_repo_entry *e)
-{
-	WRITE_ONCE(e->seq, e->seq + 1);
-	/* Pairs with the reader's fence after its first read of seq. */
-	smp_wmb();
-}
-
-static void exo_repo_end(struct exo_repo_entry *e)
-{
-	/* Pairs with the reader's fence before its second read of seq. */
-	smp_wmb();
-	WRITE_ONCE(e->seq, e->seq + 1);
 }
 
 /**
  * exo_repo_save() - save the contents of frames the abort takes and record
  *	them in the vector.
  * @ctx: the context, locked; no binding names @f any more.
- * @slot: a free entry from exo_repo_slot().
+ * @slot: a free entry from exo_repo_next_free().
  * @f: the frames, still held.
  * @id: the revocation request.
  * @vas: the first addresses that were bound to them.
@@ -165,10 +148,11 @@ static void exo_repo_end(struct exo_repo_entry *e)
  * Return: 0, or -ENOMEM/-ENOSPC when the contents cannot be saved; the
  * frames must then stay with the context.
  */
-int exo_repo_save(struct exo_ctx *ctx, u32 slot, struct exo_frames *f,
+int exo_repo_save(struct exo_ctx *ctx, u32 slot, struct exo_cap *f,
 		  u64 id, const u64 *vas, u32 nr_va)
 {
 	struct exo_repo_entry *e = exo_repo_entry(ctx, slot);
+	struct exo_repo_header *h = ctx->repo.vec.hdr;
 	u32 nr = 1U << f->order;
 	int ret, i;
 
@@ -176,40 +160,41 @@ int exo_repo_save(struct exo_ctx *ctx, u32 slot, struct exo_frames *f,
 	ret = exo_save_area(ctx);
 	if (ret)
 		return ret;
-	ret = exo_save_frames(ctx, f->pfn, nr, ctx->save_next);
+	ret = exo_save_frames(ctx, f->pfn, nr, ctx->repo.save_next);
 	if (ret) {
-		exo_save_release(ctx, ctx->save_next, nr);
+		exo_save_release(ctx, ctx->repo.save_next, nr);
 		return ret;
 	}
-	exo_repo_begin(e);
+	exo_table_write_begin(&e->seq);
 	e->state = EXO_REPO_SAVED;
 	e->cap = exo_cap_make(f->index, f->gen);
 	e->pfn = f->pfn;
 	e->id = id;
-	e->save = ctx->save_next;
+	e->save = ctx->repo.save_next;
 	e->order = f->order;
 	e->nr_va = nr_va;
 	for (i = 0; i < EXO_REPO_VAS; i++)
 		e->va[i] = i < nr_va ? vas[i] : 0;
 	e->flags = f->critical ? EXO_REPO_CRITICAL : 0;
-	exo_repo_end(e);
-	ctx->save_next += nr;
-	WRITE_ONCE(ctx->repo_used, ctx->repo_used + 1);
-	WRITE_ONCE(ctx->repo->used, ctx->repo_used);
-	WRITE_ONCE(ctx->repo->total, ctx->repo->total + 1);
+	exo_table_write_end(&e->seq);
+	ctx->repo.save_next += nr;
+	WRITE_ONCE(ctx->repo.used, ctx->repo.used + 1);
+	WRITE_ONCE(h->used, ctx->repo.used);
+	WRITE_ONCE(h->total, h->total + 1);
 	return 0;
 }
 
 static void exo_repo_release(struct exo_ctx *ctx, u32 slot)
 {
 	struct exo_repo_entry *e = exo_repo_entry(ctx, slot);
+	struct exo_repo_header *h = ctx->repo.vec.hdr;
 
 	exo_save_release(ctx, e->save, 1U << e->order);
-	exo_repo_begin(e);
+	exo_table_write_begin(&e->seq);
 	memset((char *)e + sizeof(e->seq), 0, sizeof(*e) - sizeof(e->seq));
-	exo_repo_end(e);
-	WRITE_ONCE(ctx->repo_used, ctx->repo_used - 1);
-	WRITE_ONCE(ctx->repo->used, ctx->repo_used);
+	exo_table_write_end(&e->seq);
+	WRITE_ONCE(ctx->repo.used, ctx->repo.used - 1);
+	WRITE_ONCE(h->used, ctx->repo.used);
 }
 
 static int exo_recover_check(struct exo_ctx *ctx, const struct exo_recover *req)
@@ -227,7 +212,7 @@ static int exo_recover_check(struct exo_ctx *ctx, const struct exo_recover *req)
 		return -EINVAL;
 	if (!(req->flags & EXO_RECOVER_TO_USER) && req->buf)
 		return -EINVAL;
-	if (req->slot >= ctx->nr_repo)
+	if (req->slot >= ctx->repo.vec.nr)
 		return -EINVAL;
 	return 0;
 }
@@ -249,7 +234,7 @@ static int exo_recover_entry(struct exo_ctx *ctx, const struct exo_recover *req,
 static int exo_recover_frame(struct exo_ctx *ctx, const struct exo_recover *req)
 {
 	struct exo_repo_entry *e;
-	struct exo_frames *f;
+	struct exo_cap *f;
 	loff_t pos;
 	ssize_t n;
 	void *kaddr;
@@ -272,7 +257,7 @@ static int exo_recover_frame(struct exo_ctx *ctx, const struct exo_recover *req)
 	pos = (e->save + req->frame) << PAGE_SHIFT;
 	for (i = 0; i < req->nr; i++) {
 		kaddr = kmap_local_page(pfn_to_page(f->pfn + req->dst_frame + i));
-		n = kernel_read(ctx->save_file, kaddr, PAGE_SIZE, &pos);
+		n = kernel_read(ctx->repo.save_file, kaddr, PAGE_SIZE, &pos);
 		kunmap_local(kaddr);
 		if (n != PAGE_SIZE) {
 			ret = n < 0 ? n : -EIO;
@@ -317,7 +302,7 @@ static int exo_recover_user(struct exo_ctx *ctx, const struct exo_recover *req)
 		save = e->save;
 		cap = e->cap;
 		pos = (save + req->frame + i) << PAGE_SHIFT;
-		n = kernel_read(ctx->save_file, bounce, PAGE_SIZE, &pos);
+		n = kernel_read(ctx->repo.save_file, bounce, PAGE_SIZE, &pos);
 		mutex_unlock(&ctx->lock);
 		if (n != PAGE_SIZE) {
 			ret = n < 0 ? n : -EIO;
@@ -344,16 +329,17 @@ out:
 }
 
 /**
- * exo_recover() - read back, restore or release repossessed contents
- *	(%EXO_IOC_RECOVER).
- * @ctx: the context.
- * @req: the request.
+ * exo_repo_cmd_recover() - read back, restore or release repossessed
+ *	contents (%EXO_IOC_RECOVER).
+ * @ucmd: the command.
  *
  * Return: 0, -EINVAL, -ENOENT, -EFAULT, -ENOMEM or -EIO; the entry is
  * released only on success.
  */
-int exo_recover(struct exo_ctx *ctx, const struct exo_recover *req)
+int exo_repo_cmd_recover(struct exo_ucmd *ucmd)
 {
+	const struct exo_recover *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
 	struct exo_repo_entry *e;
 	int ret;
 

@@ -10,10 +10,11 @@
  * contents and records them in the repossession vector (exo_repo.c).
  *
  * Three triggers post requests: exo's own frame limit (max_frames) when a
- * context below its fair share allocates, memory pressure (a shrinker),
- * and a privileged request (EXO_IOC_REVOKE, or the sysfs "revoke" file).
+ * context below its fair share allocates (exo_frame.c), memory pressure (a
+ * shrinker), and a privileged request (EXO_IOC_REVOKE, or the sysfs
+ * "revoke" file).
  *
- * Locking: a request is posted under the context's revoke_lock, a spinlock,
+ * Locking: a request is posted under the context's ev.lock, a spinlock,
  * with the context kept alive by the registry's xa_lock (a dying context
  * leaves the registry first), so the shrinker never sleeps on a context:
  * the fault path holds ctx->lock while it allocates page tables. The abort
@@ -25,8 +26,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/device.h>
 #include <linux/kstrtox.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
@@ -34,12 +37,33 @@
 #include <linux/timekeeping.h>
 
 #include "exo.h"
+#include "exo_bind.h"
+#include "exo_cap.h"
+#include "exo_ctx.h"
+#include "exo_events.h"
+#include "exo_frame.h"
+#include "exo_grant.h"
+#include "exo_repo.h"
+#include "exo_revoke.h"
 
-/* Serialises aborts, grants and the breaking of grants; see above. */
-DEFINE_MUTEX(exo_abort_lock);
+unsigned int exo_revoke_timeout_ms = 2000;
+module_param_named(revoke_timeout_ms, exo_revoke_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(revoke_timeout_ms,
+		 "Time a revocation request gives before the abort, in ms (default 2000)");
 
-/* Live contexts by id: the targets of requests. */
-static DEFINE_XARRAY(exo_ctxs);
+static unsigned int exo_urgent_pct = 50;
+module_param_named(urgent_pct, exo_urgent_pct, uint, 0644);
+MODULE_PARM_DESC(urgent_pct,
+		 "The urgent warning goes out when this percentage of a request's time has passed (default 50)");
+
+static bool exo_shrink = true;
+module_param_named(shrink, exo_shrink, bool, 0644);
+MODULE_PARM_DESC(shrink,
+		 "Ask contexts for frames under memory pressure (default Y)");
+
+static atomic_long_t exo_nr_repossessed = ATOMIC_LONG_INIT(0);
+static atomic_long_t exo_nr_revoke_requests = ATOMIC_LONG_INIT(0);
+static atomic_long_t exo_nr_shrinker_requested = ATOMIC_LONG_INIT(0);
 
 /* Requests of every context are numbered module-wide (0 is none). */
 static atomic64_t exo_last_revoke_id = ATOMIC64_INIT(0);
@@ -47,72 +71,37 @@ static atomic64_t exo_last_revoke_id = ATOMIC64_INIT(0);
 static struct workqueue_struct *exo_revoke_wq;
 
 /**
- * exo_ctx_register() - make a new context a target of requests.
- * @ctx: the context.
+ * exo_revocable() - frames exo may still ask @ctx for: not critical, not
+ *	owed, not in a network ring.
+ * @ctx: the context; ev.lock held, or a racy read is good enough.
  *
- * Return: 0 or -ENOMEM.
+ * Return: the frames.
  */
-int exo_ctx_register(struct exo_ctx *ctx)
+u64 exo_revocable(struct exo_ctx *ctx)
 {
-	return xa_insert(&exo_ctxs, ctx->id, ctx, GFP_KERNEL);
-}
+	u64 frames = READ_ONCE(ctx->frames.held);
+	u64 keep = READ_ONCE(ctx->frames.critical) + READ_ONCE(ctx->rv.owed) +
+		   READ_ONCE(ctx->net.pinned);
 
-/**
- * exo_ctx_unregister() - a dying context leaves: no request reaches it
- *	after this, and no deadline fires after it returns.
- * @ctx: the context.
- */
-void exo_ctx_unregister(struct exo_ctx *ctx)
-{
-	xa_erase(&exo_ctxs, ctx->id);
-	spin_lock(&ctx->revoke_lock);
-	ctx->dying = true;
-	spin_unlock(&ctx->revoke_lock);
-	/* Break what it granted and let go of what it was granted. */
-	exo_ctx_grants_release(ctx);
-	cancel_delayed_work_sync(&ctx->revoke_work);
-}
-
-/**
- * exo_ctx_find() - the live context with id @id.
- * @id: a context id.
- *
- * The caller holds exo_abort_lock or the registry's lock, which keep the
- * context alive.
- *
- * Return: the context or NULL.
- */
-struct exo_ctx *exo_ctx_find(u32 id)
-{
-	return xa_load(&exo_ctxs, id);
-}
-
-/* Frames exo may still ask @ctx for: not critical, not owed, not in a ring. */
-static u64 exo_revocable(struct exo_ctx *ctx)
-{
-	u64 frames = READ_ONCE(ctx->frames);
-	u64 keep = READ_ONCE(ctx->critical) + READ_ONCE(ctx->owed) +
-		   READ_ONCE(ctx->net_pinned);
-
-	return ctx->dying || frames <= keep ? 0 : frames - keep;
+	return ctx->rv.dying || frames <= keep ? 0 : frames - keep;
 }
 
 /* Run the work item at the next step: the urgent warning or the abort. */
 static void exo_revoke_arm(struct exo_ctx *ctx, u64 now)
 {
-	u64 when = ctx->deadline_ns;
+	u64 when = ctx->rv.deadline_ns;
 
-	if (ctx->revoke_state == EXO_REVOKE_REQUESTED)
-		when = min(when, ctx->urgent_ns);
-	mod_delayed_work(exo_revoke_wq, &ctx->revoke_work,
+	if (ctx->rv.state == EXO_REVOKE_REQUESTED)
+		when = min(when, ctx->rv.urgent_ns);
+	mod_delayed_work(exo_revoke_wq, &ctx->rv.work,
 			 when > now ? nsecs_to_jiffies(when - now) + 1 : 0);
 }
 
 /* Frames the abort could take from @ctx: all it holds but ring frames. */
 static u64 exo_takeable(struct exo_ctx *ctx)
 {
-	u64 frames = READ_ONCE(ctx->frames);
-	u64 pinned = READ_ONCE(ctx->net_pinned);
+	u64 frames = READ_ONCE(ctx->frames.held);
+	u64 pinned = READ_ONCE(ctx->net.pinned);
 
 	return frames > pinned ? frames - pinned : 0;
 }
@@ -122,57 +111,65 @@ static u64 exo_revoke_clamp(struct exo_ctx *ctx, u64 nr)
 {
 	u64 takeable = exo_takeable(ctx);
 
-	return takeable > ctx->owed ? min(nr, takeable - ctx->owed) : 0;
+	return takeable > ctx->rv.owed ?
+	       min(nr, takeable - ctx->rv.owed) : 0;
 }
 
-/* A new request id; the request owes @nr more frames. revoke_lock held. */
+/* A new request id; the request owes @nr more frames. ev.lock held. */
 static u64 exo_revoke_begin(struct exo_ctx *ctx, u64 nr)
 {
+	struct exo_revoke_ctx *rv = &ctx->rv;
 	u64 id = atomic64_inc_return(&exo_last_revoke_id);
 
-	if (!ctx->owed)
-		ctx->returned = 0;
-	ctx->owed += nr;
-	ctx->revoke_requested += nr;
-	ctx->revoke_id = id;
+	if (!rv->owed)
+		rv->cur_returned = 0;
+	rv->owed += nr;
+	rv->requested += nr;
+	rv->id = id;
 	atomic_long_inc(&exo_nr_revoke_requests);
 	return id;
 }
 
-/*
- * Ask @ctx for @nr more frames within @timeout_ms. The deadline is the
- * earlier of the current one and the new one. revoke_lock held.
+/**
+ * exo_revoke_post() - ask @ctx for @nr more frames within @timeout_ms.
+ * @ctx: the context, ev.lock held.
+ * @nr: frames, at most what exo_revocable() or the clamp allows.
+ * @timeout_ms: the time it gives; the deadline is the earlier of the
+ *	current one and this one.
+ *
+ * Return: the request's id.
  */
-static u64 exo_revoke_post(struct exo_ctx *ctx, u64 nr, u32 timeout_ms)
+u64 exo_revoke_post(struct exo_ctx *ctx, u64 nr, u32 timeout_ms)
 {
+	struct exo_revoke_ctx *rv = &ctx->rv;
 	u64 now = ktime_get_ns();
 	u64 span = (u64)timeout_ms * NSEC_PER_MSEC;
 	u64 deadline = now + span;
 	u64 urgent = now + div_u64(span * min(READ_ONCE(exo_urgent_pct), 100U),
 				   100);
-	bool fresh = !ctx->owed;
+	bool fresh = !rv->owed;
 	u64 id;
 
-	lockdep_assert_held(&ctx->revoke_lock);
-	if (fresh || deadline < ctx->deadline_ns)
-		ctx->deadline_ns = deadline;
-	if (fresh || urgent < ctx->urgent_ns)
-		ctx->urgent_ns = urgent;
+	lockdep_assert_held(&ctx->ev.lock);
+	if (fresh || deadline < rv->deadline_ns)
+		rv->deadline_ns = deadline;
+	if (fresh || urgent < rv->urgent_ns)
+		rv->urgent_ns = urgent;
 	if (fresh)
-		ctx->revoke_state = EXO_REVOKE_REQUESTED;
+		rv->state = EXO_REVOKE_REQUESTED;
 	id = exo_revoke_begin(ctx, nr);
-	exo_event_post(ctx, EXO_EV_REVOKE, id, nr, ctx->deadline_ns, 0, true);
-	if (ctx->revoke_state != EXO_REVOKE_ABORTING)
+	exo_event_post(ctx, EXO_EV_REVOKE, id, nr, rv->deadline_ns, 0, true);
+	if (rv->state != EXO_REVOKE_ABORTING)
 		exo_revoke_arm(ctx, now);
 	return id;
 }
 
-/* Nothing owed any more: the request is done. revoke_lock held. */
+/* Nothing owed any more: the request is done. ev.lock held. */
 static void exo_revoke_done(struct exo_ctx *ctx)
 {
-	ctx->revoke_state = EXO_REVOKE_IDLE;
-	exo_event_post(ctx, EXO_EV_REVOKE_DONE, ctx->revoke_id, ctx->returned,
-		       0, 0, false);
+	ctx->rv.state = EXO_REVOKE_IDLE;
+	exo_event_post(ctx, EXO_EV_REVOKE_DONE, ctx->rv.id,
+		       ctx->rv.cur_returned, 0, 0, false);
 }
 
 /**
@@ -184,27 +181,39 @@ static void exo_revoke_done(struct exo_ctx *ctx)
  */
 void exo_revoke_returned(struct exo_ctx *ctx, u64 nr)
 {
+	struct exo_revoke_ctx *rv = &ctx->rv;
 	u64 n;
 
-	spin_lock(&ctx->revoke_lock);
-	if (ctx->owed) {
-		n = min(nr, ctx->owed);
-		ctx->owed -= n;
-		ctx->returned += n;
-		ctx->revoke_returned += n;
+	spin_lock(&ctx->ev.lock);
+	if (rv->owed) {
+		n = min(nr, rv->owed);
+		rv->owed -= n;
+		rv->cur_returned += n;
+		rv->returned += n;
 		/* An abort under way finishes the request itself. */
-		if (!ctx->owed && ctx->revoke_state != EXO_REVOKE_ABORTING)
+		if (!rv->owed && rv->state != EXO_REVOKE_ABORTING)
 			exo_revoke_done(ctx);
 		else
 			exo_events_sync(ctx);
 	}
-	spin_unlock(&ctx->revoke_lock);
+	spin_unlock(&ctx->ev.lock);
+}
+
+/**
+ * exo_revoke_pending() - does the library OS have revocation work to do?
+ * @ctx: the context.
+ *
+ * Return: true while frames are owed or repossessed contents wait.
+ */
+bool exo_revoke_pending(struct exo_ctx *ctx)
+{
+	return READ_ONCE(ctx->rv.owed) || READ_ONCE(ctx->repo.used);
 }
 
 /* What the abort takes from one capability. */
 struct exo_victim {
 	u64 cap;
-	struct exo_frames *shared;	/* the frames, while they have grants */
+	struct exo_cap *shared;		/* the frames, while they have grants */
 	u32 slot;
 	u32 nr_va;
 	u64 vas[EXO_REPO_VAS];
@@ -224,28 +233,28 @@ struct exo_abort {
 static void exo_abort_choose(struct exo_ctx *ctx, struct exo_abort *a,
 			     u64 want, u32 max)
 {
-	struct exo_frames *f;
+	struct exo_cap *c;
 	unsigned long index;
 	u64 got = 0;
 	bool idle;
 	int pass;
 
 	for (pass = 0; pass < 3 && got < want; pass++) {
-		xa_for_each(&ctx->caps, index, f) {
+		xa_for_each(&ctx->caps.xa, index, c) {
 			if (got >= want || a->nr >= max)
 				break;
 			/* A network ring's frames are never taken. */
-			if (f->src || f->pinned)
+			if (c->src || c->pinned)
 				continue;
-			idle = !f->nr_bindings && list_empty(&f->grants);
-			if ((pass == 0 && (f->critical || !idle)) ||
-			    (pass == 1 && (f->critical || idle)) ||
-			    (pass == 2 && !f->critical))
+			idle = !c->nr_bindings && list_empty(&c->grants);
+			if ((pass == 0 && (c->critical || !idle)) ||
+			    (pass == 1 && (c->critical || idle)) ||
+			    (pass == 2 && !c->critical))
 				continue;
-			a->v[a->nr].cap = exo_cap_make(f->index, f->gen);
-			a->v[a->nr].shared = list_empty(&f->grants) ? NULL : f;
+			a->v[a->nr].cap = exo_cap_make(c->index, c->gen);
+			a->v[a->nr].shared = list_empty(&c->grants) ? NULL : c;
 			a->nr++;
-			got += 1U << f->order;
+			got += 1U << c->order;
 		}
 	}
 }
@@ -253,20 +262,17 @@ static void exo_abort_choose(struct exo_ctx *ctx, struct exo_abort *a,
 /* Give each victim a free vector entry; keep only those that got one. */
 static void exo_abort_slots(struct exo_ctx *ctx, struct exo_abort *a)
 {
-	struct exo_repo_entry *e = (struct exo_repo_entry *)(ctx->repo + 1);
 	u32 i, s = 0;
 
 	for (i = 0; i < a->nr; i++) {
-		while (s < ctx->nr_repo && e[s].state != EXO_REPO_FREE)
-			s++;
-		if (s == ctx->nr_repo)
+		if (exo_repo_next_free(ctx, &s))
 			break;
 		a->v[i].slot = s++;
 	}
 	a->nr = i;
 }
 
-/* exo_vm_unbind_caps() callback: is this page bound to a victim? */
+/* exo_bind_unbind_caps() callback: is this page bound to a victim? */
 static void *exo_abort_match(void *arg, u32 index, unsigned long vpn)
 {
 	struct exo_abort *a = arg;
@@ -286,7 +292,7 @@ static void *exo_abort_match(void *arg, u32 index, unsigned long vpn)
  */
 static u64 exo_abort_take(struct exo_ctx *ctx, struct exo_abort *a, u64 id)
 {
-	struct exo_frames *f;
+	struct exo_cap *c;
 	u64 got = 0;
 	u32 i;
 
@@ -296,23 +302,22 @@ static u64 exo_abort_take(struct exo_ctx *ctx, struct exo_abort *a, u64 id)
 	 * a network ring that now maps it; or when there is no memory.
 	 */
 	for (i = 0; i < a->nr; i++) {
-		f = exo_cap_lookup(ctx, a->v[i].cap);
-		if (!f || f->pinned || !list_empty(&f->grants) ||
-		    xa_insert(&a->by_index, f->index, &a->v[i], GFP_KERNEL))
+		c = exo_cap_lookup(ctx, a->v[i].cap);
+		if (!c || c->pinned || !list_empty(&c->grants) ||
+		    xa_insert(&a->by_index, c->index, &a->v[i], GFP_KERNEL))
 			a->v[i].cap = 0;	/* names nothing: index 0 */
 	}
-	exo_vm_unbind_caps(ctx, exo_abort_match, a);
+	exo_bind_unbind_caps(ctx, exo_abort_match, a);
 	for (i = 0; i < a->nr; i++) {
-		f = exo_cap_lookup(ctx, a->v[i].cap);
-		if (!f)
+		c = exo_cap_lookup(ctx, a->v[i].cap);
+		if (!c)
 			continue;
 		/* Not saved, not taken: the pages fault and can be bound again. */
-		if (exo_repo_save(ctx, a->v[i].slot, f, id, a->v[i].vas,
+		if (exo_repo_save(ctx, a->v[i].slot, c, id, a->v[i].vas,
 				  a->v[i].nr_va))
 			break;
-		xa_erase(&ctx->caps, f->index);
-		got += 1U << f->order;
-		exo_frames_put(ctx, f);
+		got += 1U << c->order;
+		exo_frame_put(ctx, c);
 		cond_resched();
 	}
 	return got;
@@ -330,15 +335,15 @@ static u64 exo_abort_locked(struct exo_ctx *ctx, u64 id)
 	u32 i;
 
 	lockdep_assert_held(&exo_abort_lock);
-	want = READ_ONCE(ctx->owed);
+	want = READ_ONCE(ctx->rv.owed);
 	if (!want)
 		return 0;
 	xa_init(&a.by_index);
 
 	mutex_lock(&ctx->lock);
-	a.v = kvcalloc(max(ctx->nr_caps, 1U), sizeof(*a.v), GFP_KERNEL);
+	a.v = kvcalloc(max(ctx->caps.nr, 1U), sizeof(*a.v), GFP_KERNEL);
 	if (a.v) {
-		exo_abort_choose(ctx, &a, want, ctx->nr_caps);
+		exo_abort_choose(ctx, &a, want, ctx->caps.nr);
 		exo_abort_slots(ctx, &a);
 	}
 	mutex_unlock(&ctx->lock);
@@ -367,17 +372,18 @@ out:
 /* Abort, then settle the request. exo_abort_lock held. */
 static void exo_abort(struct exo_ctx *ctx, u64 id)
 {
+	struct exo_revoke_ctx *rv = &ctx->rv;
 	u64 got = exo_abort_locked(ctx, id);
 	u64 now = ktime_get_ns();
 
 	if (got)
 		pr_info_ratelimited("context %u: abort took %llu frames (request %llu)\n",
 				    ctx->id, got, id);
-	spin_lock(&ctx->revoke_lock);
+	spin_lock(&ctx->ev.lock);
 	if (got) {
-		ctx->repossessed += got;
+		rv->repossessed += got;
 		atomic_long_add(got, &exo_nr_repossessed);
-		ctx->owed -= min(got, ctx->owed);
+		rv->owed -= min(got, rv->owed);
 		exo_event_post(ctx, EXO_EV_REPOSSESSED, id, got, 0, 0, true);
 	}
 	/*
@@ -385,72 +391,84 @@ static void exo_abort(struct exo_ctx *ctx, u64 id)
 	 * a network ring pinned frames after the request. What is left
 	 * owed is what is still takeable (only a full vector leaves some).
 	 */
-	ctx->owed = min(ctx->owed, exo_takeable(ctx));
-	if (!ctx->owed) {
+	rv->owed = min(rv->owed, exo_takeable(ctx));
+	if (!rv->owed) {
 		exo_revoke_done(ctx);
-	} else if (!ctx->dying) {
+	} else if (!rv->dying) {
 		/* The vector is full: try again after another timeout. */
-		ctx->deadline_ns = now + (u64)READ_ONCE(exo_revoke_timeout_ms) *
-					 NSEC_PER_MSEC;
+		rv->deadline_ns = now + (u64)READ_ONCE(exo_revoke_timeout_ms) *
+					NSEC_PER_MSEC;
 		exo_events_sync(ctx);
 		exo_revoke_arm(ctx, now);
 	}
-	spin_unlock(&ctx->revoke_lock);
+	spin_unlock(&ctx->ev.lock);
 }
 
 static void exo_revoke_workfn(struct work_struct *work)
 {
 	struct exo_ctx *ctx = container_of(to_delayed_work(work),
-					   struct exo_ctx, revoke_work);
+					   struct exo_ctx, rv.work);
+	struct exo_revoke_ctx *rv = &ctx->rv;
 	u64 now, id;
 
-	spin_lock(&ctx->revoke_lock);
-	if (ctx->dying || !ctx->owed) {
-		spin_unlock(&ctx->revoke_lock);
+	spin_lock(&ctx->ev.lock);
+	if (rv->dying || !rv->owed) {
+		spin_unlock(&ctx->ev.lock);
 		return;
 	}
 	now = ktime_get_ns();
-	if (now < ctx->deadline_ns) {
-		if (ctx->revoke_state == EXO_REVOKE_REQUESTED &&
-		    now >= ctx->urgent_ns) {
-			ctx->revoke_state = EXO_REVOKE_URGENT;
-			exo_event_post(ctx, EXO_EV_REVOKE_URGENT,
-				       ctx->revoke_id, ctx->owed,
-				       ctx->deadline_ns, 0, true);
+	if (now < rv->deadline_ns) {
+		if (rv->state == EXO_REVOKE_REQUESTED && now >= rv->urgent_ns) {
+			rv->state = EXO_REVOKE_URGENT;
+			exo_event_post(ctx, EXO_EV_REVOKE_URGENT, rv->id,
+				       rv->owed, rv->deadline_ns, 0, true);
 		}
 		exo_revoke_arm(ctx, now);
-		spin_unlock(&ctx->revoke_lock);
+		spin_unlock(&ctx->ev.lock);
 		return;
 	}
 	/*
 	 * The urgent warning always comes before the abort, even when this
 	 * work ran late (a busy host) and finds the deadline already past.
 	 */
-	if (ctx->revoke_state == EXO_REVOKE_REQUESTED)
-		exo_event_post(ctx, EXO_EV_REVOKE_URGENT, ctx->revoke_id,
-			       ctx->owed, ctx->deadline_ns, 0, true);
-	ctx->revoke_state = EXO_REVOKE_ABORTING;
+	if (rv->state == EXO_REVOKE_REQUESTED)
+		exo_event_post(ctx, EXO_EV_REVOKE_URGENT, rv->id, rv->owed,
+			       rv->deadline_ns, 0, true);
+	rv->state = EXO_REVOKE_ABORTING;
 	exo_events_sync(ctx);
-	id = ctx->revoke_id;
-	spin_unlock(&ctx->revoke_lock);
+	id = rv->id;
+	spin_unlock(&ctx->ev.lock);
 
 	mutex_lock(&exo_abort_lock);
 	/* Closing began meanwhile: its frames go back to Linux anyway. */
-	if (!READ_ONCE(ctx->dying))
+	if (!READ_ONCE(rv->dying))
 		exo_abort(ctx, id);
 	mutex_unlock(&exo_abort_lock);
 }
 
 /**
- * exo_revoke_ctx_init() - set up a new context's revocation state.
+ * exo_revoke_ctx_init() - a new context owes nothing.
  * @ctx: the context.
+ *
+ * Return: 0.
  */
-void exo_revoke_ctx_init(struct exo_ctx *ctx)
+int exo_revoke_ctx_init(struct exo_ctx *ctx)
 {
-	spin_lock_init(&ctx->revoke_lock);
-	INIT_DELAYED_WORK(&ctx->revoke_work, exo_revoke_workfn);
-	init_waitqueue_head(&ctx->revoke_wq);
-	xa_init(&ctx->repo_va);
+	INIT_DELAYED_WORK(&ctx->rv.work, exo_revoke_workfn);
+	return 0;
+}
+
+/**
+ * exo_revoke_ctx_fini() - a dying context takes no more requests, and no
+ *	deadline fires after this returns.
+ * @ctx: the context, out of the registry.
+ */
+void exo_revoke_ctx_fini(struct exo_ctx *ctx)
+{
+	spin_lock(&ctx->ev.lock);
+	ctx->rv.dying = true;
+	spin_unlock(&ctx->ev.lock);
+	cancel_delayed_work_sync(&ctx->rv.work);
 }
 
 /* A privileged abort: owe @nr more and take it all now. */
@@ -465,16 +483,16 @@ static int exo_revoke_abort_now(u32 id, struct exo_revoke *req)
 		ret = -ESRCH;
 		goto out;
 	}
-	spin_lock(&ctx->revoke_lock);
+	spin_lock(&ctx->ev.lock);
 	if (!exo_takeable(ctx)) {
-		spin_unlock(&ctx->revoke_lock);
+		spin_unlock(&ctx->ev.lock);
 		ret = -ENODATA;
 		goto out;
 	}
 	req->id = exo_revoke_begin(ctx, exo_revoke_clamp(ctx, req->nr));
-	ctx->revoke_state = EXO_REVOKE_ABORTING;
+	ctx->rv.state = EXO_REVOKE_ABORTING;
 	exo_events_sync(ctx);
-	spin_unlock(&ctx->revoke_lock);
+	spin_unlock(&ctx->ev.lock);
 	exo_abort(ctx, req->id);
 out:
 	mutex_unlock(&exo_abort_lock);
@@ -487,36 +505,36 @@ static int exo_revoke_ask(u32 id, u64 nr, u32 timeout_ms, u64 *rid)
 	struct exo_ctx *ctx;
 	int ret = 0;
 
-	xa_lock(&exo_ctxs);
-	ctx = xa_load(&exo_ctxs, id);
+	exo_ctxs_lock();
+	ctx = exo_ctx_find(id);
 	if (!ctx) {
 		ret = -ESRCH;
 		goto out;
 	}
-	spin_lock(&ctx->revoke_lock);
+	spin_lock(&ctx->ev.lock);
 	nr = exo_revoke_clamp(ctx, nr);
 	if (!nr)
 		ret = -ENODATA;
 	else
 		*rid = exo_revoke_post(ctx, nr, timeout_ms);
-	spin_unlock(&ctx->revoke_lock);
+	spin_unlock(&ctx->ev.lock);
 out:
-	xa_unlock(&exo_ctxs);
+	exo_ctxs_unlock();
 	return ret;
 }
 
 /**
- * exo_revoke_ioctl() - the privileged trigger (%EXO_IOC_REVOKE).
- * @ctx: the caller's context.
- * @req: the request; @req->id is set.
+ * exo_revoke_cmd_request() - the privileged trigger (%EXO_IOC_REVOKE).
+ * @ucmd: the command; its id is set.
  *
  * Return: 0, -EPERM, -EINVAL, -ESRCH, or -ENODATA when the context holds
- * no frames it does not already owe.
+ * no frames it does not already owe, outside its network rings.
  */
-int exo_revoke_ioctl(struct exo_ctx *ctx, struct exo_revoke *req)
+int exo_revoke_cmd_request(struct exo_ucmd *ucmd)
 {
+	struct exo_revoke *req = ucmd->cmd;
 	u32 timeout = req->timeout_ms ?: READ_ONCE(exo_revoke_timeout_ms);
-	u32 id = req->ctx_id ?: ctx->id;
+	u32 id = req->ctx_id ?: ucmd->ctx->id;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
@@ -527,83 +545,6 @@ int exo_revoke_ioctl(struct exo_ctx *ctx, struct exo_revoke *req)
 	return exo_revoke_ask(id, req->nr, timeout, &req->id);
 }
 
-/**
- * exo_revoke_store() - the sysfs trigger: "CTX_ID NR [TIMEOUT_MS]".
- * @buf: what was written.
- * @len: its length.
- *
- * Return: @len, or -EPERM, -EINVAL, -ESRCH, -ENODATA.
- */
-ssize_t exo_revoke_store(const char *buf, size_t len)
-{
-	unsigned int id, ms = 0;
-	unsigned long long nr;
-	char tail;
-	u64 rid;
-	int n, ret;
-
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	n = sscanf(buf, "%u %llu %u %c", &id, &nr, &ms, &tail);
-	if (n < 2 || n > 3 || !nr)
-		return -EINVAL;
-	ret = exo_revoke_ask(id, nr, ms ?: READ_ONCE(exo_revoke_timeout_ms),
-			     &rid);
-	return ret ?: len;
-}
-
-/**
- * exo_frames_reserve() - count @nr frames against exo's limit before
- *	allocating them.
- * @ctx: the allocating context.
- * @nr: frames wanted.
- *
- * Over the limit, a context below its fair share (the limit divided among
- * the contexts holding frames) has the contexts above theirs asked for
- * their excess, and is told to try again; one at its share is refused.
- *
- * Return: 0 (reserved: exo_nr_frames includes @nr), -EAGAIN or -ENOSPC.
- */
-int exo_frames_reserve(struct exo_ctx *ctx, u32 nr)
-{
-	unsigned long limit = READ_ONCE(exo_max_frames);
-	unsigned long holders = 0, share, id;
-	u64 need, ask, over;
-	struct exo_ctx *c;
-	long total;
-
-	total = atomic_long_add_return(nr, &exo_nr_frames);
-	if (!limit || total <= limit)
-		return 0;
-	atomic_long_sub(nr, &exo_nr_frames);
-
-	xa_lock(&exo_ctxs);
-	xa_for_each(&exo_ctxs, id, c)
-		if (READ_ONCE(c->frames) || c == ctx)
-			holders++;
-	share = limit / max(holders, 1UL);
-	if (READ_ONCE(ctx->frames) + nr > share) {
-		xa_unlock(&exo_ctxs);
-		return -ENOSPC;
-	}
-	need = total - limit;
-	xa_for_each(&exo_ctxs, id, c) {
-		if (c == ctx || !need)
-			continue;
-		spin_lock(&c->revoke_lock);
-		over = READ_ONCE(c->frames) > share + c->owed ?
-		       READ_ONCE(c->frames) - share - c->owed : 0;
-		ask = min3(over, need, exo_revocable(c));
-		if (ask) {
-			exo_revoke_post(c, ask, READ_ONCE(exo_revoke_timeout_ms));
-			need -= ask;
-		}
-		spin_unlock(&c->revoke_lock);
-	}
-	xa_unlock(&exo_ctxs);
-	return -EAGAIN;
-}
-
 static unsigned long exo_shrink_count(struct shrinker *s,
 				      struct shrink_control *sc)
 {
@@ -612,10 +553,10 @@ static unsigned long exo_shrink_count(struct shrinker *s,
 
 	if (!READ_ONCE(exo_shrink))
 		return 0;
-	xa_lock(&exo_ctxs);
-	xa_for_each(&exo_ctxs, id, c)
+	exo_ctxs_lock();
+	exo_ctx_for_each(id, c)
 		sum += exo_revocable(c);
-	xa_unlock(&exo_ctxs);
+	exo_ctxs_unlock();
 	return sum ?: SHRINK_EMPTY;
 }
 
@@ -633,13 +574,13 @@ static unsigned long exo_shrink_scan(struct shrinker *s,
 
 	if (!READ_ONCE(exo_shrink))
 		return SHRINK_STOP;
-	xa_lock(&exo_ctxs);
-	xa_for_each(&exo_ctxs, id, c)
+	exo_ctxs_lock();
+	exo_ctx_for_each(id, c)
 		total += exo_revocable(c);
-	xa_for_each(&exo_ctxs, id, c) {
+	exo_ctx_for_each(id, c) {
 		if (!total)
 			break;
-		spin_lock(&c->revoke_lock);
+		spin_lock(&c->ev.lock);
 		r = exo_revocable(c);
 		ask = min_t(u64, r, DIV_ROUND_UP_ULL((u64)r * sc->nr_to_scan,
 						     total));
@@ -647,9 +588,9 @@ static unsigned long exo_shrink_scan(struct shrinker *s,
 			exo_revoke_post(c, ask, READ_ONCE(exo_revoke_timeout_ms));
 			asked += ask;
 		}
-		spin_unlock(&c->revoke_lock);
+		spin_unlock(&c->ev.lock);
 	}
-	xa_unlock(&exo_ctxs);
+	exo_ctxs_unlock();
 	atomic_long_add(asked, &exo_nr_shrinker_requested);
 	return SHRINK_STOP;
 }
@@ -694,3 +635,60 @@ void exo_revoke_exit(void)
 	destroy_workqueue(exo_revoke_wq);
 	exo_revoke_wq = NULL;
 }
+
+static ssize_t repossessed_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&exo_nr_repossessed));
+}
+static DEVICE_ATTR_RO(repossessed);
+
+static ssize_t revoke_requests_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&exo_nr_revoke_requests));
+}
+static DEVICE_ATTR_RO(revoke_requests);
+
+static ssize_t shrinker_requested_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&exo_nr_shrinker_requested));
+}
+static DEVICE_ATTR_RO(shrinker_requested);
+
+/* "CTX_ID NR [TIMEOUT_MS]": the operator's request (root). */
+static ssize_t revoke_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t len)
+{
+	unsigned int id, ms = 0;
+	unsigned long long nr;
+	char tail;
+	u64 rid;
+	int n, ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	n = sscanf(buf, "%u %llu %u %c", &id, &nr, &ms, &tail);
+	if (n < 2 || n > 3 || !nr)
+		return -EINVAL;
+	ret = exo_revoke_ask(id, nr, ms ?: READ_ONCE(exo_revoke_timeout_ms),
+			     &rid);
+	return ret ?: len;
+}
+static DEVICE_ATTR_WO(revoke);
+
+static struct attribute *exo_revoke_attrs[] = {
+	&dev_attr_repossessed.attr,
+	&dev_attr_revoke_requests.attr,
+	&dev_attr_shrinker_requested.attr,
+	&dev_attr_revoke.attr,
+	NULL,
+};
+
+/* /sys/class/misc/exo/repossessed, revoke_requests, shrinker_requested, revoke. */
+const struct attribute_group exo_revoke_attr_group = {
+	.attrs = exo_revoke_attrs,
+};

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * exo VMAs and bindings: the library OS writes its own page-table entries.
+ * exo VMAs: the library OS writes its own page-table entries.
  *
  * An exo VMA (mmap at EXO_MMAP_VM) is VM_PFNMAP: its PTEs are special, hold
  * no page reference and are never touched by reclaim, so the module keeps
- * each frame alive while a binding names it. A binding (ctx->vmap) is the
- * module's record of a secure binding, checked when made: the frame is
- * under a capability of this context and the page is in this context's exo
- * VMA. PTEs are a cache of the bindings: MAP installs them at once, the
- * fault path refills them, and taking rights away zaps them, since a module
- * cannot rewrite a live PTE and flush the TLB itself (flush_tlb_range is
- * not exported). Lock order: mmap_lock, then ctx->lock.
+ * each frame alive while a binding (exo_bind.c) names it. The commands
+ * here bind frames to pages, unbind and re-protect them, and read their
+ * state; faults go to exo_fault.c. Taking rights away zaps PTEs, since a
+ * module cannot rewrite a live PTE and flush the TLB itself
+ * (flush_tlb_range is not exported). Lock order: mmap_lock, then
+ * ctx->lock.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -19,136 +18,11 @@
 #include <linux/uaccess.h>
 
 #include "exo.h"
-
-/**
- * exo_vm_bind() - record a new binding.
- * @ctx: the context, locked.
- * @f: the frames it names.
- * @vpn: the virtual page number.
- * @b: the binding (exo_binding()).
- *
- * Return: 0, -EBUSY if the page is already bound, or -ENOMEM.
- */
-int exo_vm_bind(struct exo_ctx *ctx, struct exo_frames *f, unsigned long vpn,
-		void *b)
-{
-	int ret = xa_insert(&ctx->vmap, vpn, b, GFP_KERNEL_ACCOUNT);
-
-	if (ret)
-		return ret;
-	f->nr_bindings++;
-	ctx->bindings++;
-	/* Bound again: no longer a repossessed page. */
-	if (!xa_empty(&ctx->repo_va))
-		xa_erase(&ctx->repo_va, vpn);
-	return 0;
-}
-
-/**
- * exo_repo_unmark() - forget that pages were repossessed (they are
- *	unmapped, or their VMA is gone).
- * @ctx: the context, locked.
- * @first: first virtual page number.
- * @last: last virtual page number.
- */
-void exo_repo_unmark(struct exo_ctx *ctx, unsigned long first,
-		     unsigned long last)
-{
-	unsigned long vpn;
-	void *m;
-
-	if (xa_empty(&ctx->repo_va))
-		return;
-	xa_for_each_range(&ctx->repo_va, vpn, m, first, last)
-		xa_erase(&ctx->repo_va, vpn);
-}
-
-/* A binding left ctx->vmap: one fewer page names its frame. */
-static void exo_vm_unbound(struct exo_ctx *ctx, void *b)
-{
-	struct exo_frames *f = xa_load(&ctx->caps, exo_b_index(b));
-
-	if (!WARN_ON_ONCE(!f))
-		f->nr_bindings--;
-	ctx->bindings--;
-}
-
-/* Remove the binding at @vpn, if any; the caller zaps the PTE. */
-static void exo_vm_unbind(struct exo_ctx *ctx, unsigned long vpn)
-{
-	void *b = xa_erase(&ctx->vmap, vpn);
-
-	if (b)
-		exo_vm_unbound(ctx, b);
-}
-
-/* Zap one span of one exo VMA at a time: walks go in address order. */
-struct exo_span {
-	struct vm_area_struct *vma;
-	unsigned long lo, hi;
-};
-
-static void exo_span_flush(struct exo_span *z)
-{
-	if (z->vma)
-		zap_vma_ptes(z->vma, z->lo, z->hi - z->lo);
-	z->vma = NULL;
-}
-
-static void exo_span_add(struct exo_ctx *ctx, struct exo_span *z,
-			 unsigned long va)
-{
-	struct vm_area_struct *vma;
-
-	if (z->vma && va >= z->vma->vm_start && va < z->vma->vm_end) {
-		z->hi = va + PAGE_SIZE;
-		return;
-	}
-	exo_span_flush(z);
-	vma = vma_lookup(ctx->mm, va);
-	/* A binding lives only inside its exo VMA (close removes it). */
-	if (WARN_ON_ONCE(!vma || vma->vm_private_data != ctx))
-		return;
-	z->vma = vma;
-	z->lo = va;
-	z->hi = va + PAGE_SIZE;
-}
-
-/**
- * exo_vm_unbind_caps() - remove the bindings @fn picks, zap their PTEs and
- *	mark the pages repossessed.
- * @ctx: the context, locked; mmap_lock held when @ctx has an address space.
- * @fn: called for each binding with its capability index and page; returns
- *	the marker (an xarray value) to leave for the page, or NULL to keep
- *	the binding.
- * @arg: passed to @fn.
- *
- * The marker makes a later access fault with EXO_FAULT_REPOSSESSED; if
- * there is no memory to store it the access faults without the bit.
- *
- * Return: bindings removed.
- */
-u64 exo_vm_unbind_caps(struct exo_ctx *ctx, exo_unbind_fn fn, void *arg)
-{
-	struct exo_span z = { };
-	unsigned long vpn;
-	void *b, *m;
-	u64 n = 0;
-
-	lockdep_assert_held(&ctx->lock);
-	xa_for_each(&ctx->vmap, vpn, b) {
-		m = fn(arg, exo_b_index(b), vpn);
-		if (!m)
-			continue;
-		exo_vm_unbind(ctx, vpn);
-		xa_store(&ctx->repo_va, vpn, m, GFP_KERNEL_ACCOUNT);
-		exo_span_add(ctx, &z, vpn << PAGE_SHIFT);
-		n++;
-		cond_resched();
-	}
-	exo_span_flush(&z);
-	return n;
-}
+#include "exo_bind.h"
+#include "exo_cap.h"
+#include "exo_ctx.h"
+#include "exo_fault.h"
+#include "exo_vm.h"
 
 static vm_fault_t exo_vm_fault(struct vm_fault *vmf)
 {
@@ -171,11 +45,11 @@ static void exo_vm_close(struct vm_area_struct *vma)
 	void *b;
 
 	mutex_lock(&ctx->lock);
-	xa_for_each_range(&ctx->vmap, vpn, b, first, last) {
-		exo_vm_unbind(ctx, vpn);
+	xa_for_each_range(&ctx->bind.map, vpn, b, first, last) {
+		exo_bind_remove(ctx, vpn);
 		cond_resched();
 	}
-	exo_repo_unmark(ctx, first, last);
+	exo_bind_unmark(ctx, first, last);
 	exo_fault_wake_range(ctx, vma->vm_start, vma->vm_end, EXO_WOKEN_RETRY);
 	mutex_unlock(&ctx->lock);
 }
@@ -222,55 +96,6 @@ int exo_vm_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma)
 	vma->vm_ops = &exo_vm_ops;
 	vma->vm_private_data = ctx;
 	return 0;
-}
-
-/**
- * exo_prot_check() - is @prot a protection a binding may have?
- * @prot: EXO_PROT_* bits.
- *
- * Return: 0 or -EINVAL (unknown bits; WRITE or EXEC without READ).
- */
-int exo_prot_check(u32 prot)
-{
-	if (prot & ~EXO_PROT_MASK)
-		return -EINVAL;
-	if ((prot & (EXO_PROT_WRITE | EXO_PROT_EXEC)) && !(prot & EXO_PROT_READ))
-		return -EINVAL;
-	return 0;
-}
-
-/**
- * exo_fault_access() - the access a fault was, from its FAULT_FLAG_* bits.
- * @fault_flags: &vm_fault.flags.
- *
- * Return: EXO_FAULT_WRITE, EXO_FAULT_EXEC or EXO_FAULT_READ.
- */
-u32 exo_fault_access(unsigned int fault_flags)
-{
-	if (fault_flags & FAULT_FLAG_WRITE)
-		return EXO_FAULT_WRITE;
-	if (fault_flags & FAULT_FLAG_INSTRUCTION)
-		return EXO_FAULT_EXEC;
-	return EXO_FAULT_READ;
-}
-
-/**
- * exo_vma_prot() - the most a binding in @vma may allow.
- * @vma: an exo VMA.
- *
- * Return: EXO_PROT_* bits.
- */
-u32 exo_vma_prot(struct vm_area_struct *vma)
-{
-	u32 prot = 0;
-
-	if (vma->vm_flags & VM_READ)
-		prot |= EXO_PROT_READ;
-	if (vma->vm_flags & VM_WRITE)
-		prot |= EXO_PROT_WRITE;
-	if (vma->vm_flags & VM_EXEC)
-		prot |= EXO_PROT_EXEC;
-	return prot;
 }
 
 /*
@@ -322,42 +147,6 @@ static int exo_range_check(u64 va, u64 len)
 	return 0;
 }
 
-/**
- * exo_vm_install() - install the PTE for a binding.
- * @ctx: the context, locked; mmap_lock held.
- * @vma: the exo VMA holding @va.
- * @va: the page.
- * @b: its binding.
- *
- * Writable only while the binding is dirty, so that the first write after
- * a clean point traps to exo_vm_pfn_mkwrite(). An existing PTE is left as
- * it is. No PTE for a binding without READ.
- *
- * Return: 0 or -ENOMEM.
- */
-int exo_vm_install(struct exo_ctx *ctx, struct vm_area_struct *vma,
-		   unsigned long va, void *b)
-{
-	u32 prot = exo_b_prot(b);
-	unsigned long flags = VM_SHARED;
-	struct exo_frames *f;
-	vm_fault_t ret;
-
-	if (!(prot & EXO_PROT_READ))
-		return 0;
-	f = xa_load(&ctx->caps, exo_b_index(b));
-	if (WARN_ON_ONCE(!f))
-		return -EINVAL;
-	flags |= VM_READ;
-	if ((prot & EXO_PROT_WRITE) && exo_b_dirty(b))
-		flags |= VM_WRITE;
-	if (prot & EXO_PROT_EXEC)
-		flags |= VM_EXEC;
-	ret = vmf_insert_pfn_prot(vma, va, f->pfn + exo_b_frame(b),
-				  vm_get_page_prot(flags));
-	return ret == VM_FAULT_NOPAGE ? 0 : -ENOMEM;
-}
-
 static void *exo_user_array(u64 uptr, u32 nr, size_t size)
 {
 	void *buf;
@@ -390,10 +179,10 @@ static int exo_map_entry_check(const struct exo_map_entry *e)
 static int exo_map_entry_lookup(struct exo_ctx *ctx,
 				const struct exo_map_entry *e,
 				struct vm_area_struct **vmap,
-				struct exo_frames **fp)
+				struct exo_cap **fp)
 {
 	struct vm_area_struct *vma;
-	struct exo_frames *f;
+	struct exo_cap *f;
 	unsigned long vpn = e->va >> PAGE_SHIFT;
 	u32 i;
 
@@ -408,7 +197,7 @@ static int exo_map_entry_lookup(struct exo_ctx *ctx,
 	if ((u64)e->frame + e->nr > (1ULL << f->order))
 		return -EINVAL;
 	for (i = 0; i < e->nr; i++)
-		if (xa_load(&ctx->vmap, vpn + i))
+		if (xa_load(&ctx->bind.map, vpn + i))
 			return -EEXIST;
 	*vmap = vma;
 	*fp = f;
@@ -428,7 +217,7 @@ static void exo_map_rollback(struct exo_ctx *ctx,
 		done -= n;
 		vpn = ents[i].va >> PAGE_SHIFT;
 		while (n--)
-			exo_vm_unbind(ctx, vpn + n);
+			exo_bind_remove(ctx, vpn + n);
 		vma = exo_vm_vma(ctx, ents[i].va, (u64)ents[i].nr << PAGE_SHIFT);
 		if (vma)
 			zap_vma_ptes(vma, ents[i].va,
@@ -440,7 +229,7 @@ static int exo_map_apply(struct exo_ctx *ctx, const struct exo_map_entry *ents,
 			 u32 nr)
 {
 	struct vm_area_struct *vma;
-	struct exo_frames *f;
+	struct exo_cap *f;
 	unsigned long va;
 	u64 done = 0;
 	void *b;
@@ -456,13 +245,13 @@ static int exo_map_apply(struct exo_ctx *ctx, const struct exo_map_entry *ents,
 			/* A writable binding starts dirty: it is mapped to be written. */
 			b = exo_binding(f->index, ents[i].frame + j, ents[i].prot,
 					ents[i].prot & EXO_PROT_WRITE);
-			ret = exo_vm_bind(ctx, f, va >> PAGE_SHIFT, b);
+			ret = exo_bind_add(ctx, f, va >> PAGE_SHIFT, b);
 			if (ret) {
 				ret = ret == -EBUSY ? -EEXIST : -ENOMEM;
 				goto undo;
 			}
 			done++;
-			ret = exo_vm_install(ctx, vma, va, b);
+			ret = exo_bind_install(ctx, vma, va, b);
 			if (ret)
 				goto undo;
 		}
@@ -478,15 +267,17 @@ undo:
 }
 
 /**
- * exo_vm_map() - bind frames to virtual pages (%EXO_IOC_MAP), all or none.
- * @ctx: the context.
- * @req: the request.
+ * exo_vm_cmd_map() - bind frames to virtual pages (%EXO_IOC_MAP), all or
+ *	none.
+ * @ucmd: the command.
  *
  * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -EACCES, -ENOENT, -EEXIST,
  * -ENOMEM or -EINTR.
  */
-int exo_vm_map(struct exo_ctx *ctx, const struct exo_map *req)
+int exo_vm_cmd_map(struct exo_ucmd *ucmd)
 {
+	const struct exo_map *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
 	struct exo_map_entry *ents;
 	u32 i;
 	int ret;
@@ -559,7 +350,7 @@ static bool exo_range_apply(struct exo_ctx *ctx, const struct exo_vrange *r,
 {
 	unsigned long first = r->va >> PAGE_SHIFT;
 	unsigned long last = first + (r->len >> PAGE_SHIFT) - 1;
-	XA_STATE(xas, &ctx->vmap, first);
+	XA_STATE(xas, &ctx->bind.map, first);
 	unsigned long next;
 	bool lost = false;
 	void *b;
@@ -568,7 +359,7 @@ static bool exo_range_apply(struct exo_ctx *ctx, const struct exo_vrange *r,
 	xas_for_each(&xas, b, last) {
 		if (!protect) {
 			xas_store(&xas, NULL);
-			exo_vm_unbound(ctx, b);
+			exo_bind_removed(ctx, b);
 			lost = true;
 		} else if (exo_b_prot(b) != prot) {
 			lost |= exo_b_prot(b) & ~prot;
@@ -609,20 +400,17 @@ static void exo_populate(struct exo_ctx *ctx, const struct exo_vrange *r,
 	for (i = 0; i < nr; i++) {
 		vma = exo_vm_vma(ctx, r[i].va, r[i].len);
 		first = r[i].va >> PAGE_SHIFT;
-		xa_for_each_range(&ctx->vmap, vpn, b, first,
+		xa_for_each_range(&ctx->bind.map, vpn, b, first,
 				  first + (r[i].len >> PAGE_SHIFT) - 1) {
-			if (exo_vm_install(ctx, vma, vpn << PAGE_SHIFT, b))
+			if (exo_bind_install(ctx, vma, vpn << PAGE_SHIFT, b))
 				return;
 		}
 	}
 }
 
-/**
- * exo_vm_unmap_protect() - unmap (%EXO_IOC_UNMAP) or re-protect
- *	(%EXO_IOC_PROTECT) the bound pages of some ranges.
- * @ctx: the context.
- * @req: the request.
- * @protect: PROTECT rather than UNMAP.
+/*
+ * Unmap (%EXO_IOC_UNMAP) or re-protect (%EXO_IOC_PROTECT) the bound pages
+ * of some ranges.
  *
  * Rights taken away are gone in every thread on return: the PTEs of the
  * span they cover in each VMA are zapped, with one TLB shootdown each.
@@ -631,7 +419,7 @@ static void exo_populate(struct exo_ctx *ctx, const struct exo_vrange *r,
  *
  * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -EACCES, -ENOMEM or -EINTR.
  */
-int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
+static int exo_vm_ranges(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
 			 bool protect)
 {
 	struct exo_vrange r_small[EXO_SMALL_BATCH], *r;
@@ -688,7 +476,7 @@ int exo_vm_unmap_protect(struct exo_ctx *ctx, const struct exo_vm_ranges *req,
 		if (exo_range_apply(ctx, &r[i], protect, req->prot))
 			exo_zap_add(z, &nz, vma, r[i].va, r[i].va + r[i].len);
 		if (!protect)
-			exo_repo_unmark(ctx, r[i].va >> PAGE_SHIFT,
+			exo_bind_unmark(ctx, r[i].va >> PAGE_SHIFT,
 					((r[i].va + r[i].len) >> PAGE_SHIFT) - 1);
 		if (protect)
 			exo_fault_wake_range(ctx, r[i].va, r[i].va + r[i].len,
@@ -705,6 +493,29 @@ out_free:
 		kvfree(r);
 	}
 	return ret;
+}
+
+/**
+ * exo_vm_cmd_unmap() - remove the bindings of some ranges (%EXO_IOC_UNMAP).
+ * @ucmd: the command.
+ *
+ * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -ENOMEM or -EINTR.
+ */
+int exo_vm_cmd_unmap(struct exo_ucmd *ucmd)
+{
+	return exo_vm_ranges(ucmd->ctx, ucmd->cmd, false);
+}
+
+/**
+ * exo_vm_cmd_protect() - change the protection of the bindings of some
+ *	ranges (%EXO_IOC_PROTECT).
+ * @ucmd: the command.
+ *
+ * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -EACCES, -ENOMEM or -EINTR.
+ */
+int exo_vm_cmd_protect(struct exo_ucmd *ucmd)
+{
+	return exo_vm_ranges(ucmd->ctx, ucmd->cmd, true);
 }
 
 struct exo_query_walk {
@@ -736,21 +547,23 @@ static int exo_query_pte(pte_t *ptep, unsigned long addr, void *data)
 }
 
 /**
- * exo_vm_query() - read the bindings of consecutive pages (%EXO_IOC_QUERY).
- * @ctx: the context.
- * @req: the request.
+ * exo_vm_cmd_query() - read the bindings of consecutive pages
+ *	(%EXO_IOC_QUERY).
+ * @ucmd: the command.
  *
  * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -ENOMEM or -EINTR.
  */
-int exo_vm_query(struct exo_ctx *ctx, const struct exo_query *req)
+int exo_vm_cmd_query(struct exo_ucmd *ucmd)
 {
+	const struct exo_query *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
 	struct exo_query_walk w = {
 		.mm = ctx->mm,
 		.va = req->va,
 		.clear = req->flags & EXO_QUERY_CLEAR_ACCESSED,
 	};
 	unsigned long vpn, first;
-	struct exo_frames *f;
+	struct exo_cap *f;
 	struct exo_vpage *p;
 	u64 len;
 	void *b;
@@ -775,9 +588,9 @@ int exo_vm_query(struct exo_ctx *ctx, const struct exo_query *req)
 		goto out_unlock;
 	}
 	first = req->va >> PAGE_SHIFT;
-	xa_for_each_range(&ctx->vmap, vpn, b, first, first + req->nr - 1) {
+	xa_for_each_range(&ctx->bind.map, vpn, b, first, first + req->nr - 1) {
 		p = &w.out[vpn - first];
-		f = xa_load(&ctx->caps, exo_b_index(b));
+		f = exo_cap_at(&ctx->caps, exo_b_index(b));
 		if (WARN_ON_ONCE(!f))
 			continue;
 		p->cap = exo_cap_make(f->index, f->gen);
@@ -810,9 +623,9 @@ static void exo_dirty_mark(struct exo_ctx *ctx, unsigned long first,
 	for (i = 0; i < nr; i++) {
 		if (!(bm[i / 64] & BIT_ULL(i % 64)))
 			continue;
-		b = xa_load(&ctx->vmap, first + i);
+		b = xa_load(&ctx->bind.map, first + i);
 		if (b)
-			xa_store(&ctx->vmap, first + i,
+			xa_store(&ctx->bind.map, first + i,
 				 exo_binding(exo_b_index(b), exo_b_frame(b),
 					     exo_b_prot(b), dirty),
 				 GFP_KERNEL);
@@ -830,9 +643,8 @@ static void exo_dirty_remark(struct exo_ctx *ctx, unsigned long first,
 }
 
 /**
- * exo_vm_dirty() - report and clear dirty bits (%EXO_IOC_DIRTY).
- * @ctx: the context.
- * @req: the request; @req->dirty is set.
+ * exo_vm_cmd_dirty() - report and clear dirty bits (%EXO_IOC_DIRTY).
+ * @ucmd: the command; its dirty is set.
  *
  * The dirty pages' PTEs are zapped (one shootdown over their span) while
  * ctx->lock keeps the fault path out, so a write after the call, in any
@@ -840,8 +652,10 @@ static void exo_dirty_remark(struct exo_ctx *ctx, unsigned long first,
  *
  * Return: 0, -EINVAL, -E2BIG, -EFAULT, -ENXIO, -ENOMEM or -EINTR.
  */
-int exo_vm_dirty(struct exo_ctx *ctx, struct exo_dirty *req)
+int exo_vm_cmd_dirty(struct exo_ucmd *ucmd)
 {
+	struct exo_dirty *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
 	unsigned long vpn, first, lo = ULONG_MAX, hi = 0;
 	struct vm_area_struct *vma;
 	size_t words;
@@ -871,7 +685,7 @@ int exo_vm_dirty(struct exo_ctx *ctx, struct exo_dirty *req)
 		ret = -ENXIO;
 		goto out_unlock;
 	}
-	xa_for_each_range(&ctx->vmap, vpn, b, first, first + req->nr - 1) {
+	xa_for_each_range(&ctx->bind.map, vpn, b, first, first + req->nr - 1) {
 		if (!exo_b_dirty(b))
 			continue;
 		bm[(vpn - first) / 64] |= BIT_ULL((vpn - first) % 64);
@@ -899,16 +713,17 @@ out:
 }
 
 /**
- * exo_vm_dirty_undo() - mark dirty again the pages a DIRTY reported, when
- *	its result could not be copied out.
- * @ctx: the context.
- * @req: the request as exo_vm_dirty() completed it.
+ * exo_vm_cmd_dirty_undo() - mark dirty again the pages a DIRTY reported,
+ *	when its result could not be copied out.
+ * @ucmd: the command as exo_vm_cmd_dirty() completed it.
  *
  * The bitmap already reached user space: read it back. Pages written
  * since are dirty anyway, so marking them again is harmless.
  */
-void exo_vm_dirty_undo(struct exo_ctx *ctx, const struct exo_dirty *req)
+void exo_vm_cmd_dirty_undo(struct exo_ucmd *ucmd)
 {
+	const struct exo_dirty *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
 	size_t words = DIV_ROUND_UP(req->nr, 64);
 	u64 *bm;
 

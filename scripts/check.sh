@@ -3,7 +3,8 @@
 # exo's test command (make check; .ci/run calls it). Installs what is
 # missing, builds everything against Debian's stock kernel, runs the host
 # checks (checkpatch, sparse, kernel-doc, man pages and their errors,
-# library exports, and make demo in a fresh copy of the tree), then boots
+# library exports, kernel and library names apart, and make demo in a
+# fresh copy of the tree), then boots
 # the stock kernel under QEMU and runs the selftests there. Prints KTAP per
 # test and ends with "N passed, N failed[, N skipped]"; exits non-zero on
 # any failure.
@@ -79,6 +80,16 @@ exports() {
 		awk '$2 == "T" && $3 !~ /^exo_/ { print "not exo_: " $3 }'
 }
 check host.libexo_exports exports
+# A kernel function never shares a name with a libexo call: a reader who
+# greps for one must not land in the other.
+names_apart() {
+	comm -12 <(nm --defined-only module/exo.ko |
+			awk '$2 ~ /^[TtDdRrBb]$/ { print $3 }' | sort -u) \
+		<(nm -D --defined-only "$EXO_BUILD/libexo/libexo.so" |
+			awk '$2 == "T" { print $3 }' | sort -u) |
+		sed 's/^/in both exo.ko and libexo: /'
+}
+check host.names_apart names_apart
 
 # The README's first command as a new user meets it: make demo in a copy
 # of the source tree with nothing built (the demo once needed something

@@ -25,14 +25,16 @@ kernel_dir() { printf '%s/kernel/%s\n' "$EXO_CACHE" "$1"; }
 # The ABI deps.sh resolved last; empty if it has not run.
 cached_abi() { cat "$EXO_CACHE/kernel/abi" 2>/dev/null || true; }
 
-# Extract a few files of Debian's linux-source-6.1 into the cache once.
+# Extract a few files of Debian's linux-source-6.1 into the cache once
+# (again when the package is newer, or a file the list names is missing).
 ksrc_dir() { printf '%s/linux-source-6.1\n' "$EXO_CACHE"; }
 ksrc_extract() {
 	local tarball=/usr/src/linux-source-6.1.tar.xz dir
 	dir=$(ksrc_dir)
 	[ -f "$tarball" ] || die "$tarball missing: run scripts/deps.sh"
-	if [ ! -f "$dir/.stamp" ] || [ "$tarball" -nt "$dir/.stamp" ]; then
-		say "extracting kselftest harness, checkpatch and kernel-doc from linux-source-6.1"
+	if [ ! -f "$dir/.stamp" ] || [ "$tarball" -nt "$dir/.stamp" ] ||
+	   [ ! -f "$dir/.clang-format" ]; then
+		say "extracting kselftest harness, checkpatch, kernel-doc and .clang-format from linux-source-6.1"
 		rm -rf "$dir" && mkdir -p "$EXO_CACHE"
 		tar -C "$EXO_CACHE" -xJf "$tarball" \
 			linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
@@ -40,7 +42,8 @@ ksrc_extract() {
 			linux-source-6.1/scripts/checkpatch.pl \
 			linux-source-6.1/scripts/spelling.txt \
 			linux-source-6.1/scripts/const_structs.checkpatch \
-			linux-source-6.1/scripts/kernel-doc ||
+			linux-source-6.1/scripts/kernel-doc \
+			linux-source-6.1/.clang-format ||
 			die "cannot extract from $tarball"
 		touch "$dir/.stamp"
 	fi

@@ -52,24 +52,15 @@
 #define EXO_PARAM_DIR		"/sys/module/exo/parameters"
 
 /*
- * Every feature bit and every ioctl bit the uapi header defines (the
- * Aegis-style upcall exists on x86-64 only).
+ * Every feature bit and every ioctl bit the uapi header defines, as the
+ * handshake reports them (the Aegis-style upcall exists on x86-64 only).
  */
 #ifdef __x86_64__
-#define EXO_FEAT_ARCH	EXO_FEAT_UPCALL
+#define EXO_FEAT_ALL	((uint64_t)EXO_API_FEATURES)
 #else
-#define EXO_FEAT_ARCH	0
+#define EXO_FEAT_ALL	((uint64_t)EXO_API_FEATURES & ~(uint64_t)EXO_FEAT_UPCALL)
 #endif
-#define EXO_FEAT_ALL	((uint64_t)(EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN |    \
-				    EXO_FEAT_FRAME_COLOUR |		       \
-				    EXO_FEAT_FRAME_CONTIG | EXO_FEAT_FTABLE |  \
-				    EXO_FEAT_MEMCG | EXO_FEAT_VM |	       \
-				    EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |    \
-				    EXO_FEAT_REVOKE | EXO_FEAT_GRANT |	       \
-				    EXO_FEAT_NET |			       \
-				    EXO_FEAT_ARCH))
-#define EXO_NR_CMDS	((unsigned int)(EXO_CMD_LAST - EXO_CMD_BASE))
-#define EXO_IOCTLS_ALL	((UINT64_C(1) << EXO_NR_CMDS) - 1)
+#define EXO_IOCTLS_ALL	((uint64_t)EXO_API_IOCTLS)
 
 /* ------------------------------------------------------------------------
  * sysfs: module-wide counters and module parameters

@@ -16,16 +16,16 @@ static void exo_cap_forged(struct kunit *test)
 			0);
 	idx = EXO_CAP_INDEX(a.cap);
 	gen = EXO_CAP_GEN(a.cap);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, 0), -ENOENT);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, ~0ULL), -ENOENT);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, exo_cap_make(0, gen)),
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, 0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, ~0ULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, exo_cap_make(0, gen)),
 			-ENOENT);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, exo_cap_make(idx + 1, gen)),
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, exo_cap_make(idx + 1, gen)),
 			-ENOENT);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, exo_cap_make(idx, gen + 1)),
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, exo_cap_make(idx, gen + 1)),
 			-ENOENT);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 1ULL);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), 0);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 1ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), 0);
 }
 
 static void exo_cap_stale(struct kunit *test)
@@ -35,16 +35,16 @@ static void exo_cap_stale(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0, 0, &a),
 			0);
-	KUNIT_ASSERT_EQ(test, exo_frame_free(ctx, a.cap), 0);
+	KUNIT_ASSERT_EQ(test, exo_kunit_free(ctx, a.cap), 0);
 	KUNIT_ASSERT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0, 0, &b),
 			0);
 	/* the index is reused lowest-first, the generation is not */
 	KUNIT_EXPECT_EQ(test, EXO_CAP_INDEX(b.cap), EXO_CAP_INDEX(a.cap));
 	KUNIT_EXPECT_NE(test, EXO_CAP_GEN(b.cap), EXO_CAP_GEN(a.cap));
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 1ULL);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, b.cap), 0);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, b.cap), -ENOENT);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 1ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, b.cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, b.cap), -ENOENT);
 }
 
 static void exo_cap_foreign(struct kunit *test)
@@ -61,13 +61,13 @@ static void exo_cap_foreign(struct kunit *test)
 	/* both first capabilities: same index, never the same generation */
 	KUNIT_EXPECT_EQ(test, EXO_CAP_INDEX(a.cap), EXO_CAP_INDEX(b.cap));
 	KUNIT_EXPECT_NE(test, a.cap, b.cap);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(other, a.cap), -ENOENT);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, b.cap), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 1ULL);
-	KUNIT_EXPECT_EQ(test, other->frames, 1ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(other, a.cap), -ENOENT);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, b.cap), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 1ULL);
+	KUNIT_EXPECT_EQ(test, other->frames.held, 1ULL);
 	exo_ctx_destroy(other);
 	/* the other context's end left ours alone */
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), 0);
 }
 
 static struct kunit_case exo_cap_cases[] = {

@@ -51,7 +51,14 @@ int exo_kunit_alloc(struct exo_ctx *ctx, u32 how, u32 order, u64 pfn,
 		.pfn = pfn,
 		.colour = colour,
 	};
-	return exo_frame_alloc(ctx, out);
+	return exo_ioctl_run(ctx, EXO_IOC_FRAME_ALLOC, out);
+}
+
+int exo_kunit_free(struct exo_ctx *ctx, u64 cap)
+{
+	struct exo_frame_free f = { .size = sizeof(f), .cap = cap };
+
+	return exo_ioctl_run(ctx, EXO_IOC_FRAME_FREE, &f);
 }
 
 static bool exo_frame_is_zero(unsigned long pfn)
@@ -74,10 +81,10 @@ static void exo_frame_any(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, exo_frame_is_zero(a.pfn));
 	KUNIT_EXPECT_EQ(test, a.order, 0U);
 	KUNIT_EXPECT_EQ(test, a.colour, (u32)(a.pfn % exo_nr_colours));
-	KUNIT_EXPECT_EQ(test, ctx->frames, 1ULL);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 1ULL);
 	KUNIT_EXPECT_NE(test, EXO_CAP_INDEX(a.cap), 0U);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), 0);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 0ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), 0);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 0ULL);
 }
 
 static void exo_frame_contig(struct kunit *test)
@@ -90,15 +97,15 @@ static void exo_frame_contig(struct kunit *test)
 			exo_kunit_alloc(ctx, EXO_ALLOC_CONTIG, 3, 0, 0, &a), 0);
 	KUNIT_EXPECT_EQ(test, a.order, 3U);
 	KUNIT_EXPECT_EQ(test, a.pfn & 7, 0ULL);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 8ULL);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 8ULL);
 	/* split: every frame its own reference, zeroed */
 	for (i = 0; i < 8; i++) {
 		KUNIT_EXPECT_EQ(test, page_ref_count(pfn_to_page(a.pfn + i)), 1);
 		KUNIT_EXPECT_TRUE(test, exo_frame_is_zero(a.pfn + i));
 	}
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), 0);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_CONTIG,
-					      exo_effective_max_order() + 1,
+					      exo_frame_max_order() + 1,
 					      0, 0, &a), -EINVAL);
 }
 
@@ -113,7 +120,7 @@ static void exo_frame_colour(struct kunit *test)
 						      0, c, &a), 0);
 		KUNIT_EXPECT_EQ(test, (u32)(a.pfn % exo_nr_colours), c);
 		KUNIT_EXPECT_EQ(test, a.colour, c);
-		KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), 0);
+		KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), 0);
 	}
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_COLOUR, 0, 0,
 					      exo_nr_colours, &a), -EINVAL);
@@ -125,7 +132,7 @@ static void exo_frame_quota_full(struct kunit *test)
 	struct exo_frame_alloc a[4], x;
 	int i;
 
-	ctx->frame_quota = 4;
+	ctx->frames.quota = 4;
 	for (i = 0; i < 3; i++)
 		KUNIT_ASSERT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0,
 						      0, &a[i]), 0);
@@ -136,8 +143,8 @@ static void exo_frame_quota_full(struct kunit *test)
 					      &a[3]), 0);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0, 0, &x),
 			-EDQUOT);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 4ULL);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a[0].cap), 0);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 4ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a[0].cap), 0);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0, 0, &x),
 			0);
 	/* the remaining frames go back when the context is destroyed */
@@ -149,7 +156,7 @@ static void exo_frame_caps_full(struct kunit *test)
 	struct exo_frame_alloc a;
 	u32 i;
 
-	for (i = 1; i < ctx->nr_slots; i++)
+	for (i = 1; i < ctx->caps.nr_slots; i++)
 		KUNIT_ASSERT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0,
 						      0, &a), 0);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0, 0, &a),
@@ -169,11 +176,11 @@ static void exo_frame_bad_requests(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0, 1, &a),
 			-EINVAL);
 	a = (struct exo_frame_alloc) { .size = sizeof(a), .__reserved = 1 };
-	KUNIT_EXPECT_EQ(test, exo_frame_alloc(ctx, &a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_ALLOC, &a), -EINVAL);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_PFN, 0,
 					      1ULL << 40, 0, &a), -EINVAL);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 0ULL);
-	KUNIT_EXPECT_EQ(test, ctx->allocs, 0ULL);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 0ULL);
+	KUNIT_EXPECT_EQ(test, ctx->frames.allocs, 0ULL);
 }
 
 static void exo_frame_named_region(struct kunit *test)
@@ -199,10 +206,10 @@ static void exo_frame_named_region(struct kunit *test)
 			0);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(other, EXO_ALLOC_PFN, 0, b.pfn,
 					      0, &b), -EBUSY);
-	KUNIT_EXPECT_EQ(test, other->frames, 0ULL);
+	KUNIT_EXPECT_EQ(test, other->frames.held, 0ULL);
 	exo_ctx_destroy(other);
 
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), 0);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_PFN, 0, pfn, 0,
 					      &b), 0);
 	KUNIT_EXPECT_EQ(test, b.pfn, (u64)pfn);

@@ -34,8 +34,8 @@ static void exo_ioctl_api(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a.ctx_id, ctx->id);
 	KUNIT_EXPECT_EQ(test, a.page_size, (u32)PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, a.nr_colours, exo_nr_colours);
-	KUNIT_EXPECT_EQ(test, a.ftable_entries, ctx->nr_slots);
-	KUNIT_EXPECT_EQ(test, a.ftable_size, (u64)ctx->ftable_size);
+	KUNIT_EXPECT_EQ(test, a.ftable_entries, ctx->caps.nr_slots);
+	KUNIT_EXPECT_EQ(test, a.ftable_size, (u64)ctx->caps.ftable.size);
 	KUNIT_EXPECT_EQ(test, a.ioctls,
 			GENMASK_ULL(EXO_CMD_LAST - EXO_CMD_BASE - 1, 0));
 	KUNIT_EXPECT_EQ(test, a.pool_frames, exo_pool.nr);
@@ -81,7 +81,7 @@ static void exo_ioctl_frames(struct kunit *test)
 	f.size = offsetofend(struct exo_frame_free, cap) - 1;
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_FREE, &f),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 1ULL);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 1ULL);
 	f.size = sizeof(f);
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_FREE, &f), 0);
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_FREE, &f),
@@ -109,9 +109,7 @@ static struct kunit_suite exo_ioctl_suite = {
 static const struct exo_ftable_entry *
 exo_kunit_entry(struct exo_ctx *ctx, u32 index)
 {
-	return (const struct exo_ftable_entry *)
-		((const char *)ctx->ftable + ctx->ftable->entries_offset) +
-		index;
+	return exo_table_entry(&ctx->caps.ftable, index);
 }
 
 static void exo_ftable_tracks(struct kunit *test)
@@ -120,11 +118,11 @@ static void exo_ftable_tracks(struct kunit *test)
 	const struct exo_ftable_entry *e;
 	struct exo_frame_alloc a;
 
-	KUNIT_EXPECT_EQ(test, ctx->ftable->magic, EXO_FTABLE_MAGIC);
-	KUNIT_EXPECT_EQ(test, ctx->ftable->ctx_id, ctx->id);
-	KUNIT_EXPECT_EQ(test, ctx->ftable->nr_entries, ctx->nr_slots);
-	KUNIT_EXPECT_LE(test, (size_t)ctx->ftable->entries_offset +
-			(size_t)ctx->nr_slots * sizeof(*e), ctx->ftable_size);
+	KUNIT_EXPECT_EQ(test, exo_kunit_ftable(ctx)->magic, EXO_FTABLE_MAGIC);
+	KUNIT_EXPECT_EQ(test, exo_kunit_ftable(ctx)->ctx_id, ctx->id);
+	KUNIT_EXPECT_EQ(test, exo_kunit_ftable(ctx)->nr_entries, ctx->caps.nr_slots);
+	KUNIT_EXPECT_LE(test, (size_t)exo_kunit_ftable(ctx)->entries_offset +
+			(size_t)ctx->caps.nr_slots * sizeof(*e), ctx->caps.ftable.size);
 
 	KUNIT_ASSERT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_CONTIG, 2, 0, 0,
 					      &a), 0);
@@ -136,14 +134,14 @@ static void exo_ftable_tracks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, e->order, 2);
 	KUNIT_EXPECT_EQ(test, e->how, (u8)EXO_ALLOC_CONTIG);
 	KUNIT_EXPECT_EQ(test, e->owner, ctx->id);
-	KUNIT_EXPECT_EQ(test, ctx->ftable->frames, 4ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_ftable(ctx)->frames, 4ULL);
 
-	KUNIT_ASSERT_EQ(test, exo_frame_free(ctx, a.cap), 0);
+	KUNIT_ASSERT_EQ(test, exo_kunit_free(ctx, a.cap), 0);
 	KUNIT_EXPECT_EQ(test, e->seq % 2, 0U);
 	KUNIT_EXPECT_EQ(test, e->seq, 4U);
 	KUNIT_EXPECT_EQ(test, e->state, (u8)EXO_FRAME_FREE);
 	KUNIT_EXPECT_EQ(test, e->gen, EXO_CAP_GEN(a.cap));
-	KUNIT_EXPECT_EQ(test, ctx->ftable->frames, 0ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_ftable(ctx)->frames, 0ULL);
 }
 
 static struct kunit_case exo_ftable_cases[] = {

@@ -29,8 +29,7 @@ static bool exo_filled(unsigned long pfn, u8 byte)
 
 static const struct exo_event *exo_ev(struct exo_ctx *ctx, u64 n)
 {
-	return (const struct exo_event *)(ctx->events + 1) +
-	       (n & (ctx->nr_events - 1));
+	return exo_table_entry(&ctx->ev.ring, n & (ctx->ev.ring.nr - 1));
 }
 
 static int exo_revoke_req(struct exo_ctx *ctx, u64 nr, u32 flags,
@@ -42,7 +41,7 @@ static int exo_revoke_req(struct exo_ctx *ctx, u64 nr, u32 flags,
 		.nr = nr,
 		.timeout_ms = 60000,
 	};
-	return exo_revoke_ioctl(ctx, r);
+	return exo_ioctl_run(ctx, EXO_IOC_REVOKE, r);
 }
 
 /* A request, then the library OS frees: done, nothing taken. */
@@ -59,10 +58,10 @@ static void exo_revoke_cooperative(struct kunit *test)
 						      0, &a[i]), 0);
 	KUNIT_ASSERT_EQ(test, exo_revoke_req(ctx, 2, 0, &r), 0);
 	KUNIT_EXPECT_NE(test, r.id, 0ULL);
-	KUNIT_EXPECT_EQ(test, ctx->events->head, 1ULL);
-	KUNIT_EXPECT_EQ(test, ctx->events->owed, 2ULL);
-	KUNIT_EXPECT_EQ(test, ctx->events->state, (u32)EXO_REVOKE_REQUESTED);
-	KUNIT_EXPECT_GT(test, ctx->events->deadline_ns, ktime_get_ns());
+	KUNIT_EXPECT_EQ(test, exo_kunit_events(ctx)->head, 1ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_events(ctx)->owed, 2ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_events(ctx)->state, (u32)EXO_REVOKE_REQUESTED);
+	KUNIT_EXPECT_GT(test, exo_kunit_events(ctx)->deadline_ns, ktime_get_ns());
 	e = exo_ev(ctx, 0);
 	KUNIT_EXPECT_EQ(test, e->seq, 1ULL);
 	KUNIT_EXPECT_EQ(test, e->type, (u32)EXO_EV_REVOKE);
@@ -70,20 +69,20 @@ static void exo_revoke_cooperative(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, e->nr, 2ULL);
 	KUNIT_EXPECT_TRUE(test, exo_revoke_pending(ctx));
 
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a[0].cap), 0);
-	KUNIT_EXPECT_EQ(test, ctx->events->owed, 1ULL);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a[1].cap), 0);
-	KUNIT_EXPECT_EQ(test, ctx->events->owed, 0ULL);
-	KUNIT_EXPECT_EQ(test, ctx->events->state, (u32)EXO_REVOKE_IDLE);
-	KUNIT_EXPECT_EQ(test, ctx->events->deadline_ns, 0ULL);
-	KUNIT_EXPECT_EQ(test, ctx->events->head, 2ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a[0].cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_events(ctx)->owed, 1ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a[1].cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_events(ctx)->owed, 0ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_events(ctx)->state, (u32)EXO_REVOKE_IDLE);
+	KUNIT_EXPECT_EQ(test, exo_kunit_events(ctx)->deadline_ns, 0ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_events(ctx)->head, 2ULL);
 	e = exo_ev(ctx, 1);
 	KUNIT_EXPECT_EQ(test, e->type, (u32)EXO_EV_REVOKE_DONE);
 	KUNIT_EXPECT_EQ(test, e->nr, 2ULL);
-	KUNIT_EXPECT_EQ(test, ctx->revoke_returned, 2ULL);
-	KUNIT_EXPECT_EQ(test, ctx->repossessed, 0ULL);
+	KUNIT_EXPECT_EQ(test, ctx->rv.returned, 2ULL);
+	KUNIT_EXPECT_EQ(test, ctx->rv.repossessed, 0ULL);
 	KUNIT_EXPECT_FALSE(test, exo_revoke_pending(ctx));
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a[2].cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a[2].cap), 0);
 }
 
 /* Requests add up and are clamped to what the context holds. */
@@ -100,19 +99,19 @@ static void exo_revoke_clamped(struct kunit *test)
 						      0, &a[i]), 0);
 	KUNIT_EXPECT_EQ(test, exo_revoke_req(ctx, 1, 0, &r), 0);
 	KUNIT_EXPECT_EQ(test, exo_revoke_req(ctx, 5, 0, &r), 0);
-	KUNIT_EXPECT_EQ(test, ctx->owed, 2ULL);
+	KUNIT_EXPECT_EQ(test, ctx->rv.owed, 2ULL);
 	KUNIT_EXPECT_EQ(test, exo_revoke_req(ctx, 1, 0, &r), -ENODATA);
 	KUNIT_EXPECT_EQ(test, exo_revoke_req(ctx, 0, 0, &r), -EINVAL);
 	for (i = 0; i < 2; i++)
-		KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a[i].cap), 0);
-	KUNIT_EXPECT_EQ(test, ctx->owed, 0ULL);
+		KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a[i].cap), 0);
+	KUNIT_EXPECT_EQ(test, ctx->rv.owed, 0ULL);
 }
 
 /* The abort saves contents; RECOVER puts them back into a new frame. */
 static void exo_revoke_abort_recover(struct kunit *test)
 {
 	struct exo_ctx *ctx = exo_kunit_ctx(test);
-	const struct exo_repo_entry *e = (const void *)(ctx->repo + 1);
+	const struct exo_repo_entry *e = exo_table_entry(&ctx->repo.vec, 0);
 	struct exo_frame_alloc a, b;
 	struct exo_recover rc;
 	struct exo_revoke r;
@@ -123,11 +122,11 @@ static void exo_revoke_abort_recover(struct kunit *test)
 	exo_fill(a.pfn + 1, 0xa5);
 	KUNIT_ASSERT_EQ(test, exo_revoke_req(ctx, 1, EXO_REVOKE_ABORT, &r), 0);
 	/* A run is taken whole. */
-	KUNIT_EXPECT_EQ(test, ctx->frames, 0ULL);
-	KUNIT_EXPECT_EQ(test, ctx->repossessed, 2ULL);
-	KUNIT_EXPECT_EQ(test, ctx->owed, 0ULL);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ctx->repo->used, 1ULL);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 0ULL);
+	KUNIT_EXPECT_EQ(test, ctx->rv.repossessed, 2ULL);
+	KUNIT_EXPECT_EQ(test, ctx->rv.owed, 0ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), -ENOENT);
+	KUNIT_EXPECT_EQ(test, exo_kunit_repo(ctx)->used, 1ULL);
 	KUNIT_EXPECT_EQ(test, e[0].state, (u32)EXO_REPO_SAVED);
 	KUNIT_EXPECT_EQ(test, e[0].cap, a.cap);
 	KUNIT_EXPECT_EQ(test, e[0].pfn, a.pfn);
@@ -147,16 +146,16 @@ static void exo_revoke_abort_recover(struct kunit *test)
 		.nr = 1,
 		.cap = b.cap,
 	};
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), 0);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), 0);
 	KUNIT_EXPECT_TRUE(test, exo_filled(b.pfn, 0xa5));
 	rc.frame = 0;
 	rc.flags = EXO_RECOVER_TO_FRAME;
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), 0);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), 0);
 	KUNIT_EXPECT_TRUE(test, exo_filled(b.pfn, 0x5a));
-	KUNIT_EXPECT_EQ(test, ctx->repo->used, 0ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_repo(ctx)->used, 0ULL);
 	KUNIT_EXPECT_EQ(test, e[0].state, (u32)EXO_REPO_FREE);
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), -ENOENT);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, b.cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), -ENOENT);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, b.cap), 0);
 }
 
 /* Bad RECOVER requests change nothing. */
@@ -172,27 +171,27 @@ static void exo_revoke_recover_checks(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, exo_revoke_req(ctx, 1, EXO_REVOKE_ABORT, &r), 0);
 	rc.flags = EXO_RECOVER_TO_FRAME | EXO_RECOVER_TO_USER;
 	rc.nr = 1;
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), -EINVAL);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), -EINVAL);
 	rc.flags = EXO_RECOVER_KEEP;
 	rc.nr = 0;
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), -EINVAL);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), -EINVAL);
 	rc.flags = EXO_RECOVER_TO_USER;
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), -EINVAL);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), -EINVAL);
 	rc.flags = EXO_RECOVER_TO_FRAME;
 	rc.nr = 2;
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), -EINVAL);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), -EINVAL);
 	rc.nr = 1;
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), -ENOENT);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), -ENOENT);
 	rc.flags = 0;
 	rc.nr = 0;
-	rc.slot = ctx->nr_repo;
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), -EINVAL);
+	rc.slot = ctx->repo.vec.nr;
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), -EINVAL);
 	rc.slot = 1;
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ctx->repo_used, 1U);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ctx->repo.used, 1U);
 	rc.slot = 0;
-	KUNIT_EXPECT_EQ(test, exo_recover(ctx, &rc), 0);
-	KUNIT_EXPECT_EQ(test, ctx->repo_used, 0U);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_RECOVER, &rc), 0);
+	KUNIT_EXPECT_EQ(test, ctx->repo.used, 0U);
 }
 
 /* Critical frames go last, and only so many may be marked. */
@@ -210,24 +209,24 @@ static void exo_revoke_critical_last(struct kunit *test)
 						      0, &a[i]), 0);
 	exo_critical_max = 1;
 	c.cap = a[0].cap;
-	KUNIT_EXPECT_EQ(test, exo_frame_critical(ctx, &c), 0);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_CRITICAL, &c), 0);
 	KUNIT_EXPECT_EQ(test, c.critical, 1U);
 	c.critical = 0;
-	KUNIT_EXPECT_EQ(test, exo_frame_critical(ctx, &c), 0);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_CRITICAL, &c), 0);
 	KUNIT_EXPECT_EQ(test, c.critical, 1U);
 	c.critical = 0;
 	c.cap = a[1].cap;
-	KUNIT_EXPECT_EQ(test, exo_frame_critical(ctx, &c), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_CRITICAL, &c), -ENOSPC);
 	exo_critical_max = old_max;
 
 	KUNIT_ASSERT_EQ(test, exo_revoke_req(ctx, 2, EXO_REVOKE_ABORT, &r), 0);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 1ULL);
-	KUNIT_EXPECT_EQ(test, ctx->critical, 1U);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a[1].cap), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 1ULL);
+	KUNIT_EXPECT_EQ(test, ctx->frames.critical, 1U);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a[1].cap), -ENOENT);
 	KUNIT_ASSERT_EQ(test, exo_revoke_req(ctx, 1, EXO_REVOKE_ABORT, &r), 0);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 0ULL);
-	KUNIT_EXPECT_EQ(test, ctx->critical, 0U);
-	KUNIT_EXPECT_EQ(test, ctx->repo_used, 3U);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 0ULL);
+	KUNIT_EXPECT_EQ(test, ctx->frames.critical, 0U);
+	KUNIT_EXPECT_EQ(test, ctx->repo.used, 3U);
 }
 
 /* An abort of a granted frame takes the grantee's capability first. */
@@ -245,24 +244,24 @@ static void exo_revoke_grant_broken(struct kunit *test)
 			0);
 	g.cap = a.cap;
 	g.ctx_id = ctx->id;
-	KUNIT_EXPECT_EQ(test, exo_frame_grant(ctx, &g), -EINVAL);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_GRANT, &g), -EINVAL);
 	g.ctx_id = U32_MAX;
-	KUNIT_EXPECT_EQ(test, exo_frame_grant(ctx, &g), -ESRCH);
+	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_GRANT, &g), -ESRCH);
 	g.ctx_id = peer->id;
-	KUNIT_ASSERT_EQ(test, exo_frame_grant(ctx, &g), 0);
-	KUNIT_EXPECT_EQ(test, peer->granted, 1U);
-	KUNIT_EXPECT_EQ(test, peer->frames, 0ULL);
+	KUNIT_ASSERT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FRAME_GRANT, &g), 0);
+	KUNIT_EXPECT_EQ(test, peer->caps.granted, 1U);
+	KUNIT_EXPECT_EQ(test, peer->frames.held, 0ULL);
 	mutex_lock(&peer->lock);
 	KUNIT_EXPECT_NOT_NULL(test, exo_cap_lookup(peer, g.grant_cap));
 	mutex_unlock(&peer->lock);
 
 	KUNIT_ASSERT_EQ(test, exo_revoke_req(ctx, 1, EXO_REVOKE_ABORT, &r), 0);
-	KUNIT_EXPECT_EQ(test, peer->granted, 0U);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(peer, g.grant_cap), -ENOENT);
+	KUNIT_EXPECT_EQ(test, peer->caps.granted, 0U);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(peer, g.grant_cap), -ENOENT);
 	KUNIT_EXPECT_EQ(test, exo_ev(peer, 0)->type,
 			(u32)EXO_EV_GRANT_REVOKED);
 	KUNIT_EXPECT_EQ(test, exo_ev(peer, 0)->arg, g.grant_cap);
-	KUNIT_EXPECT_EQ(test, ctx->repossessed, 1ULL);
+	KUNIT_EXPECT_EQ(test, ctx->rv.repossessed, 1ULL);
 	exo_ctx_destroy(peer);
 }
 
@@ -280,22 +279,22 @@ static void exo_revoke_grant_owner_leaves(struct kunit *test)
 					      &a), 0);
 	g.cap = a.cap;
 	g.ctx_id = ctx->id;
-	KUNIT_ASSERT_EQ(test, exo_frame_grant(owner, &g), 0);
+	KUNIT_ASSERT_EQ(test, exo_ioctl_run(owner, EXO_IOC_FRAME_GRANT, &g), 0);
 	/* The grantee drops its capability only. */
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, g.grant_cap), 0);
-	KUNIT_EXPECT_EQ(test, owner->frames, 1ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, g.grant_cap), 0);
+	KUNIT_EXPECT_EQ(test, owner->frames.held, 1ULL);
 	g.grant_cap = 0;
-	KUNIT_ASSERT_EQ(test, exo_frame_grant(owner, &g), 0);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(owner, a.cap), 0);
-	KUNIT_EXPECT_EQ(test, ctx->granted, 0U);
+	KUNIT_ASSERT_EQ(test, exo_ioctl_run(owner, EXO_IOC_FRAME_GRANT, &g), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(owner, a.cap), 0);
+	KUNIT_EXPECT_EQ(test, ctx->caps.granted, 0U);
 	KUNIT_ASSERT_EQ(test, exo_kunit_alloc(owner, EXO_ALLOC_ANY, 0, 0, 0,
 					      &a), 0);
 	g.cap = a.cap;
 	g.grant_cap = 0;
-	KUNIT_ASSERT_EQ(test, exo_frame_grant(owner, &g), 0);
+	KUNIT_ASSERT_EQ(test, exo_ioctl_run(owner, EXO_IOC_FRAME_GRANT, &g), 0);
 	exo_ctx_destroy(owner);
-	KUNIT_EXPECT_EQ(test, ctx->granted, 0U);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, g.grant_cap), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ctx->caps.granted, 0U);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, g.grant_cap), -ENOENT);
 }
 
 /* Past max_frames: below the fair share, others are asked; at it, no. */
@@ -317,15 +316,15 @@ static void exo_revoke_fair_share(struct kunit *test)
 						      0, &a[i]), 0);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0, 0, &b),
 			-EAGAIN);
-	KUNIT_EXPECT_GE(test, hog->owed, 1ULL);
-	KUNIT_EXPECT_EQ(test, hog->events->head, 1ULL);
+	KUNIT_EXPECT_GE(test, hog->rv.owed, 1ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_events(hog)->head, 1ULL);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(hog, EXO_ALLOC_ANY, 0, 0, 0, &b),
 			-ENOSPC);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(hog, a[0].cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(hog, a[0].cap), 0);
 	KUNIT_EXPECT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0, 0, &b),
 			0);
 	exo_max_frames = old_max;
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, b.cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, b.cap), 0);
 	exo_ctx_destroy(hog);
 }
 

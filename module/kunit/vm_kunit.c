@@ -143,7 +143,7 @@ static void exo_vm_stlb_checks(struct kunit *test)
 	/* Well formed, but a KUnit context has no user memory to pin. */
 	s.__reserved = 0;
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_STLB, &s), -EFAULT);
-	KUNIT_EXPECT_NULL(test, ctx->stlb);
+	KUNIT_EXPECT_NULL(test, ctx->fault.stlb);
 }
 
 static void exo_vm_fault_mode(struct kunit *test)
@@ -156,14 +156,14 @@ static void exo_vm_fault_mode(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m), 0);
 	KUNIT_EXPECT_EQ(test, m.mode, (u32)EXO_FAULT_MODE_SIGNAL);
-	KUNIT_EXPECT_EQ(test, ctx->fault_mode, (u32)EXO_FAULT_MODE_EVENT);
+	KUNIT_EXPECT_EQ(test, ctx->fault.mode, (u32)EXO_FAULT_MODE_EVENT);
 	m.mode = EXO_FAULT_MODE_SIGNAL;
 	KUNIT_ASSERT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m), 0);
 	KUNIT_EXPECT_EQ(test, m.mode, (u32)EXO_FAULT_MODE_EVENT);
 	m.mode = EXO_FAULT_MODE_EVENT + 1;
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, ctx->fault_mode, (u32)EXO_FAULT_MODE_SIGNAL);
+	KUNIT_EXPECT_EQ(test, ctx->fault.mode, (u32)EXO_FAULT_MODE_SIGNAL);
 
 	/* An entry only with the upcall mode, and only a user address. */
 	m = (struct exo_fault_mode) { .size = sizeof(m),
@@ -185,14 +185,14 @@ static void exo_vm_fault_mode(struct kunit *test)
 	m.entry = 0x400000;
 	m.cookie = 42;
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m), 0);
-	KUNIT_EXPECT_EQ(test, ctx->fault_mode, (u32)EXO_FAULT_MODE_UPCALL);
-	KUNIT_EXPECT_EQ(test, ctx->upcall_entry, 0x400000ULL);
-	KUNIT_EXPECT_EQ(test, ctx->upcall_cookie, 42ULL);
+	KUNIT_EXPECT_EQ(test, ctx->fault.mode, (u32)EXO_FAULT_MODE_UPCALL);
+	KUNIT_EXPECT_EQ(test, ctx->fault.upcall_entry, 0x400000ULL);
+	KUNIT_EXPECT_EQ(test, ctx->fault.upcall_cookie, 42ULL);
 	m = (struct exo_fault_mode) { .size = sizeof(m),
 				      .mode = EXO_FAULT_MODE_SIGNAL };
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_MODE, &m), 0);
 	KUNIT_EXPECT_EQ(test, m.mode, (u32)EXO_FAULT_MODE_UPCALL);
-	KUNIT_EXPECT_EQ(test, ctx->upcall_entry, 0ULL);
+	KUNIT_EXPECT_EQ(test, ctx->fault.upcall_entry, 0ULL);
 
 	KUNIT_EXPECT_EQ(test, exo_ioctl_run(ctx, EXO_IOC_FAULT_WAKE, &w), 0);
 	w.flags = EXO_WAKE_SIGBUS;
@@ -214,7 +214,7 @@ static void exo_vm_bound_frame_busy(struct kunit *test)
 {
 	struct exo_ctx *ctx = exo_kunit_ctx(test);
 	struct exo_frame_alloc a;
-	struct exo_frames *f;
+	struct exo_cap *f;
 
 	KUNIT_ASSERT_EQ(test, exo_kunit_alloc(ctx, EXO_ALLOC_ANY, 0, 0, 0, &a),
 			0);
@@ -223,12 +223,12 @@ static void exo_vm_bound_frame_busy(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, f);
 	f->nr_bindings = 1;
 	mutex_unlock(&ctx->lock);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), -EBUSY);
-	KUNIT_EXPECT_EQ(test, ctx->frames, 1ULL);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), -EBUSY);
+	KUNIT_EXPECT_EQ(test, ctx->frames.held, 1ULL);
 	mutex_lock(&ctx->lock);
 	f->nr_bindings = 0;
 	mutex_unlock(&ctx->lock);
-	KUNIT_EXPECT_EQ(test, exo_frame_free(ctx, a.cap), 0);
+	KUNIT_EXPECT_EQ(test, exo_kunit_free(ctx, a.cap), 0);
 }
 
 static struct kunit_case exo_vm_cases[] = {

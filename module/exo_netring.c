@@ -20,6 +20,9 @@
 #include <net/net_namespace.h>
 
 #include "exo.h"
+#include "exo_cap.h"
+#include "exo_ctx.h"
+#include "exo_netring.h"
 
 /* Capabilities one ring may be made of. */
 #define EXO_NET_RING_CAPS	64
@@ -66,7 +69,7 @@ static void *exo_netring_slot(struct exo_netring *r, u32 index)
 static void exo_netring_unpin(struct exo_ctx *ctx, struct exo_netring *r,
 			      u32 nr)
 {
-	struct exo_frames *f;
+	struct exo_cap *f;
 	u32 i;
 
 	for (i = 0; i < nr; i++) {
@@ -74,7 +77,7 @@ static void exo_netring_unpin(struct exo_ctx *ctx, struct exo_netring *r,
 		if (WARN_ON_ONCE(!f || !f->pinned))
 			continue;
 		f->pinned = false;
-		ctx->net_pinned -= 1U << f->order;
+		ctx->net.pinned -= 1U << f->order;
 	}
 }
 
@@ -83,7 +86,7 @@ static int exo_netring_pin(struct exo_ctx *ctx, struct exo_netring *r,
 			   struct page ***pagesp, u32 *nr_pages)
 {
 	struct page **pages = NULL;
-	struct exo_frames *f;
+	struct exo_cap *f;
 	u32 i, j, n = 0;
 	int ret;
 
@@ -96,7 +99,7 @@ static int exo_netring_pin(struct exo_ctx *ctx, struct exo_netring *r,
 		if (f->pinned)
 			goto err;
 		f->pinned = true;
-		ctx->net_pinned += 1U << f->order;
+		ctx->net.pinned += 1U << f->order;
 		n += 1U << f->order;
 	}
 	ret = -EINVAL;
@@ -124,9 +127,9 @@ err:
 static struct exo_netring *exo_netring_get(struct exo_ctx *ctx, u32 kind)
 {
 	if (kind == EXO_NET_RX)
-		return rcu_dereference_protected(ctx->net_rx,
+		return rcu_dereference_protected(ctx->net.rx,
 						 lockdep_is_held(&ctx->lock));
-	return ctx->net_tx;
+	return ctx->net.tx;
 }
 
 static int exo_netring_unregister(struct exo_ctx *ctx, u32 kind)
@@ -137,9 +140,9 @@ static int exo_netring_unregister(struct exo_ctx *ctx, u32 kind)
 	r = exo_netring_get(ctx, kind);
 	if (r) {
 		if (kind == EXO_NET_RX)
-			RCU_INIT_POINTER(ctx->net_rx, NULL);
+			RCU_INIT_POINTER(ctx->net.rx, NULL);
 		else
-			ctx->net_tx = NULL;
+			ctx->net.tx = NULL;
 	}
 	mutex_unlock(&ctx->lock);
 	if (!r)
@@ -147,23 +150,25 @@ static int exo_netring_unregister(struct exo_ctx *ctx, u32 kind)
 	/* The receive path may still be writing into it. */
 	synchronize_net();
 	if (kind == EXO_NET_TX) {
-		/* EXO_IOC_NET_TX reads it under net_tx_lock. */
-		mutex_lock(&ctx->net_tx_lock);
-		mutex_unlock(&ctx->net_tx_lock);
+		/* EXO_IOC_NET_TX reads it under net.tx_lock. */
+		mutex_lock(&ctx->net.tx_lock);
+		mutex_unlock(&ctx->net.tx_lock);
 	}
-	exo_net_ring_free(ctx, r);
+	exo_netring_free(ctx, r);
 	return 0;
 }
 
 /**
- * exo_net_ring() - register or unregister a ring (%EXO_IOC_NET_RING).
- * @ctx: the context.
- * @req: the request; @req->nr_slots is set.
+ * exo_netring_cmd_register() - register or unregister a ring
+ *	(%EXO_IOC_NET_RING).
+ * @ucmd: the command; its nr_slots is set.
  *
  * Return: 0, -EINVAL, -ENOENT, -EBUSY, -EFAULT, -EBADF or -ENOMEM.
  */
-int exo_net_ring(struct exo_ctx *ctx, struct exo_net_ring *req)
+int exo_netring_cmd_register(struct exo_ucmd *ucmd)
 {
+	struct exo_net_ring *req = ucmd->cmd;
+	struct exo_ctx *ctx = ucmd->ctx;
 	struct eventfd_ctx *efd = NULL;
 	struct exo_netring *r;
 	struct page **pages = NULL;
@@ -227,10 +232,10 @@ int exo_net_ring(struct exo_ctx *ctx, struct exo_net_ring *req)
 	r->hdr->slots_offset = PAGE_SIZE;
 	req->nr_slots = r->nr_slots;
 	if (req->kind == EXO_NET_RX)
-		rcu_assign_pointer(ctx->net_rx, r);
+		rcu_assign_pointer(ctx->net.rx, r);
 	else
-		ctx->net_tx = r;
-	ctx->net_used = true;
+		ctx->net.tx = r;
+	ctx->net.used = true;
 	mutex_unlock(&ctx->lock);
 	return 0;
 
@@ -243,39 +248,45 @@ err_free:
 	return ret;
 }
 
-/* EXO_IOC_NET_RING could not tell the caller: unregister again. */
-void exo_net_ring_undo(struct exo_ctx *ctx, const struct exo_net_ring *req)
+/**
+ * exo_netring_cmd_register_undo() - %EXO_IOC_NET_RING could not tell the
+ *	caller: unregister again.
+ * @ucmd: the command as exo_netring_cmd_register() completed it.
+ */
+void exo_netring_cmd_register_undo(struct exo_ucmd *ucmd)
 {
+	const struct exo_net_ring *req = ucmd->cmd;
+
 	if (req->nr_caps)
-		exo_netring_unregister(ctx, req->kind);
+		exo_netring_unregister(ucmd->ctx, req->kind);
 }
 
 /**
- * exo_net_rings_unpublish() - take a closing context's rings out of reach.
+ * exo_netrings_unpublish() - take a closing context's rings out of reach.
  * @ctx: the context.
  * @rx: out: its receive ring, or NULL.
  * @tx: out: its transmit ring, or NULL.
  *
- * The caller frees them with exo_net_ring_free() after a grace period.
+ * The caller frees them with exo_netring_free() after a grace period.
  */
-void exo_net_rings_unpublish(struct exo_ctx *ctx, struct exo_netring **rx,
-			     struct exo_netring **tx)
+void exo_netrings_unpublish(struct exo_ctx *ctx, struct exo_netring **rx,
+			    struct exo_netring **tx)
 {
 	mutex_lock(&ctx->lock);
-	*rx = rcu_dereference_protected(ctx->net_rx,
+	*rx = rcu_dereference_protected(ctx->net.rx,
 					lockdep_is_held(&ctx->lock));
-	RCU_INIT_POINTER(ctx->net_rx, NULL);
-	*tx = ctx->net_tx;
-	ctx->net_tx = NULL;
+	RCU_INIT_POINTER(ctx->net.rx, NULL);
+	*tx = ctx->net.tx;
+	ctx->net.tx = NULL;
 	mutex_unlock(&ctx->lock);
 }
 
 /**
- * exo_net_ring_free() - unmap a ring no one can reach and unpin its frames.
+ * exo_netring_free() - unmap a ring no one can reach and unpin its frames.
  * @ctx: its context.
  * @r: the ring, or NULL.
  */
-void exo_net_ring_free(struct exo_ctx *ctx, struct exo_netring *r)
+void exo_netring_free(struct exo_ctx *ctx, struct exo_netring *r)
 {
 	if (!r)
 		return;
@@ -289,25 +300,25 @@ void exo_net_ring_free(struct exo_ctx *ctx, struct exo_netring *r)
 }
 
 /**
- * exo_net_rx_pending() - does the receive ring hold packets?
+ * exo_netring_rx_pending() - does the receive ring hold packets?
  * @ctx: the context.
  *
  * Return: true if the library OS has not consumed everything exo produced.
  */
-bool exo_net_rx_pending(struct exo_ctx *ctx)
+bool exo_netring_rx_pending(struct exo_ctx *ctx)
 {
 	struct exo_netring *r;
 	bool pending;
 
 	rcu_read_lock();
-	r = rcu_dereference(ctx->net_rx);
+	r = rcu_dereference(ctx->net.rx);
 	pending = r && READ_ONCE(r->hdr->cons) != READ_ONCE(r->prod);
 	rcu_read_unlock();
 	return pending;
 }
 
 /**
- * exo_net_rx_deliver() - copy a frame into the context's receive ring.
+ * exo_netring_rx_deliver() - copy a frame into the context's receive ring.
  * @ctx: the claim's owner.
  * @skb: the frame, data at its Ethernet header.
  * @claim: the claim's id.
@@ -318,10 +329,10 @@ bool exo_net_rx_pending(struct exo_ctx *ctx)
  * Return: true if delivered; false if the ring is full or missing (then
  * the ring's drops counter moves).
  */
-bool exo_net_rx_deliver(struct exo_ctx *ctx, struct sk_buff *skb, u32 claim,
-			u32 tag)
+bool exo_netring_rx_deliver(struct exo_ctx *ctx, struct sk_buff *skb,
+			    u32 claim, u32 tag)
 {
-	struct exo_netring *r = rcu_dereference(ctx->net_rx);
+	struct exo_netring *r = rcu_dereference(ctx->net.rx);
 	struct exo_net_slot *s;
 	u32 prod, cons, len;
 	bool wake;
@@ -359,68 +370,31 @@ bool exo_net_rx_deliver(struct exo_ctx *ctx, struct sk_buff *skb, u32 claim,
 	if (wake) {
 		if (r->efd)
 			eventfd_signal(r->efd, 1);
-		wake_up_interruptible(&ctx->fault_readq);
+		wake_up_interruptible(&ctx->fault.readq);
 	}
 	return true;
 }
 
-/* One transmit slot into an skb for an attached interface, or NULL. */
-static struct sk_buff *exo_net_tx_skb(struct exo_ctx *ctx,
-				      const struct exo_net_slot *s)
-{
-	struct net *net = current->nsproxy->net_ns;
-	u32 len = READ_ONCE(s->len);
-	u32 ifindex = READ_ONCE(s->ifindex);
-	struct net_device *dev;
-	struct sk_buff *skb;
-
-	if (len < ETH_HLEN || len > EXO_NET_SLOT_MAX)
-		return NULL;
-	skb = alloc_skb(LL_MAX_HEADER + len, GFP_KERNEL);
-	if (!skb)
-		return NULL;
-	skb_reserve(skb, LL_MAX_HEADER);
-	/* One copy, then every check reads the copy, not shared memory. */
-	skb_put_data(skb, (const u8 *)s + EXO_NET_SLOT_DATA, len);
-	rcu_read_lock();
-	dev = dev_get_by_index_rcu(net, ifindex);
-	if (!dev || len > dev->mtu + dev->hard_header_len ||
-	    !(dev->flags & IFF_UP))
-		goto drop;
-	skb->dev = dev;
-	if (!exo_net_tx_allowed(ctx, skb))
-		goto drop;
-	dev_hold(dev);
-	rcu_read_unlock();
-	skb_reset_mac_header(skb);
-	skb_set_network_header(skb, ETH_HLEN);
-	skb->protocol = eth_hdr(skb)->h_proto;
-	return skb;
-drop:
-	rcu_read_unlock();
-	kfree_skb(skb);
-	return NULL;
-}
-
 /**
- * exo_net_tx() - send what the transmit ring holds (%EXO_IOC_NET_TX).
+ * exo_netring_tx() - send what the transmit ring holds.
  * @ctx: the context.
- * @req: the request; @req->sent and @req->rejected are set.
+ * @send: sends one slot (the network's checks and transmission).
+ * @sent: out: slots sent.
+ * @rejected: out: slots refused.
  *
  * Return: 0, -ENOENT without a transmit ring, -EINVAL if its producer
  * index is more than a ring ahead (nothing is sent then).
  */
-int exo_net_tx(struct exo_ctx *ctx, struct exo_net_tx *req)
+int exo_netring_tx(struct exo_ctx *ctx, exo_netring_send_fn send, u32 *sent,
+		   u32 *rejected)
 {
 	struct exo_netring *r;
-	struct sk_buff *skb;
-	struct net_device *dev;
-	u32 prod, sent = 0, rejected = 0;
-	int ret = 0, xret;
+	u32 prod, ok = 0, bad = 0;
+	int ret = 0;
 
-	mutex_lock(&ctx->net_tx_lock);
+	mutex_lock(&ctx->net.tx_lock);
 	mutex_lock(&ctx->lock);
-	r = ctx->net_tx;
+	r = ctx->net.tx;
 	mutex_unlock(&ctx->lock);
 	if (!r) {
 		ret = -ENOENT;
@@ -433,29 +407,20 @@ int exo_net_tx(struct exo_ctx *ctx, struct exo_net_tx *req)
 		goto out;
 	}
 	for (; r->cons != prod; r->cons++) {
-		skb = exo_net_tx_skb(ctx, exo_netring_slot(r, r->cons));
-		if (!skb) {
-			rejected++;
-			continue;
-		}
-		dev = skb->dev;
-		/* net_xmit_eval() evaluates its argument twice. */
-		xret = dev_queue_xmit(skb);
-		if (!net_xmit_eval(xret))
-			sent++;
+		if (send(ctx, exo_netring_slot(r, r->cons)))
+			ok++;
 		else
-			rejected++;
-		dev_put(dev);
+			bad++;
 	}
-	r->sent += sent;
-	r->rejected += rejected;
+	r->sent += ok;
+	r->rejected += bad;
 	WRITE_ONCE(r->hdr->sent, r->sent);
 	WRITE_ONCE(r->hdr->rejected, r->rejected);
 	/* Slots are read (copied) before the library OS may reuse them. */
 	smp_store_release(&r->hdr->cons, r->cons);
-	req->sent = sent;
-	req->rejected = rejected;
+	*sent = ok;
+	*rejected = bad;
 out:
-	mutex_unlock(&ctx->net_tx_lock);
+	mutex_unlock(&ctx->net.tx_lock);
 	return ret;
 }
