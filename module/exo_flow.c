@@ -317,6 +317,44 @@ int exo_flow_unclaim(struct exo_ctx *ctx, u32 id)
 	return 0;
 }
 
+/* What a flow key can hold of an IPv4 packet: protocol and ports. */
+struct exo_flow_ip {
+	u8 proto;
+	bool has_ports;
+	u16 sport;
+	u16 dport;
+};
+
+/*
+ * Read the IPv4 header at @off of @skb and, for UDP and TCP (not a later
+ * fragment), the two ports their headers both start with. Return: false
+ * if there is no IPv4 header there.
+ */
+static bool exo_flow_parse_ip(const struct sk_buff *skb, int off,
+			      struct exo_flow_ip *ip)
+{
+	const struct iphdr *iph;
+	struct iphdr ipbuf;
+	const __be16 *ports;
+	__be16 pbuf[2];
+
+	iph = skb_header_pointer(skb, off, sizeof(ipbuf), &ipbuf);
+	if (!iph || iph->ihl < 5)
+		return false;
+	ip->proto = iph->protocol;
+	ip->has_ports = false;
+	if ((iph->protocol != IPPROTO_UDP && iph->protocol != IPPROTO_TCP) ||
+	    (iph->frag_off & htons(IP_OFFSET)))
+		return true;
+	ports = skb_header_pointer(skb, off + iph->ihl * 4, sizeof(pbuf), pbuf);
+	if (ports) {
+		ip->has_ports = true;
+		ip->sport = ntohs(ports[0]);
+		ip->dport = ntohs(ports[1]);
+	}
+	return true;
+}
+
 /**
  * exo_flow_demux() - the claim a received frame belongs to: its UDP/TCP
  *	port, else its IP protocol, else its ethertype.
@@ -330,37 +368,20 @@ int exo_flow_unclaim(struct exo_ctx *ctx, u32 id)
 struct exo_flow *exo_flow_demux(struct xarray *table, struct sk_buff *skb)
 {
 	u16 ethertype = ntohs(skb->protocol);
+	struct exo_flow_ip ip;
 	struct exo_flow *c;
-	const struct iphdr *iph;
-	struct iphdr ipbuf;
-	__be16 pbuf[2];
-	const __be16 *ports;
 
-	if (ethertype == ETH_P_IP) {
-		iph = skb_header_pointer(skb, 0, sizeof(ipbuf), &ipbuf);
-		if (!iph || iph->ihl < 5)
-			goto ethertype;
-		if ((iph->protocol == IPPROTO_UDP ||
-		     iph->protocol == IPPROTO_TCP) &&
-		    !(iph->frag_off & htons(IP_OFFSET))) {
-			/* UDP and TCP both start with the two ports. */
-			ports = skb_header_pointer(skb, iph->ihl * 4,
-						   sizeof(pbuf), pbuf);
-			if (ports) {
-				c = xa_load(table,
-					    exo_flow_key(ethertype,
-							 iph->protocol,
-							 ntohs(ports[1])));
-				if (c)
-					return c;
-			}
+	if (ethertype == ETH_P_IP && exo_flow_parse_ip(skb, 0, &ip)) {
+		if (ip.has_ports) {
+			c = xa_load(table,
+				    exo_flow_key(ethertype, ip.proto, ip.dport));
+			if (c)
+				return c;
 		}
-		c = xa_load(table,
-			    exo_flow_key(ethertype, iph->protocol, 0));
+		c = xa_load(table, exo_flow_key(ethertype, ip.proto, 0));
 		if (c)
 			return c;
 	}
-ethertype:
 	return xa_load(table, exo_flow_key(ethertype, 0, 0));
 }
 
@@ -456,28 +477,15 @@ struct exo_flow *exo_flow_of_tx(struct xarray *table, struct sk_buff *skb)
 {
 	const struct ethhdr *eth = (const struct ethhdr *)skb->data;
 	u16 ethertype = ntohs(eth->h_proto);
+	struct exo_flow_ip ip;
 	struct exo_flow *c;
-	const struct iphdr *iph;
-	struct iphdr ipbuf;
-	__be16 pbuf[2];
-	const __be16 *ports;
 
 	c = xa_load(table, exo_flow_key(ethertype, 0, 0));
-	if (c || ethertype != ETH_P_IP)
+	if (c || ethertype != ETH_P_IP ||
+	    !exo_flow_parse_ip(skb, ETH_HLEN, &ip))
 		return c;
-	iph = skb_header_pointer(skb, ETH_HLEN, sizeof(ipbuf), &ipbuf);
-	if (!iph || iph->ihl < 5)
-		return NULL;
-	c = xa_load(table, exo_flow_key(ethertype, iph->protocol, 0));
-	if (c)
+	c = xa_load(table, exo_flow_key(ethertype, ip.proto, 0));
+	if (c || !ip.has_ports)
 		return c;
-	if ((iph->protocol != IPPROTO_UDP && iph->protocol != IPPROTO_TCP) ||
-	    (iph->frag_off & htons(IP_OFFSET)))
-		return NULL;
-	ports = skb_header_pointer(skb, ETH_HLEN + iph->ihl * 4, sizeof(pbuf),
-				   pbuf);
-	if (!ports)
-		return NULL;
-	return xa_load(table,
-		       exo_flow_key(ethertype, iph->protocol, ntohs(ports[0])));
+	return xa_load(table, exo_flow_key(ethertype, ip.proto, ip.sport));
 }

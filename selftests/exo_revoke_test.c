@@ -1832,24 +1832,24 @@ RV_TEST_TIMEOUT(ring_register_vs_abort, 90)
  * asks for 2; the abort takes those 2 and the request ends. With nothing
  * but ring frames left, a request or an abort finds nothing (ENODATA).
  */
-RV_TEST(ring_frames_not_asked)
+/*
+ * Request @id owes 2 of the 4 frames of @caps, whose first two are a ring's:
+ * the abort takes the other two and the request ends. Then the ring goes.
+ */
+static void __ring_request_ends(struct __test_metadata *_metadata,
+				struct rctx *r, const uint64_t *caps, uint64_t id)
 {
-	struct rctx *r = &self->a;
 	int fd = r->c.fd;
-	uint64_t caps[4], id;
 	struct exo_event e;
 
-	alloc_n(r, 4, caps, NULL);
-	ASSERT_EQ(0, _test_rx_ring(fd, caps, 2));
-	test_revoke(fd, 0, 0, 300, 4, &id);
-	expect_event(r, EXO_EV_REVOKE, 1000, &e);
-	EXPECT_EQ(2ULL, e.nr);
 	expect_event(r, EXO_EV_REVOKE_URGENT, 3000, &e);
 	expect_event(r, EXO_EV_REPOSSESSED, 3000, &e);
 	EXPECT_EQ(2ULL, e.nr);
 	expect_event(r, EXO_EV_REVOKE_DONE, 1000, &e);
+	EXPECT_EQ(id, e.id);
 	expect_state(r, EXO_REVOKE_IDLE, 0);
 	EXPECT_EQ(2ULL, ctx_info(fd).frames);
+	/* Nothing but ring frames left: nothing to ask for or take. */
 	EXPECT_EQ(-ENODATA, _test_revoke(fd, 0, 0, 300, 1, NULL));
 	EXPECT_EQ(-ENODATA, _test_revoke(fd, EXO_REVOKE_ABORT, 0, 0, 1, NULL));
 	EXPECT_EQ(-EBUSY, _test_frame_free(fd, caps[0]));
@@ -1858,6 +1858,22 @@ RV_TEST(ring_frames_not_asked)
 	ASSERT_EQ(0, _test_rx_ring(fd, NULL, 0));
 	test_frame_free(fd, caps[0]);
 	test_frame_free(fd, caps[1]);
+}
+#define ring_request_ends(r, caps, id) \
+	__ring_request_ends(_metadata, r, caps, id)
+
+RV_TEST(ring_frames_not_asked)
+{
+	struct rctx *r = &self->a;
+	uint64_t caps[4], id;
+	struct exo_event e;
+
+	alloc_n(r, 4, caps, NULL);
+	ASSERT_EQ(0, _test_rx_ring(r->c.fd, caps, 2));
+	test_revoke(r->c.fd, 0, 0, 300, 4, &id);
+	expect_event(r, EXO_EV_REVOKE, 1000, &e);
+	EXPECT_EQ(2ULL, e.nr);
+	ring_request_ends(r, caps, id);
 }
 
 /*
@@ -1868,27 +1884,15 @@ RV_TEST(ring_frames_not_asked)
 RV_TEST(ring_pinned_after_request_ends)
 {
 	struct rctx *r = &self->a;
-	int fd = r->c.fd;
 	uint64_t caps[4], id;
 	struct exo_event e;
 
 	alloc_n(r, 4, caps, NULL);
-	test_revoke(fd, 0, 0, 300, 4, &id);
+	test_revoke(r->c.fd, 0, 0, 300, 4, &id);
 	expect_event(r, EXO_EV_REVOKE, 1000, &e);
 	EXPECT_EQ(4ULL, e.nr);
-	ASSERT_EQ(0, _test_rx_ring(fd, caps, 2));
-	expect_event(r, EXO_EV_REVOKE_URGENT, 3000, &e);
-	expect_event(r, EXO_EV_REPOSSESSED, 3000, &e);
-	EXPECT_EQ(2ULL, e.nr);
-	expect_event(r, EXO_EV_REVOKE_DONE, 1000, &e);
-	EXPECT_EQ(id, e.id);
-	expect_state(r, EXO_REVOKE_IDLE, 0);
-	EXPECT_EQ(2ULL, ctx_info(fd).frames);
-	repo_release_all(r);
-	EXPECT_EQ(0, poll_revents(fd, POLLPRI, 0) & POLLPRI);
-	ASSERT_EQ(0, _test_rx_ring(fd, NULL, 0));
-	test_frame_free(fd, caps[0]);
-	test_frame_free(fd, caps[1]);
+	ASSERT_EQ(0, _test_rx_ring(r->c.fd, caps, 2));
+	ring_request_ends(r, caps, id);
 }
 
 /*
