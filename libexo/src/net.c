@@ -238,7 +238,7 @@ static int net_ring_bind(struct exo_net *net, struct net_ring *r)
 		max = 1;
 	for (i = 0; i < r->nr_caps; i += n) {
 		n = r->nr_caps - i < max ? r->nr_caps - i : max;
-		ret = exo_map(net->exo, e + i, n);
+		ret = exo_vma_map(net->exo, e + i, n);
 		if (ret)
 			return ret;
 		net->bound = true;
@@ -407,7 +407,7 @@ void exo_net_close(struct exo_net *net)
 				.len = net->len,
 			};
 
-			exo_unmap(net->exo, &vr, 1);
+			exo_vma_unmap(net->exo, &vr, 1);
 		}
 		exo_vma_destroy(net->exo, net->va, net->len);
 	}

@@ -75,14 +75,14 @@ static int vm_fill(struct exo_vm *vm, struct vm_frame *f, uint64_t page,
 	struct exo_vrange r = { (uintptr_t)vm->scratch, vm->psz };
 	int ret, ret2;
 
-	ret = exo_map_one(vm->exo, vm->scratch, f->cap, 0, VM_PROT_RW);
+	ret = exo_vma_map_one(vm->exo, vm->scratch, f->cap, 0, VM_PROT_RW);
 	if (ret)
 		return ret;
 	if (from_disk)
 		ret = vm_io(vm, page, vm->scratch, false);
 	else
 		memset(vm->scratch, 0, vm->psz);
-	ret2 = exo_unmap(vm->exo, &r, 1);
+	ret2 = exo_vma_unmap(vm->exo, &r, 1);
 	return ret ? ret : ret2;
 }
 
@@ -105,11 +105,11 @@ int vm_evict(struct exo_vm *vm, uint32_t slot)
 
 	vm_upte_set(vm, page, 0, 0);
 	if (prot & EXO_PROT_WRITE) {
-		ret = exo_protect(vm->exo, r, 1, EXO_PROT_READ);
+		ret = exo_vma_protect(vm->exo, r, 1, EXO_PROT_READ);
 		if (ret)
 			goto undo;
 	}
-	ret = exo_dirty(vm->exo, vm_page_addr(vm, page), 1, &bm);
+	ret = exo_vma_dirty(vm->exo, vm_page_addr(vm, page), 1, &bm);
 	if (ret < 0)
 		goto undo;
 	if (bm & 1) {
@@ -117,21 +117,21 @@ int vm_evict(struct exo_vm *vm, uint32_t slot)
 		vm_set(vm->soft_user, page);
 	}
 	if (vm_test(vm->soft_wb, page)) {
-		ret = exo_map_one(vm->exo, vm->scratch, f->cap, 0,
-				  EXO_PROT_READ);
+		ret = exo_vma_map_one(vm->exo, vm->scratch, f->cap, 0,
+				      EXO_PROT_READ);
 		if (ret)
 			goto undo;
 		nr = 2;
 		ret = vm_io(vm, page, vm->scratch, true);
 		if (ret) {
-			exo_unmap(vm->exo, &r[1], 1);
+			exo_vma_unmap(vm->exo, &r[1], 1);
 			goto undo;
 		}
 		vm_clear(vm->soft_wb, page);
 		vm->pstate[page] |= PG_ON_DISK;
 		vm->stats.write_outs++;
 	}
-	ret = exo_unmap(vm->exo, r, nr);
+	ret = exo_vma_unmap(vm->exo, r, nr);
 	if (ret)
 		goto undo;
 
@@ -185,8 +185,8 @@ static int vm_victim_clock(struct exo_vm *vm)
 			f->ref = false;
 			continue;
 		}
-		ret = exo_query(vm->exo, vm_page_addr(vm, f->page), 1,
-				EXO_QUERY_CLEAR_ACCESSED, &vp);
+		ret = exo_vma_query(vm->exo, vm_page_addr(vm, f->page), 1,
+				    EXO_QUERY_CLEAR_ACCESSED, &vp);
 		if (ret)
 			return ret;
 		if (vp.state & EXO_VPAGE_ACCESSED)
@@ -218,8 +218,8 @@ int vm_harvest(struct exo_vm *vm, uint32_t qflags)
 		n = vm->npages - first;
 		if (n > vm->qmax)
 			n = vm->qmax;
-		ret = exo_query(vm->exo, vm_page_addr(vm, first), (uint32_t)n,
-				qflags, vm->qbuf);
+		ret = exo_vma_query(vm->exo, vm_page_addr(vm, first),
+				    (uint32_t)n, qflags, vm->qbuf);
 		if (ret)
 			return ret;
 		for (i = 0; i < n; i++) {
@@ -420,14 +420,14 @@ static int vm_bind(struct exo_vm *vm, uint64_t page, uint32_t fault,
 	    !(fault & EXO_FAULT_REPOSSESSED))
 		return 0;
 	if ((fault & EXO_FAULT_PROT) && !paged_in)
-		return exo_protect(vm->exo, &r, 1, prot);
-	ret = exo_map_one(vm->exo, va, vm->frames[vm->pslot[page]].cap, 0,
-			  (fault & EXO_FAULT_WRITE) ? prot :
-			  prot & ~EXO_PROT_WRITE);
+		return exo_vma_protect(vm->exo, &r, 1, prot);
+	ret = exo_vma_map_one(vm->exo, va, vm->frames[vm->pslot[page]].cap, 0,
+			      (fault & EXO_FAULT_WRITE) ? prot :
+			      prot & ~EXO_PROT_WRITE);
 	/* Bound meanwhile, by another thread's refill: a write may need more. */
 	if (ret == -EEXIST)
 		ret = (fault & EXO_FAULT_WRITE) ?
-		      exo_protect(vm->exo, &r, 1, prot) : 0;
+		      exo_vma_protect(vm->exo, &r, 1, prot) : 0;
 	return ret;
 }
 
@@ -500,11 +500,11 @@ int vm_harvest_dirty(struct exo_vm *vm, uint64_t first, uint64_t nr)
 {
 	uint64_t n, w, x, p;
 	int ret;
-
 	while (nr) {
 		n = nr < vm->dmax ? nr : vm->dmax;
-		ret = exo_dirty(vm->exo, vm_page_addr(vm, first), (uint32_t)n,
-				vm->dbuf);
+		ret = exo_vma_dirty(vm->exo, vm_page_addr(vm, first),
+				    (uint32_t)n, vm->dbuf);
+
 		if (ret < 0)
 			return ret;
 		for (w = 0; ret && w < (n + 63) / 64; w++) {
@@ -526,7 +526,7 @@ int vm_alias_harvest(struct exo_vm *vm, struct vm_alias *a)
 	uint64_t bm = 0;
 	int ret;
 
-	ret = exo_dirty(vm->exo, (void *)a->va, 1, &bm);
+	ret = exo_vma_dirty(vm->exo, (void *)a->va, 1, &bm);
 	if (ret < 0)
 		return ret;
 	if (bm & 1) {

@@ -27,8 +27,8 @@ static int rv_ioctl(struct exo *exo, unsigned long cmd, void *arg)
 	return 0;
 }
 
-int exo_revoke(struct exo *exo, uint32_t ctx_id, uint64_t nr,
-	       uint32_t timeout_ms, uint32_t flags, uint64_t *id)
+int exo_revoke_request(struct exo *exo, uint32_t ctx_id, uint64_t nr,
+		       uint32_t timeout_ms, uint32_t flags, uint64_t *id)
 {
 	struct exo_revoke r;
 	int ret;
@@ -96,8 +96,9 @@ int exo_frame_grant(struct exo *exo, exo_cap_t cap, uint32_t ctx_id,
 	return ret;
 }
 
-int exo_recover(struct exo *exo, uint32_t slot, uint32_t frame, uint32_t nr,
-		uint32_t flags, exo_cap_t cap, uint32_t dst_frame, void *buf)
+int exo_repo_recover(struct exo *exo, uint32_t slot, uint32_t frame,
+		     uint32_t nr, uint32_t flags, exo_cap_t cap,
+		     uint32_t dst_frame, void *buf)
 {
 	struct exo_recover r;
 
@@ -362,8 +363,8 @@ int exo_revoke_state(struct exo *exo, struct exo_revoke_status *out)
 	return -EAGAIN;
 }
 
-int exo_repo_entry_read(struct exo *exo, uint32_t slot,
-			struct exo_repo_entry *out)
+int exo_repo_read(struct exo *exo, uint32_t slot,
+		  struct exo_repo_entry *out)
 {
 	const struct exo_repo_header *h;
 	const struct exo_repo_entry *e;

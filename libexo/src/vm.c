@@ -54,8 +54,8 @@ int exo_vma_destroy(struct exo *exo, void *addr, size_t len)
 	return 0;
 }
 
-int exo_map(struct exo *exo, const struct exo_map_entry *entries,
-	    uint32_t nr)
+int exo_vma_map(struct exo *exo, const struct exo_map_entry *entries,
+		uint32_t nr)
 {
 	struct exo_map m;
 
@@ -68,8 +68,8 @@ int exo_map(struct exo *exo, const struct exo_map_entry *entries,
 	return vm_ioctl(exo, EXO_IOC_MAP, &m);
 }
 
-int exo_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
-		uint32_t prot)
+int exo_vma_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
+		    uint32_t prot)
 {
 	struct exo_map_entry e;
 
@@ -79,7 +79,7 @@ int exo_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
 	e.frame = frame;
 	e.nr = 1;
 	e.prot = prot;
-	return exo_map(exo, &e, 1);
+	return exo_vma_map(exo, &e, 1);
 }
 
 static int vm_ranges(struct exo *exo, unsigned long cmd,
@@ -99,25 +99,25 @@ static int vm_ranges(struct exo *exo, unsigned long cmd,
 	return vm_ioctl(exo, cmd, &r);
 }
 
-int exo_unmap(struct exo *exo, const struct exo_vrange *ranges, uint32_t nr)
+int exo_vma_unmap(struct exo *exo, const struct exo_vrange *ranges, uint32_t nr)
 {
 	return vm_ranges(exo, EXO_IOC_UNMAP, ranges, nr, 0, 0);
 }
 
-int exo_protect(struct exo *exo, const struct exo_vrange *ranges,
-		uint32_t nr, uint32_t prot)
+int exo_vma_protect(struct exo *exo, const struct exo_vrange *ranges,
+		    uint32_t nr, uint32_t prot)
 {
 	return vm_ranges(exo, EXO_IOC_PROTECT, ranges, nr, prot, 0);
 }
 
-int exo_protect_flags(struct exo *exo, const struct exo_vrange *ranges,
-		      uint32_t nr, uint32_t prot, uint32_t flags)
+int exo_vma_protect_flags(struct exo *exo, const struct exo_vrange *ranges,
+			  uint32_t nr, uint32_t prot, uint32_t flags)
 {
 	return vm_ranges(exo, EXO_IOC_PROTECT, ranges, nr, prot, flags);
 }
 
-int exo_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,
-	      struct exo_vpage *out)
+int exo_vma_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,
+		  struct exo_vpage *out)
 {
 	struct exo_query q;
 
@@ -132,7 +132,7 @@ int exo_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,
 	return vm_ioctl(exo, EXO_IOC_QUERY, &q);
 }
 
-int exo_dirty(struct exo *exo, void *va, uint32_t nr, uint64_t *bitmap)
+int exo_vma_dirty(struct exo *exo, void *va, uint32_t nr, uint64_t *bitmap)
 {
 	struct exo_dirty d;
 	int ret;

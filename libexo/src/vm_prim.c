@@ -70,7 +70,7 @@ static int vm_protect(struct exo_vm *vm, const struct exo_vrange *r,
 	int ret;
 
 	if (!more || vm->no_populate)
-		return exo_protect(vm->exo, r, 1, prot);
+		return exo_vma_protect(vm->exo, r, 1, prot);
 	memset(&req, 0, sizeof(req));
 	req.size = sizeof(req);
 	req.flags = EXO_PROTECT_POPULATE;
@@ -82,7 +82,7 @@ static int vm_protect(struct exo_vm *vm, const struct exo_vrange *r,
 	if (errno != EOPNOTSUPP && errno != EINVAL)
 		return -errno;
 	/* An older module: the flag is what it refused if this works. */
-	ret = exo_protect(vm->exo, r, 1, prot);
+	ret = exo_vma_protect(vm->exo, r, 1, prot);
 	if (!ret)
 		vm->no_populate = true;
 	return ret;
@@ -230,7 +230,7 @@ int exo_vm_map2(struct exo_vm *vm, void *addr, void *alias, uint32_t prot)
 			goto out;
 	}
 	f = &vm->frames[vm->pslot[page]];
-	ret = exo_map_one(vm->exo, alias, f->cap, 0, prot);
+	ret = exo_vma_map_one(vm->exo, alias, f->cap, 0, prot);
 	if (ret)
 		goto out;
 	f->pins++;
@@ -265,7 +265,7 @@ int exo_vm_unmap2(struct exo_vm *vm, void *alias)
 	}
 	r.va = a->va;
 	r.len = vm->psz;
-	ret = exo_unmap(vm->exo, &r, 1);
+	ret = exo_vma_unmap(vm->exo, &r, 1);
 	if (ret)
 		goto out;
 	/* An alias of a page the abort took lost its pin with the frame. */

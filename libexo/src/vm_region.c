@@ -592,7 +592,7 @@ int exo_vm_destroy(struct exo_vm *vm)
 			continue;
 		r.va = vm->aliases[i].va;
 		r.len = vm->psz;
-		err = exo_unmap(vm->exo, &r, 1);
+		err = exo_vma_unmap(vm->exo, &r, 1);
 		if (err && !ret)
 			ret = err;
 	}

@@ -134,9 +134,10 @@ static int vm_repo_take(struct exo_vm *vm, uint32_t idx, uint32_t slot,
 		/* The kernel cannot refill from a stale capability; still. */
 		vm_upte_set(vm, page, 0, 0);
 		if (save) {
-			ret = exo_recover(vm->exo, idx, 0, 1,
-					  EXO_RECOVER_TO_USER | EXO_RECOVER_KEEP,
-					  0, 0, vm->rbuf);
+			ret = exo_repo_recover(vm->exo, idx, 0, 1,
+					       EXO_RECOVER_TO_USER |
+					       EXO_RECOVER_KEEP, 0, 0,
+					       vm->rbuf);
 			if (!ret)
 				ret = vm_io(vm, page, vm->rbuf, true);
 			if (ret)
@@ -157,7 +158,7 @@ static int vm_repo_take(struct exo_vm *vm, uint32_t idx, uint32_t slot,
 	 * none for a saved entry of ours) would leave only the entry behind,
 	 * not worth failing a fault for.
 	 */
-	exo_recover(vm->exo, idx, 0, 0, 0, 0, 0, NULL);
+	exo_repo_recover(vm->exo, idx, 0, 0, 0, 0, 0, NULL);
 	return 0;
 }
 
@@ -181,7 +182,7 @@ int vm_repo_sync(struct exo_vm *vm, bool save)
 	vm->repo_retry = false;
 	nr = h->nr_entries;
 	for (idx = 0; idx < nr; idx++) {
-		ret = exo_repo_entry_read(vm->exo, idx, &e);
+		ret = exo_repo_read(vm->exo, idx, &e);
 		if (!ret && (e.state != EXO_REPO_SAVED || e.order))
 			continue;
 		if (!ret) {
