@@ -13,20 +13,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "libexo.h"
 #include "internal.h"
-
-static int exo_ioctl(const struct exo *exo, unsigned long cmd, void *arg)
-{
-	if (ioctl(exo->fd, cmd, arg) < 0)
-		return -errno;
-	return 0;
-}
 
 /* Check the header once so every later read can rely on the geometry. */
 static int exo_ftable_check(struct exo *exo)
@@ -83,8 +75,10 @@ int exo_open_path(const char *path, struct exo **out)
 		goto err_free;
 	}
 
-	exo->api.size = sizeof(exo->api);
-	exo->api.api = EXO_API_VERSION;
+	exo->api = (struct exo_api){
+		.size = sizeof(exo->api),
+		.api = EXO_API_VERSION,
+	};
 	ret = exo_ioctl(exo, EXO_IOC_API, &exo->api);
 	if (ret)
 		goto err_close;
@@ -153,20 +147,18 @@ const struct exo_api *exo_api(const struct exo *exo)
 static int exo_alloc(struct exo *exo, uint32_t how, uint32_t order,
 		     uint64_t pfn, uint32_t colour, struct exo_frame *out)
 {
-	struct exo_frame_alloc a;
+	/* Unnamed fields are zero: the module rejects non-zero unused ones. */
+	struct exo_frame_alloc a = {
+		.size = sizeof(a),
+		.how = how,
+		.order = order,
+		.pfn = pfn,
+		.colour = colour,
+	};
 	int ret;
 
 	if (!exo || !out)
 		return -EINVAL;
-
-	/* Zero everything: the module rejects non-zero unused fields. */
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.how = how;
-	a.order = order;
-	a.pfn = pfn;
-	a.colour = colour;
-
 	ret = exo_ioctl(exo, EXO_IOC_FRAME_ALLOC, &a);
 	if (ret)
 		return ret;
@@ -234,14 +226,10 @@ int exo_frame_alloc_contig(struct exo *exo, uint32_t order,
 
 int exo_frame_free(struct exo *exo, exo_cap_t cap)
 {
-	struct exo_frame_free f;
+	struct exo_frame_free f = { .size = sizeof(f), .cap = cap };
 
 	if (!exo)
 		return -EINVAL;
-
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.cap = cap;
 	return exo_ioctl(exo, EXO_IOC_FRAME_FREE, &f);
 }
 
@@ -251,8 +239,7 @@ int exo_ctx_info(struct exo *exo, struct exo_ctx_info *info)
 		return -EINVAL;
 
 	/* All other fields are outputs; zero them so none reads as input. */
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
+	*info = (struct exo_ctx_info){ .size = sizeof(*info) };
 	return exo_ioctl(exo, EXO_IOC_CTX_INFO, info);
 }
 

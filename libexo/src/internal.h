@@ -3,9 +3,11 @@
 #ifndef LIBEXO_INTERNAL_H
 #define LIBEXO_INTERNAL_H
 
+#include <errno.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 
 #include "libexo.h"
 
@@ -72,7 +74,22 @@ static inline void exo_seq_backoff(int i)
  */
 #define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 
+/*
+ * The one way libexo issues a command: ioctl(2) on the context's fd with
+ * the command's size-first struct; 0 or -errno. Only a system call, so
+ * async-signal-safe: the pager's SIGBUS handler goes through it. Inline,
+ * so that every file may use it without depending on another.
+ */
+static inline int exo_ioctl(const struct exo *exo, unsigned long cmd,
+			    void *arg)
+{
+	if (ioctl(exo->fd, cmd, arg) < 0)
+		return -errno;
+	return 0;
+}
+
 void exo_upcall_free(struct exo *exo);
+
 void exo_revoke_unmap(struct exo *exo);
 int exo_opts_copy(void *o, size_t osz, const void *u, size_t min);
 

@@ -268,7 +268,6 @@ static int vm_victim_lru(struct exo_vm *vm)
 uint32_t vm_candidates(struct exo_vm *vm, struct exo_vm_candidate *cands,
 		       bool givable)
 {
-	struct exo_vm_candidate *c;
 	struct vm_frame *f;
 	uint32_t s, nr = 0;
 
@@ -276,14 +275,14 @@ uint32_t vm_candidates(struct exo_vm *vm, struct exo_vm_candidate *cands,
 		f = &vm->frames[s];
 		if (!(givable ? vm_givable(f) : vm_evictable(f)))
 			continue;
-		c = &cands[nr++];
-		memset(c, 0, sizeof(*c));
-		c->addr = vm_page_addr(vm, f->page);
-		c->page = f->page;
-		c->loaded = f->loaded;
-		c->used = f->used;
-		c->flags = (f->accessed ? EXO_VM_CAND_ACCESSED : 0) |
-			   (f->dirty ? EXO_VM_CAND_DIRTY : 0);
+		cands[nr++] = (struct exo_vm_candidate){
+			.addr = vm_page_addr(vm, f->page),
+			.page = f->page,
+			.loaded = f->loaded,
+			.used = f->used,
+			.flags = (f->accessed ? EXO_VM_CAND_ACCESSED : 0) |
+				 (f->dirty ? EXO_VM_CAND_DIRTY : 0),
+		};
 	}
 	return nr;
 }
@@ -332,10 +331,11 @@ static int vm_frame_get(struct exo_vm *vm)
 		ret = exo_frame_alloc(vm->exo, &fr);
 		if (!ret) {
 			f = &vm->frames[vm->nr_frames];
-			memset(f, 0, sizeof(*f));
-			f->cap = fr.cap;
-			f->page = VM_NO_PAGE;
-			f->fresh = true;
+			*f = (struct vm_frame){
+				.cap = fr.cap,
+				.page = VM_NO_PAGE,
+				.fresh = true,
+			};
 			/* Past critical_max (other regions'): an ordinary one. */
 			if (vm->nr_critical < vm->critical &&
 			    !exo_frame_critical(vm->exo, fr.cap, 0, NULL)) {
@@ -500,11 +500,11 @@ int vm_harvest_dirty(struct exo_vm *vm, uint64_t first, uint64_t nr)
 {
 	uint64_t n, w, x, p;
 	int ret;
+
 	while (nr) {
 		n = nr < vm->dmax ? nr : vm->dmax;
 		ret = exo_vma_dirty(vm->exo, vm_page_addr(vm, first),
 				    (uint32_t)n, vm->dbuf);
-
 		if (ret < 0)
 			return ret;
 		for (w = 0; ret && w < (n + 63) / 64; w++) {

@@ -14,34 +14,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "libexo.h"
 #include "internal.h"
 
-static int rv_ioctl(struct exo *exo, unsigned long cmd, void *arg)
-{
-	if (ioctl(exo->fd, cmd, arg) < 0)
-		return -errno;
-	return 0;
-}
-
 int exo_revoke_request(struct exo *exo, uint32_t ctx_id, uint64_t nr,
 		       uint32_t timeout_ms, uint32_t flags, uint64_t *id)
 {
-	struct exo_revoke r;
+	struct exo_revoke r = {
+		.size = sizeof(r),
+		.flags = flags,
+		.ctx_id = ctx_id,
+		.timeout_ms = timeout_ms,
+		.nr = nr,
+	};
 	int ret;
 
 	if (!exo)
 		return -EINVAL;
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	r.flags = flags;
-	r.ctx_id = ctx_id;
-	r.timeout_ms = timeout_ms;
-	r.nr = nr;
-	ret = rv_ioctl(exo, EXO_IOC_REVOKE, &r);
+	ret = exo_ioctl(exo, EXO_IOC_REVOKE, &r);
 	if (!ret && id)
 		*id = r.id;
 	return ret;
@@ -49,30 +41,30 @@ int exo_revoke_request(struct exo *exo, uint32_t ctx_id, uint64_t nr,
 
 int exo_revoke_notify(struct exo *exo, int eventfd, uint32_t signo)
 {
-	struct exo_revoke_notify n;
+	struct exo_revoke_notify n = {
+		.size = sizeof(n),
+		.eventfd = eventfd,
+		.signo = signo,
+	};
 
 	if (!exo)
 		return -EINVAL;
-	memset(&n, 0, sizeof(n));
-	n.size = sizeof(n);
-	n.eventfd = eventfd;
-	n.signo = signo;
-	return rv_ioctl(exo, EXO_IOC_REVOKE_NOTIFY, &n);
+	return exo_ioctl(exo, EXO_IOC_REVOKE_NOTIFY, &n);
 }
 
 int exo_frame_critical(struct exo *exo, exo_cap_t cap, uint32_t flags,
 		       uint32_t *critical)
 {
-	struct exo_frame_critical c;
+	struct exo_frame_critical c = {
+		.size = sizeof(c),
+		.flags = flags,
+		.cap = cap,
+	};
 	int ret;
 
 	if (!exo)
 		return -EINVAL;
-	memset(&c, 0, sizeof(c));
-	c.size = sizeof(c);
-	c.flags = flags;
-	c.cap = cap;
-	ret = rv_ioctl(exo, EXO_IOC_FRAME_CRITICAL, &c);
+	ret = exo_ioctl(exo, EXO_IOC_FRAME_CRITICAL, &c);
 	if (!ret && critical)
 		*critical = c.critical;
 	return ret;
@@ -81,16 +73,16 @@ int exo_frame_critical(struct exo *exo, exo_cap_t cap, uint32_t flags,
 int exo_frame_grant(struct exo *exo, exo_cap_t cap, uint32_t ctx_id,
 		    exo_cap_t *grant_cap)
 {
-	struct exo_frame_grant g;
+	struct exo_frame_grant g = {
+		.size = sizeof(g),
+		.cap = cap,
+		.ctx_id = ctx_id,
+	};
 	int ret;
 
 	if (!exo || !grant_cap)
 		return -EINVAL;
-	memset(&g, 0, sizeof(g));
-	g.size = sizeof(g);
-	g.cap = cap;
-	g.ctx_id = ctx_id;
-	ret = rv_ioctl(exo, EXO_IOC_FRAME_GRANT, &g);
+	ret = exo_ioctl(exo, EXO_IOC_FRAME_GRANT, &g);
 	if (!ret)
 		*grant_cap = g.grant_cap;
 	return ret;
@@ -100,20 +92,20 @@ int exo_repo_recover(struct exo *exo, uint32_t slot, uint32_t frame,
 		     uint32_t nr, uint32_t flags, exo_cap_t cap,
 		     uint32_t dst_frame, void *buf)
 {
-	struct exo_recover r;
+	struct exo_recover r = {
+		.size = sizeof(r),
+		.flags = flags,
+		.slot = slot,
+		.frame = frame,
+		.nr = nr,
+		.dst_frame = dst_frame,
+		.cap = cap,
+		.buf = (uintptr_t)buf,
+	};
 
 	if (!exo)
 		return -EINVAL;
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	r.flags = flags;
-	r.slot = slot;
-	r.frame = frame;
-	r.nr = nr;
-	r.dst_frame = dst_frame;
-	r.cap = cap;
-	r.buf = (uintptr_t)buf;
-	return rv_ioctl(exo, EXO_IOC_RECOVER, &r);
+	return exo_ioctl(exo, EXO_IOC_RECOVER, &r);
 }
 
 /*

@@ -73,8 +73,7 @@ static struct neigh *neigh_alloc(struct exo_stack *s, uint32_t ip)
 	}
 	if (!victim)
 		return NULL;
-	memset(victim, 0, sizeof(*victim));
-	victim->ip = ip;
+	*victim = (struct neigh){ .ip = ip };
 	return victim;
 }
 

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "vm_internal.h"
 
@@ -66,21 +65,13 @@ int exo_vm_trap(struct exo_vm *vm, exo_vm_trap_fn fn, void *arg)
 static int vm_protect(struct exo_vm *vm, const struct exo_vrange *r,
 		      uint32_t prot, bool more)
 {
-	struct exo_vm_ranges req;
 	int ret;
 
 	if (!more || vm->no_populate)
 		return exo_vma_protect(vm->exo, r, 1, prot);
-	memset(&req, 0, sizeof(req));
-	req.size = sizeof(req);
-	req.flags = EXO_PROTECT_POPULATE;
-	req.prot = prot;
-	req.nr = 1;
-	req.ranges = (uintptr_t)r;
-	if (!ioctl(exo_fd(vm->exo), EXO_IOC_PROTECT, &req))
-		return 0;
-	if (errno != EOPNOTSUPP && errno != EINVAL)
-		return -errno;
+	ret = exo_vma_protect_flags(vm->exo, r, 1, prot, EXO_PROTECT_POPULATE);
+	if (ret != -EOPNOTSUPP && ret != -EINVAL)
+		return ret;
 	/* An older module: the flag is what it refused if this works. */
 	ret = exo_vma_protect(vm->exo, r, 1, prot);
 	if (!ret)
