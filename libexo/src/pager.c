@@ -2,6 +2,10 @@
 /*
  * libexo's pager: resolves a region's faults, pages in from the backing
  * file, evicts by the region's replacement policy at its frame budget.
+ * The region (vm_region.c) hands it each fault; the revocation policy
+ * (vm_revoke.c) and the primitives (vm_prim.c) use its eviction and
+ * harvesting. It calls only down: repossession recovery (vm_repo.c),
+ * vm_common.c and the raw calls.
  *
  * Runs from the SIGBUS handler or the fault thread with the region locked:
  * system calls, the region's preallocated arrays and nothing else.
@@ -20,53 +24,8 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "vm_internal.h"
-
-void vm_upte_set(struct exo_vm *vm, uint64_t page, exo_cap_t cap,
-		 uint32_t flags)
-{
-	struct exo_upte *e = &vm->upte[page];
-
-	/* Invalid first, so the module never reads a half-written entry. */
-	__atomic_store_n(&e->flags, 0, __ATOMIC_RELEASE);
-	if (!(flags & EXO_UPTE_VALID))
-		return;
-	__atomic_store_n(&e->cap, cap, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->frame, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->flags, flags, __ATOMIC_RELEASE);
-}
-
-/* Page @page of the backing file from or to @buf. */
-int vm_io(struct exo_vm *vm, uint64_t page, char *buf, bool out)
-{
-	off_t off = (off_t)(page * vm->psz);
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < vm->psz) {
-		if (out)
-			n = pwrite(vm->backing, buf + done, vm->psz - done,
-				   off + (off_t)done);
-		else
-			n = pread(vm->backing, buf + done, vm->psz - done,
-				  off + (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {
-			if (out)
-				return -EIO;
-			/* Past the end of a file someone truncated: zeros. */
-			memset(buf + done, 0, vm->psz - done);
-			break;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 /* Load a frame through the scratch page: from the file, or zeros. */
 static int vm_fill(struct exo_vm *vm, struct vm_frame *f, uint64_t page,

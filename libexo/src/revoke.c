@@ -5,8 +5,8 @@
  * readers for the two read-only tables the module gives a context for
  * revocation: the event ring (EXO_MMAP_EVENTS) and the repossession vector
  * (EXO_MMAP_REPO), both mapped, checked and read through table.c.
- * What to give back, and what to do with repossessed pages, is policy: the
- * pager's is in vm_revoke.c.
+ * What to give back, and what to do with repossessed pages, is policy: a
+ * managed region's is in vm_revoke.c and vm_repo.c.
  *
  * The mappings are made on first use and stay until exo_close(). After
  * that the readers only load from memory and are async-signal-safe.

@@ -3,8 +3,8 @@
  * libexo: the raw virtual-memory calls. Each is one mmap(2), munmap(2),
  * ioctl(2) or read(2) on the context's fd; fields a struct's initialiser
  * does not name are zero, because the module rejects non-zero unused
- * fields. Policy (which page goes where, when to evict) is in vm_region.c
- * and pager.c, not here.
+ * fields. Policy (which page goes where, when to evict) is in the managed
+ * region's files (vm_internal.h), not here.
  *
  * Everything here is async-signal-safe: the pager calls it from its SIGBUS
  * handler.
