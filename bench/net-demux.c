@@ -127,7 +127,7 @@ static void exo_ring(struct nd_col *d, uint32_t want)
 		at += 1u << f.order;
 		nr++;
 	}
-	xcheck(exo_map(d->exo, e, nr), "exo_map (ring)");
+	xcheck(exo_vma_map(d->exo, e, nr), "exo_vma_map (ring)");
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
 	r.kind = EXO_NET_RX;

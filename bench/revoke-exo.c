@@ -207,7 +207,7 @@ void rx_bind(struct rx_victim *v, const exo_cap_t *caps, unsigned int n)
 	}
 	for (i = 0; i < n; i += k) {
 		k = n - i < batch ? n - i : batch;
-		rx_check(exo_map(v->exo, v->entries + i, k), "exo_map");
+		rx_check(exo_vma_map(v->exo, v->entries + i, k), "exo_vma_map");
 	}
 }
 
@@ -231,7 +231,8 @@ static void give_back(struct rx_victim *v, unsigned int k)
 		(uint64_t)k * bench_page,
 	};
 
-	rx_check(exo_unmap(v->exo, &r, 1), "exo_unmap (revocation handler)");
+	rx_check(exo_vma_unmap(v->exo, &r, 1),
+		 "exo_vma_unmap (revocation handler)");
 	while (v->held > first)
 		rx_check(exo_frame_free(v->exo, v->caps[--v->held]),
 			 "exo_frame_free (revocation handler)");

@@ -46,16 +46,19 @@ static void resolve(char *a, uint32_t bits, int via_upcall)
 	switch (vf.mode) {
 	case VX_UNPROTECT:
 		if (vx_unprotect_fault(page))
-			die_async("exo_protect in the fault handler failed", page);
+			die_async("exo_vma_protect in the fault handler failed",
+				  page);
 		break;
 	case VX_BIND:
 		if (vx_bind(x, page))
-			die_async("exo_map_one in the fault handler failed", page);
+			die_async("exo_vma_map_one in the fault handler failed",
+				  page);
 		break;
 	case VX_APPEL1:
 		if (vx_protect(x->last, 1, EXO_PROT_NONE) ||
 		    vx_unprotect_fault(page))
-			die_async("exo_protect in the fault handler failed", page);
+			die_async("exo_vma_protect in the fault handler failed",
+				  page);
 		x->last = page;
 		break;
 	default:
@@ -132,7 +135,8 @@ void *vx_event_thread(void *arg)
 				  (void *)(uintptr_t)ev.fault);
 		__atomic_add_fetch(&vf.faults, 1, __ATOMIC_RELEASE);
 		if (vx_unprotect_fault(page))
-			die_async("exo_protect in the fault thread failed", page);
+			die_async("exo_vma_protect in the fault thread failed",
+				  page);
 	}
 	return NULL;
 }
@@ -154,7 +158,7 @@ void vx_trap(struct bench_col *c, double *out)
 	struct vx_col *x = c->priv;
 	uint64_t v = ++x->round, t0;
 
-	vx_check(vx_protect(x->va, 1, EXO_PROT_NONE), "exo_protect");
+	vx_check(vx_protect(x->va, 1, EXO_PROT_NONE), "exo_vma_protect");
 	vx_arm(x, VX_UNPROTECT, EXO_FAULT_WRITE | EXO_FAULT_PROT);
 	t0 = bench_now();
 	bench_poke(x->va, v);
@@ -169,7 +173,7 @@ void vx_trap_miss(struct bench_col *c, double *out)
 	struct vx_col *x = c->priv;
 	uint64_t v = ++x->round, t0;
 
-	vx_check(vx_unmap(x->va, 1), "exo_unmap");
+	vx_check(vx_unmap(x->va, 1), "exo_vma_unmap");
 	vx_arm(x, VX_BIND, EXO_FAULT_WRITE);
 	t0 = bench_now();
 	bench_poke(x->va, v);
@@ -185,7 +189,7 @@ void vx_trap_event(struct bench_col *c, double *out)
 	struct vx_col *x = c->priv;
 	uint64_t v = ++x->round, t0;
 
-	vx_check(vx_protect(x->va, 1, EXO_PROT_NONE), "exo_protect");
+	vx_check(vx_protect(x->va, 1, EXO_PROT_NONE), "exo_vma_protect");
 	vx_arm(x, VX_EVENT, EXO_FAULT_WRITE | EXO_FAULT_PROT);
 	t0 = bench_now();
 	bench_poke(x->va, v);
@@ -227,7 +231,7 @@ void vx_appel2(struct bench_col *c, double *out)
 	for (i = 0; i < n && !ret; i++)
 		bench_poke(x->va + (size_t)x->perm[i] * bench_page, v);
 	out[0] = bench_since(t0) / n;
-	vx_check(ret, "exo_protect");
+	vx_check(ret, "exo_vma_protect");
 	vx_disarm(n, "APPEL2");
 	for (i = 0; i < n; i++)
 		if (bench_peek(x->va + (size_t)i * bench_page) != v)

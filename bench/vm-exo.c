@@ -68,7 +68,7 @@ int vx_protect(char *va, unsigned int n, uint32_t prot)
 {
 	struct exo_vrange r = { (uintptr_t)va, (uint64_t)n * bench_page };
 
-	return exo_protect(exo, &r, 1, prot);
+	return exo_vma_protect(exo, &r, 1, prot);
 }
 
 /*
@@ -79,14 +79,14 @@ int vx_unprotect_fault(char *page)
 {
 	struct exo_vrange r = { (uintptr_t)page, bench_page };
 
-	return exo_protect_flags(exo, &r, 1, VX_RW, EXO_PROTECT_POPULATE);
+	return exo_vma_protect_flags(exo, &r, 1, VX_RW, EXO_PROTECT_POPULATE);
 }
 
 int vx_unmap(char *va, unsigned int n)
 {
 	struct exo_vrange r = { (uintptr_t)va, (uint64_t)n * bench_page };
 
-	return exo_unmap(exo, &r, 1);
+	return exo_vma_unmap(exo, &r, 1);
 }
 
 /* Bind @page of @x to its frame: the fault handler's half of TRAP-MISS. */
@@ -96,7 +96,7 @@ int vx_bind(struct vx_col *x, char *page)
 	uint32_t frame;
 
 	frame_of((page - x->va) / bench_page, &cap, &frame);
-	return exo_map_one(exo, page, cap, frame, VX_RW);
+	return exo_vma_map_one(exo, page, cap, frame, VX_RW);
 }
 
 int vx_read_event(struct exo_fault_event *ev)
@@ -110,7 +110,7 @@ static void map_entries(const struct exo_map_entry *e, unsigned int n)
 
 	for (i = 0; i < n; i += k) {
 		k = n - i < max_batch ? n - i : max_batch;
-		vx_check(exo_map(exo, e + i, k), "exo_map");
+		vx_check(exo_vma_map(exo, e + i, k), "exo_vma_map");
 	}
 }
 
@@ -285,9 +285,10 @@ const char *vx_setup_appel1(struct bench_col *c)
 	if (skip)
 		return skip;
 	x = c->priv;
-	vx_check(vx_protect(x->va, x->npages, EXO_PROT_NONE), "exo_protect");
+	vx_check(vx_protect(x->va, x->npages, EXO_PROT_NONE),
+		 "exo_vma_protect");
 	x->last = x->va;
-	vx_check(vx_protect(x->last, 1, VX_RW), "exo_protect");
+	vx_check(vx_protect(x->last, 1, VX_RW), "exo_vma_protect");
 	return NULL;
 }
 
@@ -299,11 +300,11 @@ const char *vx_setup_dirty(struct bench_col *c)
 	vx_setup(c);
 	x = c->priv;
 	/* A writable binding starts dirty: all of them, once. */
-	ret = exo_dirty(exo, x->va, x->npages, x->bitmap);
-	vx_check(ret, "exo_dirty");
+	ret = exo_vma_dirty(exo, x->va, x->npages, x->bitmap);
+	vx_check(ret, "exo_vma_dirty");
 	if ((unsigned int)ret != x->npages)
-		die("exo: exo_dirty after binding %u writable pages found %d dirty",
-		    x->npages, ret);
+		die("exo: exo_vma_dirty after binding %u writable pages found "
+		    "%d dirty", x->npages, ret);
 	return NULL;
 }
 
@@ -383,7 +384,7 @@ void vx_refill(struct bench_col *c, double *out)
 	struct vx_col *x = c->priv;
 	uint64_t v = ++x->round, t0;
 
-	vx_check(vx_unmap(x->va, 1), "exo_unmap");
+	vx_check(vx_unmap(x->va, 1), "exo_vma_unmap");
 	vx_arm(x, VX_FATAL, 0);
 	t0 = bench_now();
 	bench_poke(x->va, v);
@@ -401,8 +402,8 @@ static void check_prot(struct vx_col *x, unsigned int n, uint32_t prot)
 
 	for (i = 0; i < n; i += k) {
 		k = n - i < max_batch ? n - i : max_batch;
-		vx_check(exo_query(exo, x->va + (size_t)i * bench_page, k, 0,
-				x->vpages + i), "exo_query");
+		vx_check(exo_vma_query(exo, x->va + (size_t)i * bench_page, k,
+				       0, x->vpages + i), "exo_vma_query");
 	}
 	for (i = 0; i < n; i++)
 		if (!(x->vpages[i].state & EXO_VPAGE_BOUND) ||
@@ -420,9 +421,9 @@ void vx_prot(struct bench_col *c, double *out)
 	t0 = bench_now();
 	ret = vx_protect(x->va, x->npages, EXO_PROT_NONE);
 	out[0] = bench_since(t0);
-	vx_check(ret, "exo_protect");
+	vx_check(ret, "exo_vma_protect");
 	check_prot(x, x->npages, EXO_PROT_NONE);
-	vx_check(vx_protect(x->va, x->npages, VX_RW), "exo_protect");
+	vx_check(vx_protect(x->va, x->npages, VX_RW), "exo_vma_protect");
 	touch(x, x->npages, ++x->round, "PROT");
 }
 
@@ -432,11 +433,12 @@ void vx_unprot(struct bench_col *c, double *out)
 	uint64_t t0;
 	int ret;
 
-	vx_check(vx_protect(x->va, x->npages, EXO_PROT_NONE), "exo_protect");
+	vx_check(vx_protect(x->va, x->npages, EXO_PROT_NONE),
+		 "exo_vma_protect");
 	t0 = bench_now();
 	ret = vx_protect(x->va, x->npages, VX_RW);
 	out[0] = bench_since(t0);
-	vx_check(ret, "exo_protect");
+	vx_check(ret, "exo_vma_protect");
 	check_prot(x, x->npages, VX_RW);
 	/* Rights given are lazy: these writes refill in the kernel. */
 	touch(x, x->npages, ++x->round, "UNPROT");
@@ -456,9 +458,9 @@ void vx_dirty(struct bench_col *c, double *out)
 		bench_poke(x->va + (size_t)x->perm[i] * bench_page, v);
 	out[1] = bench_since(t0) / VM_DIRTY_WRITES;
 	t0 = bench_now();
-	ret = exo_dirty(exo, x->va, x->npages, x->bitmap);
+	ret = exo_vma_dirty(exo, x->va, x->npages, x->bitmap);
 	out[0] = bench_since(t0);
-	vx_check(ret, "exo_dirty");
+	vx_check(ret, "exo_vma_dirty");
 	vm_check_dirty("exo", x->bitmap, ret, x->npages, x->perm,
 		       VM_DIRTY_WRITES);
 }
@@ -480,5 +482,5 @@ void vx_map(struct bench_col *c, double *out)
 		if (bench_peek(x->va + (size_t)i * bench_page) != v)
 			die("exo: MAP: page %u lost its write", i);
 	}
-	vx_check(vx_unmap(x->va, x->npages), "exo_unmap");
+	vx_check(vx_unmap(x->va, x->npages), "exo_vma_unmap");
 }

@@ -467,13 +467,14 @@ static void revocation(struct exo *exo)
 	/* The first pages were written out and read back: clean, and cold. */
 	revoke_check(vm, 1);
 	check(exo_vm_stats(vm, &st), "exo_vm_stats");
-	ret = exo_revoke(exo, 0, REVOKE_ASK, 10000, 0, &id);
+	ret = exo_revoke_request(exo, 0, REVOKE_ASK, 10000, 0, &id);
 	if (ret == -EPERM) {
-		printf("  (not root: exo_revoke needs CAP_SYS_ADMIN; skipped)\n");
+		printf("  (not root: exo_revoke_request needs CAP_SYS_ADMIN; "
+		       "skipped)\n");
 		check(exo_vm_destroy(vm), "exo_vm_destroy");
 		return;
 	}
-	check(ret, "exo_revoke");
+	check(ret, "exo_revoke_request");
 	printf("  request %" PRIu64 ": return %d of %" PRIu64
 	       " frames within 10 s\n", id, REVOKE_ASK, st.frames);
 	ret = exo_vm_handle_events(vm);
@@ -489,8 +490,8 @@ static void revocation(struct exo *exo)
 	for (off = 0; off < REVOKE_PAGES * psz; off++)
 		p[off] = pattern(off, 2);
 
-	check(exo_revoke(exo, 0, REVOKE_ASK, 0, EXO_REVOKE_ABORT, &id),
-	      "exo_revoke (abort)");
+	check(exo_revoke_request(exo, 0, REVOKE_ASK, 0, EXO_REVOKE_ABORT, &id),
+	      "exo_revoke_request (abort)");
 	check(exo_ctx_info(exo, &info), "exo_ctx_info");
 	if (info.repossessed < REVOKE_ASK)
 		die("revocation: the abort took %" PRIu64 " frames",

@@ -163,7 +163,7 @@ static int page_bound(struct exo *exo, const volatile void *va)
 	struct exo_vpage vp;
 	int ret;
 
-	ret = exo_query(exo, (void *)va, 1, 0, &vp);
+	ret = exo_vma_query(exo, (void *)va, 1, 0, &vp);
 	if (ret)
 		return ret;
 	return !!(vp.state & EXO_VPAGE_BOUND);
@@ -240,7 +240,7 @@ TEST_F(rv, default_meets_request)
 	EXPECT_EQ((uint64_t)NPAGES, a.frames);
 
 	t0 = now_ns();
-	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 4, LONG_MS, 0, &id));
+	ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, 4, LONG_MS, 0, &id));
 	EXPECT_NE(0ull, id);
 	state(&st);
 	EXPECT_EQ(id, st.id);
@@ -306,13 +306,13 @@ TEST_F(rv, prefers_clean_cold)
 	for (i = 6; i < NPAGES; i++)		/* clean */
 		EXPECT_EQ(0, mem[i * self->f.psz]);
 	/* 6..9 warm, 10..15 cold. */
-	ASSERT_EQ(0, exo_query(self->f.exo, (void *)mem, NPAGES,
-			       EXO_QUERY_CLEAR_ACCESSED, vp));
+	ASSERT_EQ(0, exo_vma_query(self->f.exo, (void *)mem, NPAGES,
+				   EXO_QUERY_CLEAR_ACCESSED, vp));
 	for (i = 6; i < 10; i++)
 		EXPECT_EQ(0, mem[i * self->f.psz + 8]);
 	ASSERT_EQ(0, exo_vm_stats(self->f.vm, &s0));
 
-	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 4, LONG_MS, 0, NULL));
+	ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, 4, LONG_MS, 0, NULL));
 	EXPECT_EQ(4, exo_vm_handle_events(self->f.vm));
 	ASSERT_EQ(0, exo_vm_stats(self->f.vm, &s1));
 	EXPECT_EQ(s0.write_outs, s1.write_outs);
@@ -325,7 +325,7 @@ TEST_F(rv, prefers_clean_cold)
 	EXPECT_EQ(4, gone);
 
 	/* 6 clean left, 6 dirty: 8 takes every clean page and 2 dirty. */
-	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 8, LONG_MS, 0, NULL));
+	ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, 8, LONG_MS, 0, NULL));
 	EXPECT_EQ(8, exo_vm_handle_events(self->f.vm));
 	ASSERT_EQ(0, exo_vm_stats(self->f.vm, &s1));
 	EXPECT_EQ(2ull, s1.write_outs - s0.write_outs);
@@ -370,14 +370,15 @@ TEST_F(rv, critical_floor)
 	ctx(&info);
 	EXPECT_EQ(4u, info.critical);
 	for (i = 0; i < NPAGES; i++) {
-		ASSERT_EQ(0, exo_query(self->f.exo, (void *)(mem + i * self->f.psz),
-				       1, 0, &vp));
+		ASSERT_EQ(0, exo_vma_query(self->f.exo,
+					   (void *)(mem + i * self->f.psz),
+					   1, 0, &vp));
 		ASSERT_EQ(0, exo_ftable_lookup(self->f.exo, vp.cap, &fe));
 		EXPECT_EQ(i < 4 ? EXO_FTABLE_CRITICAL : 0u,
 			  fe.flags & EXO_FTABLE_CRITICAL) TH_LOG("page %d", i);
 	}
 	ASSERT_EQ(0, exo_vm_stats(self->f.vm, &s0));
-	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 4, LONG_MS, 0, NULL));
+	ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, 4, LONG_MS, 0, NULL));
 	EXPECT_EQ(4, exo_vm_handle_events(self->f.vm));
 	ASSERT_EQ(0, exo_vm_stats(self->f.vm, &s1));
 	EXPECT_EQ(4ull, s1.write_outs - s0.write_outs);
@@ -443,7 +444,7 @@ TEST_F(rv, custom_policy)
 	ASSERT_EQ(0, exo_vm_stats(self->f.vm, &s0));
 
 	/* The default would give clean pages; the application wants 0, 1. */
-	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 2, LONG_MS, 0, NULL));
+	ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, 2, LONG_MS, 0, NULL));
 	EXPECT_EQ(2, exo_vm_handle_events(self->f.vm));
 	EXPECT_EQ(1u, ch.calls);
 	EXPECT_EQ((uint32_t)NPAGES, ch.nr);
@@ -458,7 +459,7 @@ TEST_F(rv, custom_policy)
 
 	/* A policy that gives nothing leaves the frames owed. */
 	ch.take[0] = ch.take[1] = NPAGES + 1;
-	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 1, LONG_MS, 0, NULL));
+	ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, 1, LONG_MS, 0, NULL));
 	EXPECT_EQ(0, exo_vm_handle_events(self->f.vm));
 	EXPECT_EQ(2u, ch.calls);
 	state(&st);
@@ -530,7 +531,7 @@ TEST_F(rv, handled_from_thread)
 	ASSERT_EQ(0, exo_revoke_notify(self->f.exo, d.efd, 0));
 	ASSERT_EQ(0, pthread_create(&t, NULL, drive, &d));
 	ctx(&a);
-	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 6, LONG_MS, 0, NULL));
+	ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, 6, LONG_MS, 0, NULL));
 	/* Touch every page meanwhile: the handler and faults take turns. */
 	for (t0 = now_ns(); now_ns() - t0 < WAIT_NS;) {
 		for (i = 0; i < NPAGES; i++)
@@ -588,11 +589,12 @@ TEST_F_TIMEOUT(aborted, recovered_exact, 60)
 
 	switch (variant->how) {
 	case ABORT_FLAG:
-		ASSERT_EQ(0, exo_revoke(self->f.exo, 0, nr, 0,
-					EXO_REVOKE_ABORT, &id));
+		ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, nr, 0,
+						EXO_REVOKE_ABORT, &id));
 		break;
 	case ABORT_TIMEOUT:
-		ASSERT_EQ(0, exo_revoke(self->f.exo, 0, nr, 300, 0, &id));
+		ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, nr, 300, 0,
+						&id));
 		break;
 	case ABORT_PARAM:
 		if (!exo_param_writable("revoke_timeout_ms"))
@@ -600,7 +602,7 @@ TEST_F_TIMEOUT(aborted, recovered_exact, 60)
 		self->f.old_timeout = exo_param("revoke_timeout_ms");
 		ASSERT_NE(0ull, self->f.old_timeout);
 		ASSERT_EQ(0, exo_param_set("revoke_timeout_ms", 300));
-		ASSERT_EQ(0, exo_revoke(self->f.exo, 0, nr, 0, 0, &id));
+		ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, nr, 0, 0, &id));
 		break;
 	}
 	/* Nobody answers: wait for the abort (300 ms, and TCG's slowness). */
@@ -684,7 +686,8 @@ TEST_F(rv, events_lost)
 	/* Each round posts two events: REVOKE, then REVOKE_DONE. */
 	for (i = 0; i < (int)entries / 2 + 20; i++) {
 		ASSERT_EQ(0, exo_frame_alloc(self->f.exo, &fr));
-		ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 1, LONG_MS, 0, NULL));
+		ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, 1, LONG_MS, 0,
+						NULL));
 		ASSERT_EQ(0, exo_frame_free(self->f.exo, fr.cap));
 	}
 	head = h->head;
@@ -718,13 +721,15 @@ TEST_F(rv, raw_calls)
 	int efd, p[2];
 
 	NEED_REVOKE();
-	EXPECT_EQ(-EINVAL, exo_revoke(NULL, 0, 1, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, exo_revoke_request(NULL, 0, 1, 0, 0, NULL));
 	/* A context holding nothing has nothing to give. */
-	EXPECT_EQ(-ENODATA, exo_revoke(self->f.exo, 0, 1, 0, 0, NULL));
+	EXPECT_EQ(-ENODATA, exo_revoke_request(self->f.exo, 0, 1, 0, 0, NULL));
 	ASSERT_EQ(0, exo_frame_alloc(self->f.exo, &fr));
-	EXPECT_EQ(-EINVAL, exo_revoke(self->f.exo, 0, 0, 0, 0, NULL));
-	EXPECT_EQ(-EOPNOTSUPP, exo_revoke(self->f.exo, 0, 1, 0, 0x80, NULL));
-	EXPECT_EQ(-ESRCH, exo_revoke(self->f.exo, 0x7ffffff0, 1, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, exo_revoke_request(self->f.exo, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-EOPNOTSUPP, exo_revoke_request(self->f.exo, 0, 1, 0, 0x80,
+						  NULL));
+	EXPECT_EQ(-ESRCH, exo_revoke_request(self->f.exo, 0x7ffffff0, 1, 0, 0,
+					     NULL));
 
 	/* Notify: a bad eventfd, a bad signal; an eventfd counts events. */
 	EXPECT_EQ(-EBADF, exo_revoke_notify(self->f.exo, 1000, 0));
@@ -736,7 +741,7 @@ TEST_F(rv, raw_calls)
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, exo_revoke_notify(self->f.exo, efd, 0));
-	ASSERT_EQ(0, exo_revoke(self->f.exo, 0, 1, LONG_MS, 0, NULL));
+	ASSERT_EQ(0, exo_revoke_request(self->f.exo, 0, 1, LONG_MS, 0, NULL));
 	ASSERT_EQ((ssize_t)sizeof(cnt), read(efd, &cnt, sizeof(cnt)));
 	EXPECT_EQ(1ull, cnt);
 	ASSERT_EQ(0, exo_revoke_notify(self->f.exo, -1, 0));
@@ -793,19 +798,20 @@ TEST_F(rv, raw_calls)
 	ASSERT_NE(NULL, rh);
 	EXPECT_EQ(EXO_REPO_MAGIC, rh->magic);
 	EXPECT_EQ(exo_api(self->f.exo)->repo_entries, rh->nr_entries);
-	EXPECT_EQ(-ERANGE, exo_repo_entry_read(self->f.exo, rh->nr_entries,
-					       &re));
-	ASSERT_EQ(0, exo_repo_entry_read(self->f.exo, 0, &re));
+	EXPECT_EQ(-ERANGE, exo_repo_read(self->f.exo, rh->nr_entries,
+					 &re));
+	ASSERT_EQ(0, exo_repo_read(self->f.exo, 0, &re));
 	EXPECT_EQ((uint32_t)EXO_REPO_FREE, re.state);
-	EXPECT_EQ(-EINVAL, exo_repo_entry_read(self->f.exo, 0, NULL));
-	EXPECT_EQ(-EINVAL, exo_recover(self->f.exo, 0, 0, 1,
-				       EXO_RECOVER_TO_FRAME |
-				       EXO_RECOVER_TO_USER, 0, 0, buf));
-	EXPECT_EQ(-EINVAL, exo_recover(self->f.exo, 0, 0, 0,
-				       EXO_RECOVER_KEEP, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, exo_recover(self->f.exo, rh->nr_entries, 0, 0, 0,
-				       0, 0, NULL));
-	EXPECT_EQ(-ENOENT, exo_recover(self->f.exo, 0, 0, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, exo_repo_read(self->f.exo, 0, NULL));
+	EXPECT_EQ(-EINVAL, exo_repo_recover(self->f.exo, 0, 0, 1,
+					    EXO_RECOVER_TO_FRAME |
+					    EXO_RECOVER_TO_USER, 0, 0, buf));
+	EXPECT_EQ(-EINVAL, exo_repo_recover(self->f.exo, 0, 0, 0,
+					    EXO_RECOVER_KEEP, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, exo_repo_recover(self->f.exo, rh->nr_entries, 0, 0,
+					    0, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, exo_repo_recover(self->f.exo, 0, 0, 0, 0, 0, 0,
+					    NULL));
 
 	EXPECT_EQ(-EINVAL, exo_events_next(self->f.exo, NULL, &ev, NULL));
 	EXPECT_EQ(-EINVAL, exo_revoke_state(self->f.exo, NULL));
@@ -841,7 +847,8 @@ TEST_F(rv, revoke_needs_cap_sys_admin)
 		data[0].effective &= ~(1u << CAP_SYS_ADMIN);
 		if (syscall(SYS_capset, &hdr, data))
 			_exit(3);
-		_exit(exo_revoke(exo, 0, 1, 0, 0, NULL) == -EPERM ? 0 : 1);
+		_exit(exo_revoke_request(exo, 0, 1, 0, 0, NULL) == -EPERM ?
+		      0 : 1);
 	}
 	status = exo_wait(pid);
 	ASSERT_TRUE(WIFEXITED(status));

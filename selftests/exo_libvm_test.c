@@ -184,7 +184,7 @@ static int page_bound(struct exo *exo, const volatile void *va)
 	struct exo_vpage vp;
 	int ret;
 
-	ret = exo_query(exo, (void *)va, 1, 0, &vp);
+	ret = exo_vma_query(exo, (void *)va, 1, 0, &vp);
 	if (ret)
 		return ret;
 	return !!(vp.state & EXO_VPAGE_BOUND);
@@ -195,7 +195,7 @@ static int page_prot(struct exo *exo, const volatile void *va)
 {
 	struct exo_vpage vp;
 
-	if (exo_query(exo, (void *)va, 1, 0, &vp) ||
+	if (exo_vma_query(exo, (void *)va, 1, 0, &vp) ||
 	    !(vp.state & EXO_VPAGE_BOUND))
 		return -1;
 	return vp.prot;
@@ -924,33 +924,33 @@ TEST_F(libvm, raw_calls)
 	ASSERT_EQ(0, exo_frame_alloc(self->f.exo, &f));
 	ASSERT_EQ(0, exo_frame_alloc(self->f.exo, &g));
 
-	EXPECT_EQ(0, exo_map_one(self->f.exo, va, f.cap, 0, VM_RW));
-	EXPECT_EQ(-EEXIST, exo_map_one(self->f.exo, va, g.cap, 0, VM_RW));
-	EXPECT_EQ(-ENOENT, exo_map_one(self->f.exo, va + psz, f.cap + 1, 0,
-				       VM_RW));
+	EXPECT_EQ(0, exo_vma_map_one(self->f.exo, va, f.cap, 0, VM_RW));
+	EXPECT_EQ(-EEXIST, exo_vma_map_one(self->f.exo, va, g.cap, 0, VM_RW));
+	EXPECT_EQ(-ENOENT, exo_vma_map_one(self->f.exo, va + psz, f.cap + 1, 0,
+					   VM_RW));
 	va[5] = 'x';
-	ASSERT_EQ(0, exo_query(self->f.exo, va, 2, 0, vp));
+	ASSERT_EQ(0, exo_vma_query(self->f.exo, va, 2, 0, vp));
 	EXPECT_EQ(f.cap, vp[0].cap);
 	EXPECT_EQ(f.pfn, vp[0].pfn);
 	EXPECT_EQ((int)VM_RW, vp[0].prot);
 	EXPECT_NE(0, vp[0].state & EXO_VPAGE_BOUND);
 	EXPECT_NE(0, vp[0].state & EXO_VPAGE_DIRTY);
 	EXPECT_EQ(0, vp[1].state & EXO_VPAGE_BOUND);
-	EXPECT_EQ(1, exo_dirty(self->f.exo, va, 2, bm));
+	EXPECT_EQ(1, exo_vma_dirty(self->f.exo, va, 2, bm));
 	EXPECT_EQ(1ULL, bm[0]);
-	EXPECT_EQ(0, exo_dirty(self->f.exo, va, 2, bm));
+	EXPECT_EQ(0, exo_vma_dirty(self->f.exo, va, 2, bm));
 
 	/* The same frame at a second page, read-only. */
-	EXPECT_EQ(0, exo_map_one(self->f.exo, va + psz, f.cap, 0,
-				 EXO_PROT_READ));
+	EXPECT_EQ(0, exo_vma_map_one(self->f.exo, va + psz, f.cap, 0,
+				     EXO_PROT_READ));
 	EXPECT_EQ('x', va[psz + 5]);
 	r.va = (uintptr_t)va;
 	r.len = 2 * psz;
-	EXPECT_EQ(0, exo_protect(self->f.exo, &r, 1, EXO_PROT_READ));
-	ASSERT_EQ(0, exo_query(self->f.exo, va, 2, 0, vp));
+	EXPECT_EQ(0, exo_vma_protect(self->f.exo, &r, 1, EXO_PROT_READ));
+	ASSERT_EQ(0, exo_vma_query(self->f.exo, va, 2, 0, vp));
 	EXPECT_EQ((int)EXO_PROT_READ, vp[0].prot);
-	EXPECT_EQ(0, exo_unmap(self->f.exo, &r, 1));
-	ASSERT_EQ(0, exo_query(self->f.exo, va, 2, 0, vp));
+	EXPECT_EQ(0, exo_vma_unmap(self->f.exo, &r, 1));
+	ASSERT_EQ(0, exo_vma_query(self->f.exo, va, 2, 0, vp));
 	EXPECT_EQ(0, vp[0].state & EXO_VPAGE_BOUND);
 	memset(e, 0, sizeof(e));
 	e[0].va = (uintptr_t)va;
@@ -960,11 +960,11 @@ TEST_F(libvm, raw_calls)
 	e[1] = e[0];
 	e[1].va += psz;
 	e[1].cap = g.cap;
-	EXPECT_EQ(0, exo_map(self->f.exo, e, 2));
+	EXPECT_EQ(0, exo_vma_map(self->f.exo, e, 2));
 	EXPECT_EQ('x', va[5]);
 	EXPECT_EQ(0, va[psz + 5]);
-	EXPECT_EQ(-EINVAL, exo_map(self->f.exo, e, 0));
-	EXPECT_EQ(0, exo_unmap(self->f.exo, &r, 1));
+	EXPECT_EQ(-EINVAL, exo_vma_map(self->f.exo, e, 0));
+	EXPECT_EQ(0, exo_vma_unmap(self->f.exo, &r, 1));
 
 	/* The page table, fault modes, events, wake-ups. */
 	memset(t, 0, sizeof(t));

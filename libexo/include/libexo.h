@@ -5,10 +5,10 @@
  * Every call that can fail returns 0 (or a non-negative value) on success
  * and -errno on failure; errno itself is left as the system call set it.
  * Man pages: exo_open(3), exo_frame_alloc(3), exo_ftable(3), exo_ctx_info(3),
- * exo_vma_create(3), exo_map(3), exo_query(3), exo_stlb_set(3),
- * exo_fault_mode_set(3), exo_vm_create(3), exo_vm_trap(3), exo_revoke(3),
- * exo_events(3), exo_recover(3), exo_frame_critical(3), exo_frame_grant(3),
- * exo_vm_handle_events(3).
+ * exo_vma_create(3), exo_vma_map(3), exo_vma_query(3), exo_stlb_set(3),
+ * exo_fault_mode_set(3), exo_vm_create(3), exo_vm_trap(3),
+ * exo_revoke_request(3), exo_events(3), exo_repo_recover(3),
+ * exo_frame_critical(3), exo_frame_grant(3), exo_vm_handle_events(3).
  */
 #ifndef LIBEXO_H
 #define LIBEXO_H
@@ -74,19 +74,20 @@ int exo_ftable_lookup(const struct exo *exo, exo_cap_t cap,
 
 /*
  * Revocation, the raw calls (one ioctl each; see <linux/exo.h>).
- * exo_revoke() needs CAP_SYS_ADMIN; @id (may be NULL) gets the request's
- * id. exo_frame_critical() takes EXO_CRITICAL_CLEAR in @flags and stores
- * the frames marked critical now in @critical (may be NULL).
+ * exo_revoke_request() needs CAP_SYS_ADMIN; @id (may be NULL) gets the
+ * request's id. exo_frame_critical() takes EXO_CRITICAL_CLEAR in @flags and
+ * stores the frames marked critical now in @critical (may be NULL).
  */
-int exo_revoke(struct exo *exo, uint32_t ctx_id, uint64_t nr,
-	       uint32_t timeout_ms, uint32_t flags, uint64_t *id);
+int exo_revoke_request(struct exo *exo, uint32_t ctx_id, uint64_t nr,
+		       uint32_t timeout_ms, uint32_t flags, uint64_t *id);
 int exo_revoke_notify(struct exo *exo, int eventfd, uint32_t signo);
 int exo_frame_critical(struct exo *exo, exo_cap_t cap, uint32_t flags,
 		       uint32_t *critical);
 int exo_frame_grant(struct exo *exo, exo_cap_t cap, uint32_t ctx_id,
 		    exo_cap_t *grant_cap);
-int exo_recover(struct exo *exo, uint32_t slot, uint32_t frame, uint32_t nr,
-		uint32_t flags, exo_cap_t cap, uint32_t dst_frame, void *buf);
+int exo_repo_recover(struct exo *exo, uint32_t slot, uint32_t frame,
+		     uint32_t nr, uint32_t flags, exo_cap_t cap,
+		     uint32_t dst_frame, void *buf);
 
 /*
  * The event ring and the repossession vector, read-only, mapped on first
@@ -96,7 +97,7 @@ int exo_recover(struct exo *exo, uint32_t slot, uint32_t frame, uint32_t nr,
  * (then advances it), 0 if there is none yet, or -errno; *@lost (may be
  * NULL) gets the events the reader skipped because it fell a whole ring
  * behind. exo_revoke_state() copies the state fields of the ring's header.
- * exo_repo_entry_read() copies one vector entry under its seqcount.
+ * exo_repo_read() copies one vector entry under its seqcount.
  */
 struct exo_revoke_status {
 	uint64_t id;		/* latest revocation request; 0: none yet */
@@ -113,8 +114,8 @@ const struct exo_repo_header *exo_repo(struct exo *exo);
 int exo_events_next(struct exo *exo, uint64_t *pos, struct exo_event *out,
 		    uint64_t *lost);
 int exo_revoke_state(struct exo *exo, struct exo_revoke_status *out);
-int exo_repo_entry_read(struct exo *exo, uint32_t slot,
-			struct exo_repo_entry *out);
+int exo_repo_read(struct exo *exo, uint32_t slot,
+		  struct exo_repo_entry *out);
 
 /*
  * Virtual memory, the raw calls (one ioctl each; see <linux/exo.h> and
@@ -125,20 +126,21 @@ int exo_repo_entry_read(struct exo *exo, uint32_t slot,
  */
 int exo_vma_create(struct exo *exo, size_t len, int prot, void **out);
 int exo_vma_destroy(struct exo *exo, void *addr, size_t len);
-int exo_map(struct exo *exo, const struct exo_map_entry *entries,
-	    uint32_t nr);
-int exo_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
-		uint32_t prot);
-int exo_unmap(struct exo *exo, const struct exo_vrange *ranges, uint32_t nr);
-int exo_protect(struct exo *exo, const struct exo_vrange *ranges,
-		uint32_t nr, uint32_t prot);
-/* @flags: EXO_PROTECT_POPULATE, or 0 (exo_protect()). */
-int exo_protect_flags(struct exo *exo, const struct exo_vrange *ranges,
-		      uint32_t nr, uint32_t prot, uint32_t flags);
-int exo_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,
-	      struct exo_vpage *out);
+int exo_vma_map(struct exo *exo, const struct exo_map_entry *entries,
+		uint32_t nr);
+int exo_vma_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
+		    uint32_t prot);
+int exo_vma_unmap(struct exo *exo, const struct exo_vrange *ranges,
+		  uint32_t nr);
+int exo_vma_protect(struct exo *exo, const struct exo_vrange *ranges,
+		    uint32_t nr, uint32_t prot);
+/* @flags: EXO_PROTECT_POPULATE, or 0 (exo_vma_protect()). */
+int exo_vma_protect_flags(struct exo *exo, const struct exo_vrange *ranges,
+			  uint32_t nr, uint32_t prot, uint32_t flags);
+int exo_vma_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,
+		  struct exo_vpage *out);
 /* Returns the number of dirty pages (bits set in @bitmap) or -errno. */
-int exo_dirty(struct exo *exo, void *va, uint32_t nr, uint64_t *bitmap);
+int exo_vma_dirty(struct exo *exo, void *va, uint32_t nr, uint64_t *bitmap);
 int exo_stlb_set(struct exo *exo, struct exo_upte *table, void *base,
 		 uint32_t nr_entries);
 /* Returns the previous mode or -errno. */

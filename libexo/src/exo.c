@@ -3,60 +3,20 @@
  * libexo: the library OS over /dev/exo.
  *
  * A thin layer: one struct exo per open of the device, ioctl wrappers that
- * turn the kernel's errno into a negative return value, and a lock-free
- * reader for the frame table the module maps read-only into the process.
+ * turn the kernel's errno into a negative return value, and the frame
+ * table the module maps read-only into the process (read by table.c).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "libexo.h"
 #include "internal.h"
-
-static int exo_ioctl(const struct exo *exo, unsigned long cmd, void *arg)
-{
-	if (ioctl(exo->fd, cmd, arg) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Check the header once so every later read can rely on the geometry. */
-static int exo_ftable_check(struct exo *exo)
-{
-	const struct exo_ftable_header *h = exo->ftable;
-	uint64_t end;
-
-	if (exo->ftable_size < sizeof(*h))
-		return -EPROTO;
-	if (h->magic != EXO_FTABLE_MAGIC || h->version != EXO_FTABLE_VERSION)
-		return -EPROTO;
-	/* A larger entry is a newer module's; we read the prefix we know. */
-	if (h->entry_size < sizeof(struct exo_ftable_entry) ||
-	    h->entry_size % _Alignof(struct exo_ftable_entry))
-		return -EPROTO;
-	if (h->entries_offset < sizeof(*h) ||
-	    h->entries_offset % _Alignof(struct exo_ftable_entry))
-		return -EPROTO;
-	if (h->ctx_id != exo->api.ctx_id)
-		return -EPROTO;
-	end = (uint64_t)h->entries_offset +
-	      (uint64_t)h->nr_entries * h->entry_size;
-	if (end > exo->ftable_size)
-		return -EPROTO;
-
-	exo->nr_entries = h->nr_entries;
-	exo->entry_size = h->entry_size;
-	exo->entries_offset = h->entries_offset;
-	return 0;
-}
 
 int exo_open(struct exo **out)
 {
@@ -65,8 +25,8 @@ int exo_open(struct exo **out)
 
 int exo_open_path(const char *path, struct exo **out)
 {
+	const struct exo_table_header *h;
 	struct exo *exo;
-	void *map;
 	int ret, saved;
 
 	if (!path || !out)
@@ -83,35 +43,23 @@ int exo_open_path(const char *path, struct exo **out)
 		goto err_free;
 	}
 
-	exo->api.size = sizeof(exo->api);
-	exo->api.api = EXO_API_VERSION;
+	exo->api = (struct exo_api){
+		.size = sizeof(exo->api),
+		.api = EXO_API_VERSION,
+	};
 	ret = exo_ioctl(exo, EXO_IOC_API, &exo->api);
 	if (ret)
 		goto err_close;
-	if (exo->api.ftable_size < sizeof(struct exo_ftable_header) ||
-	    (size_t)exo->api.ftable_size != exo->api.ftable_size) {
-		ret = -EPROTO;
-		goto err_close;
-	}
-
-	exo->ftable_size = exo->api.ftable_size;
-	map = mmap(NULL, exo->ftable_size, PROT_READ, MAP_SHARED, exo->fd,
-		   EXO_MMAP_FTABLE);
-	if (map == MAP_FAILED) {
-		ret = -errno;
-		goto err_close;
-	}
-	exo->ftable = map;
-
-	ret = exo_ftable_check(exo);
+	exo_table_init(&exo->ftable, EXO_TABLE_FTABLE, exo->api.ftable_size);
+	exo_table_init(&exo->events, EXO_TABLE_EVENTS, exo->api.events_size);
+	exo_table_init(&exo->repo, EXO_TABLE_REPO, exo->api.repo_size);
+	ret = exo_table_map(exo, &exo->ftable, &h);
 	if (ret)
-		goto err_unmap;
+		goto err_close;
 
 	*out = exo;
 	return 0;
 
-err_unmap:
-	munmap(map, exo->ftable_size);
 err_close:
 	/* The header promises errno as the failing call left it. */
 	saved = errno;
@@ -129,9 +77,10 @@ void exo_close(struct exo *exo)
 	if (!exo)
 		return;
 	saved = errno;
-	/* Unmap first: the mapping alone would keep the context alive. */
-	munmap(exo->ftable, exo->ftable_size);
-	exo_revoke_unmap(exo);
+	/* Unmap first: a mapping alone would keep the context alive. */
+	exo_table_unmap(&exo->ftable);
+	exo_table_unmap(&exo->events);
+	exo_table_unmap(&exo->repo);
 	close(exo->fd);
 	exo_upcall_free(exo);
 	free(exo);
@@ -153,20 +102,18 @@ const struct exo_api *exo_api(const struct exo *exo)
 static int exo_alloc(struct exo *exo, uint32_t how, uint32_t order,
 		     uint64_t pfn, uint32_t colour, struct exo_frame *out)
 {
-	struct exo_frame_alloc a;
+	/* Unnamed fields are zero: the module rejects non-zero unused ones. */
+	struct exo_frame_alloc a = {
+		.size = sizeof(a),
+		.how = how,
+		.order = order,
+		.pfn = pfn,
+		.colour = colour,
+	};
 	int ret;
 
 	if (!exo || !out)
 		return -EINVAL;
-
-	/* Zero everything: the module rejects non-zero unused fields. */
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.how = how;
-	a.order = order;
-	a.pfn = pfn;
-	a.colour = colour;
-
 	ret = exo_ioctl(exo, EXO_IOC_FRAME_ALLOC, &a);
 	if (ret)
 		return ret;
@@ -234,14 +181,10 @@ int exo_frame_alloc_contig(struct exo *exo, uint32_t order,
 
 int exo_frame_free(struct exo *exo, exo_cap_t cap)
 {
-	struct exo_frame_free f;
+	struct exo_frame_free f = { .size = sizeof(f), .cap = cap };
 
 	if (!exo)
 		return -EINVAL;
-
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.cap = cap;
 	return exo_ioctl(exo, EXO_IOC_FRAME_FREE, &f);
 }
 
@@ -251,60 +194,21 @@ int exo_ctx_info(struct exo *exo, struct exo_ctx_info *info)
 		return -EINVAL;
 
 	/* All other fields are outputs; zero them so none reads as input. */
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
+	*info = (struct exo_ctx_info){ .size = sizeof(*info) };
 	return exo_ioctl(exo, EXO_IOC_CTX_INFO, info);
 }
 
 const struct exo_ftable_header *exo_ftable(const struct exo *exo)
 {
-	return exo ? exo->ftable : NULL;
+	return exo ? exo->ftable.map : NULL;
 }
 
 int exo_ftable_read(const struct exo *exo, uint32_t index,
 		    struct exo_ftable_entry *out)
 {
-	const struct exo_ftable_entry *e;
-	struct exo_ftable_entry tmp;
-	uint32_t seq;
-	int i;
-
 	if (!exo || !out)
 		return -EINVAL;
-	if (index >= exo->nr_entries)
-		return -ERANGE;
-
-	e = (const void *)((const char *)exo->ftable + exo->entries_offset +
-			   (size_t)index * exo->entry_size);
-
-	for (i = 0; i < EXO_SEQ_TRIES; i++) {
-		exo_seq_backoff(i);
-
-		seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
-		if (seq & 1)
-			continue;	/* writer in progress */
-		/* Order the field loads after the first seq load. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-
-		memset(&tmp, 0, sizeof(tmp));
-		tmp.seq = seq;
-		tmp.gen = READ_ONCE(e->gen);
-		tmp.pfn = READ_ONCE(e->pfn);
-		tmp.owner = READ_ONCE(e->owner);
-		tmp.state = READ_ONCE(e->state);
-		tmp.order = READ_ONCE(e->order);
-		tmp.how = READ_ONCE(e->how);
-		tmp.flags = READ_ONCE(e->flags);
-		tmp.colour = READ_ONCE(e->colour);
-
-		/* Order the field loads before the second seq load. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) == seq) {
-			*out = tmp;
-			return 0;
-		}
-	}
-	return -EAGAIN;
+	return exo_table_read(exo->ftable.map, index, out, sizeof(*out));
 }
 
 int exo_ftable_lookup(const struct exo *exo, exo_cap_t cap,
@@ -317,12 +221,11 @@ int exo_ftable_lookup(const struct exo *exo, exo_cap_t cap,
 	if (!exo)
 		return -EINVAL;
 	/* Index 0 is never handed out; one out of range is forged. */
-	if (index == 0 || index >= exo->nr_entries)
+	if (index == 0)
 		return -ENOENT;
-
 	ret = exo_ftable_read(exo, index, &e);
 	if (ret)
-		return ret;
+		return ret == -ERANGE ? -ENOENT : ret;
 	if ((e.state != EXO_FRAME_OWNED && e.state != EXO_FRAME_GRANTED) ||
 	    e.gen != EXO_CAP_GEN(cap))
 		return -ENOENT;

@@ -3,9 +3,11 @@
 #ifndef LIBEXO_INTERNAL_H
 #define LIBEXO_INTERNAL_H
 
+#include <errno.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 
 #include "libexo.h"
 
@@ -16,33 +18,41 @@ struct exo_upcall_reg {
 	struct exo_upcall_reg *next;	/* on exo->upcall_retired */
 };
 
+/* The read-only tables of a context (table.c). */
+enum exo_table_kind {
+	EXO_TABLE_FTABLE,
+	EXO_TABLE_EVENTS,
+	EXO_TABLE_REPO,
+};
+
+struct exo_table {
+	/*
+	 * PROT_READ, NULL until mapped: published with a release store once
+	 * its header is checked; the header's geometry never changes.
+	 */
+	void *map;
+	uint64_t size;			/* bytes, as the handshake gave them */
+	enum exo_table_kind kind;
+};
+
 struct exo {
 	int fd;
 	struct exo_api api;
-	void *ftable;			/* PROT_READ, ftable_size bytes */
-	size_t ftable_size;
-	/* Geometry from the header, checked once at open and trusted after. */
-	uint32_t nr_entries;
-	uint32_t entry_size;
-	uint32_t entries_offset;
-	/*
-	 * The event ring and the repossession vector, read-only, mapped on
-	 * first use (revoke.c): published with a release store once their
-	 * headers are checked; the headers' geometry never changes.
-	 */
-	void *events;
-	void *repo;
+	/* The frame table is mapped at open, the other two on first use. */
+	struct exo_table ftable;
+	struct exo_table events;
+	struct exo_table repo;
 	/* exo_upcall_set(): the handler in force, and the ones it replaced. */
 	struct exo_upcall_reg *upcall;
 	struct exo_upcall_reg *upcall_retired;
 };
 
 /*
- * Tries before a seqcount reader (the frame table, the event ring, the
- * repossession vector) gives up with -EAGAIN. The module holds an entry
- * inconsistent only for a few stores, so a reader that keeps losing the
- * race is seeing a writer that was preempted; after the first spins it
- * yields so that writer can finish.
+ * Tries before a reader of a table's entry (the frame table, the event
+ * ring, the repossession vector) gives up with -EAGAIN. The module holds
+ * an entry inconsistent only for a few stores, so a reader that keeps
+ * losing the race is seeing a writer that was preempted; after the first
+ * spins it yields so that writer can finish.
  */
 #define EXO_SEQ_SPINS	64
 #define EXO_SEQ_TRIES	1024
@@ -72,8 +82,40 @@ static inline void exo_seq_backoff(int i)
  */
 #define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 
+/*
+ * The one way libexo issues a command: ioctl(2) on the context's fd with
+ * the command's size-first struct; 0 or -errno. Only a system call, so
+ * async-signal-safe: the pager's SIGBUS handler goes through it. Inline,
+ * so that every file may use it without depending on another.
+ */
+static inline int exo_ioctl(const struct exo *exo, unsigned long cmd,
+			    void *arg)
+{
+	if (ioctl(exo->fd, cmd, arg) < 0)
+		return -errno;
+	return 0;
+}
+
+/* table.c */
+void exo_table_init(struct exo_table *t, enum exo_table_kind kind,
+		    uint64_t size);
+int exo_table_map(const struct exo *exo, struct exo_table *t,
+		  const struct exo_table_header **out);
+void exo_table_unmap(struct exo_table *t);
+void exo_table_copy(void *dst, size_t size, const void *e,
+		    const struct exo_table_header *h);
+int exo_table_read(const struct exo_table_header *h, uint32_t index,
+		   void *out, size_t size);
+
+/* Entry @index of a checked table; the caller keeps @index in range. */
+static inline const void *exo_table_entry(const struct exo_table_header *h,
+					  uint64_t index)
+{
+	return (const char *)h + h->entries_offset +
+	       (size_t)index * h->entry_size;
+}
+
 void exo_upcall_free(struct exo *exo);
-void exo_revoke_unmap(struct exo *exo);
 int exo_opts_copy(void *o, size_t osz, const void *u, size_t min);
 
 #endif /* LIBEXO_INTERNAL_H */

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,24 +28,17 @@
 #define NET_RING_MAX_CAPS	64
 #define NET_DEFAULT_SLOTS	256
 
-static int net_ioctl(struct exo *exo, unsigned long cmd, void *arg)
-{
-	if (ioctl(exo_fd(exo), cmd, arg) < 0)
-		return -errno;
-	return 0;
-}
-
 static int net_attach(struct exo *exo, unsigned int ifindex, uint32_t flags)
 {
-	struct exo_net_attach a;
+	struct exo_net_attach a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.ifindex = ifindex,
+	};
 
 	if (!exo)
 		return -EINVAL;
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.flags = flags;
-	a.ifindex = ifindex;
-	return net_ioctl(exo, EXO_IOC_NET_ATTACH, &a);
+	return exo_ioctl(exo, EXO_IOC_NET_ATTACH, &a);
 }
 
 int exo_net_attach(struct exo *exo, unsigned int ifindex)
@@ -62,20 +54,20 @@ int exo_net_detach(struct exo *exo, unsigned int ifindex)
 int exo_net_claim(struct exo *exo, unsigned int ifindex, uint16_t ethertype,
 		  uint8_t ip_proto, uint16_t port, int prog_fd, uint32_t *id)
 {
-	struct exo_net_claim c;
+	struct exo_net_claim c = {
+		.size = sizeof(c),
+		.ifindex = ifindex,
+		.ethertype = ethertype,
+		.ip_proto = ip_proto,
+		.port = port,
+		.abi = EXO_NET_ABI,
+		.prog_fd = prog_fd,
+	};
 	int ret;
 
 	if (!exo || !id)
 		return -EINVAL;
-	memset(&c, 0, sizeof(c));
-	c.size = sizeof(c);
-	c.ifindex = ifindex;
-	c.ethertype = ethertype;
-	c.ip_proto = ip_proto;
-	c.port = port;
-	c.abi = EXO_NET_ABI;
-	c.prog_fd = prog_fd;
-	ret = net_ioctl(exo, EXO_IOC_NET_CLAIM, &c);
+	ret = exo_ioctl(exo, EXO_IOC_NET_CLAIM, &c);
 	if (!ret)
 		*id = c.id;
 	return ret;
@@ -83,40 +75,34 @@ int exo_net_claim(struct exo *exo, unsigned int ifindex, uint16_t ethertype,
 
 int exo_net_unclaim(struct exo *exo, uint32_t id)
 {
-	struct exo_net_unclaim u;
+	struct exo_net_unclaim u = { .size = sizeof(u), .id = id };
 
 	if (!exo)
 		return -EINVAL;
-	memset(&u, 0, sizeof(u));
-	u.size = sizeof(u);
-	u.id = id;
-	return net_ioctl(exo, EXO_IOC_NET_UNCLAIM, &u);
+	return exo_ioctl(exo, EXO_IOC_NET_UNCLAIM, &u);
 }
 
 int exo_net_set_handler(struct exo *exo, uint32_t id, int prog_fd)
 {
-	struct exo_net_handler h;
+	struct exo_net_handler h = {
+		.size = sizeof(h),
+		.id = id,
+		.prog_fd = prog_fd,
+	};
 
 	if (!exo)
 		return -EINVAL;
-	memset(&h, 0, sizeof(h));
-	h.size = sizeof(h);
-	h.id = id;
-	h.prog_fd = prog_fd;
-	return net_ioctl(exo, EXO_IOC_NET_HANDLER, &h);
+	return exo_ioctl(exo, EXO_IOC_NET_HANDLER, &h);
 }
 
 int exo_net_stats(struct exo *exo, uint32_t id, struct exo_net_stats *out)
 {
-	struct exo_net_stats s;
+	struct exo_net_stats s = { .size = sizeof(s), .id = id };
 	int ret;
 
 	if (!exo || !out)
 		return -EINVAL;
-	memset(&s, 0, sizeof(s));
-	s.size = sizeof(s);
-	s.id = id;
-	ret = net_ioctl(exo, EXO_IOC_NET_STATS, &s);
+	ret = exo_ioctl(exo, EXO_IOC_NET_STATS, &s);
 	if (!ret)
 		*out = s;
 	return ret;
@@ -226,19 +212,20 @@ static int net_ring_bind(struct exo_net *net, struct net_ring *r)
 	char *va = r->base;
 	int ret;
 
-	memset(e, 0, sizeof(e));
 	for (i = 0; i < r->nr_caps; i++) {
-		e[i].va = (uintptr_t)va;
-		e[i].cap = r->caps[i];
-		e[i].nr = 1u << r->orders[i];
-		e[i].prot = EXO_PROT_READ | EXO_PROT_WRITE;
+		e[i] = (struct exo_map_entry){
+			.va = (uintptr_t)va,
+			.cap = r->caps[i],
+			.nr = 1u << r->orders[i],
+			.prot = EXO_PROT_READ | EXO_PROT_WRITE,
+		};
 		va += (size_t)e[i].nr * net->page;
 	}
 	if (!max)
 		max = 1;
 	for (i = 0; i < r->nr_caps; i += n) {
 		n = r->nr_caps - i < max ? r->nr_caps - i : max;
-		ret = exo_map(net->exo, e + i, n);
+		ret = exo_vma_map(net->exo, e + i, n);
 		if (ret)
 			return ret;
 		net->bound = true;
@@ -250,16 +237,16 @@ static int net_ring_register(struct exo_net *net, uint32_t kind,
 			     uint32_t nr_caps, const exo_cap_t *caps, int efd,
 			     uint32_t *nr_slots)
 {
-	struct exo_net_ring reg;
+	struct exo_net_ring reg = {
+		.size = sizeof(reg),
+		.kind = kind,
+		.nr_caps = nr_caps,
+		.caps = (uintptr_t)caps,
+		.eventfd = efd,
+	};
 	int ret;
 
-	memset(&reg, 0, sizeof(reg));
-	reg.size = sizeof(reg);
-	reg.kind = kind;
-	reg.nr_caps = nr_caps;
-	reg.caps = (uintptr_t)caps;
-	reg.eventfd = efd;
-	ret = net_ioctl(net->exo, EXO_IOC_NET_RING, &reg);
+	ret = exo_ioctl(net->exo, EXO_IOC_NET_RING, &reg);
 	if (!ret && nr_slots)
 		*nr_slots = reg.nr_slots;
 	return ret;
@@ -311,13 +298,12 @@ static int net_ring_setup(struct exo_net *net, struct net_ring *r,
 int exo_net_open(struct exo *exo, const struct exo_net_opts *opts,
 		 struct exo_net **out)
 {
-	struct exo_net_opts o;
+	struct exo_net_opts o = { .sz = sizeof(o) };
 	struct exo_net *net;
 	int ret;
 
 	if (!exo || !out)
 		return -EINVAL;
-	memset(&o, 0, sizeof(o));
 	ret = opts ? exo_opts_copy(&o, sizeof(o), opts, sizeof(opts->sz)) : 0;
 	if (ret)
 		return ret;
@@ -407,7 +393,7 @@ void exo_net_close(struct exo_net *net)
 				.len = net->len,
 			};
 
-			exo_unmap(net->exo, &vr, 1);
+			exo_vma_unmap(net->exo, &vr, 1);
 		}
 		exo_vma_destroy(net->exo, net->va, net->len);
 	}
@@ -558,14 +544,12 @@ int exo_net_tx_commit(struct exo_net *net, unsigned int ifindex,
 
 int exo_net_tx_flush(struct exo_net *net, uint32_t *rejected)
 {
-	struct exo_net_tx t;
+	struct exo_net_tx t = { .size = sizeof(t) };
 	int ret;
 
 	if (!net || !net->tx.hdr)
 		return -EINVAL;
-	memset(&t, 0, sizeof(t));
-	t.size = sizeof(t);
-	ret = net_ioctl(net->exo, EXO_IOC_NET_TX, &t);
+	ret = exo_ioctl(net->exo, EXO_IOC_NET_TX, &t);
 	if (ret)
 		return ret;
 	if (rejected)

@@ -2,6 +2,10 @@
 /*
  * libexo's pager: resolves a region's faults, pages in from the backing
  * file, evicts by the region's replacement policy at its frame budget.
+ * The region (vm_region.c) hands it each fault; the revocation policy
+ * (vm_revoke.c) and the primitives (vm_prim.c) use its eviction and
+ * harvesting. It calls only down: repossession recovery (vm_repo.c),
+ * vm_common.c and the raw calls.
  *
  * Runs from the SIGBUS handler or the fault thread with the region locked:
  * system calls, the region's preallocated arrays and nothing else.
@@ -20,53 +24,8 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "vm_internal.h"
-
-void vm_upte_set(struct exo_vm *vm, uint64_t page, exo_cap_t cap,
-		 uint32_t flags)
-{
-	struct exo_upte *e = &vm->upte[page];
-
-	/* Invalid first, so the module never reads a half-written entry. */
-	__atomic_store_n(&e->flags, 0, __ATOMIC_RELEASE);
-	if (!(flags & EXO_UPTE_VALID))
-		return;
-	__atomic_store_n(&e->cap, cap, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->frame, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->flags, flags, __ATOMIC_RELEASE);
-}
-
-/* Page @page of the backing file from or to @buf. */
-int vm_io(struct exo_vm *vm, uint64_t page, char *buf, bool out)
-{
-	off_t off = (off_t)(page * vm->psz);
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < vm->psz) {
-		if (out)
-			n = pwrite(vm->backing, buf + done, vm->psz - done,
-				   off + (off_t)done);
-		else
-			n = pread(vm->backing, buf + done, vm->psz - done,
-				  off + (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {
-			if (out)
-				return -EIO;
-			/* Past the end of a file someone truncated: zeros. */
-			memset(buf + done, 0, vm->psz - done);
-			break;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 /* Load a frame through the scratch page: from the file, or zeros. */
 static int vm_fill(struct exo_vm *vm, struct vm_frame *f, uint64_t page,
@@ -75,14 +34,14 @@ static int vm_fill(struct exo_vm *vm, struct vm_frame *f, uint64_t page,
 	struct exo_vrange r = { (uintptr_t)vm->scratch, vm->psz };
 	int ret, ret2;
 
-	ret = exo_map_one(vm->exo, vm->scratch, f->cap, 0, VM_PROT_RW);
+	ret = exo_vma_map_one(vm->exo, vm->scratch, f->cap, 0, VM_PROT_RW);
 	if (ret)
 		return ret;
 	if (from_disk)
 		ret = vm_io(vm, page, vm->scratch, false);
 	else
 		memset(vm->scratch, 0, vm->psz);
-	ret2 = exo_unmap(vm->exo, &r, 1);
+	ret2 = exo_vma_unmap(vm->exo, &r, 1);
 	return ret ? ret : ret2;
 }
 
@@ -105,11 +64,11 @@ int vm_evict(struct exo_vm *vm, uint32_t slot)
 
 	vm_upte_set(vm, page, 0, 0);
 	if (prot & EXO_PROT_WRITE) {
-		ret = exo_protect(vm->exo, r, 1, EXO_PROT_READ);
+		ret = exo_vma_protect(vm->exo, r, 1, EXO_PROT_READ);
 		if (ret)
 			goto undo;
 	}
-	ret = exo_dirty(vm->exo, vm_page_addr(vm, page), 1, &bm);
+	ret = exo_vma_dirty(vm->exo, vm_page_addr(vm, page), 1, &bm);
 	if (ret < 0)
 		goto undo;
 	if (bm & 1) {
@@ -117,21 +76,21 @@ int vm_evict(struct exo_vm *vm, uint32_t slot)
 		vm_set(vm->soft_user, page);
 	}
 	if (vm_test(vm->soft_wb, page)) {
-		ret = exo_map_one(vm->exo, vm->scratch, f->cap, 0,
-				  EXO_PROT_READ);
+		ret = exo_vma_map_one(vm->exo, vm->scratch, f->cap, 0,
+				      EXO_PROT_READ);
 		if (ret)
 			goto undo;
 		nr = 2;
 		ret = vm_io(vm, page, vm->scratch, true);
 		if (ret) {
-			exo_unmap(vm->exo, &r[1], 1);
+			exo_vma_unmap(vm->exo, &r[1], 1);
 			goto undo;
 		}
 		vm_clear(vm->soft_wb, page);
 		vm->pstate[page] |= PG_ON_DISK;
 		vm->stats.write_outs++;
 	}
-	ret = exo_unmap(vm->exo, r, nr);
+	ret = exo_vma_unmap(vm->exo, r, nr);
 	if (ret)
 		goto undo;
 
@@ -185,8 +144,8 @@ static int vm_victim_clock(struct exo_vm *vm)
 			f->ref = false;
 			continue;
 		}
-		ret = exo_query(vm->exo, vm_page_addr(vm, f->page), 1,
-				EXO_QUERY_CLEAR_ACCESSED, &vp);
+		ret = exo_vma_query(vm->exo, vm_page_addr(vm, f->page), 1,
+				    EXO_QUERY_CLEAR_ACCESSED, &vp);
 		if (ret)
 			return ret;
 		if (vp.state & EXO_VPAGE_ACCESSED)
@@ -218,8 +177,8 @@ int vm_harvest(struct exo_vm *vm, uint32_t qflags)
 		n = vm->npages - first;
 		if (n > vm->qmax)
 			n = vm->qmax;
-		ret = exo_query(vm->exo, vm_page_addr(vm, first), (uint32_t)n,
-				qflags, vm->qbuf);
+		ret = exo_vma_query(vm->exo, vm_page_addr(vm, first),
+				    (uint32_t)n, qflags, vm->qbuf);
 		if (ret)
 			return ret;
 		for (i = 0; i < n; i++) {
@@ -268,7 +227,6 @@ static int vm_victim_lru(struct exo_vm *vm)
 uint32_t vm_candidates(struct exo_vm *vm, struct exo_vm_candidate *cands,
 		       bool givable)
 {
-	struct exo_vm_candidate *c;
 	struct vm_frame *f;
 	uint32_t s, nr = 0;
 
@@ -276,14 +234,14 @@ uint32_t vm_candidates(struct exo_vm *vm, struct exo_vm_candidate *cands,
 		f = &vm->frames[s];
 		if (!(givable ? vm_givable(f) : vm_evictable(f)))
 			continue;
-		c = &cands[nr++];
-		memset(c, 0, sizeof(*c));
-		c->addr = vm_page_addr(vm, f->page);
-		c->page = f->page;
-		c->loaded = f->loaded;
-		c->used = f->used;
-		c->flags = (f->accessed ? EXO_VM_CAND_ACCESSED : 0) |
-			   (f->dirty ? EXO_VM_CAND_DIRTY : 0);
+		cands[nr++] = (struct exo_vm_candidate){
+			.addr = vm_page_addr(vm, f->page),
+			.page = f->page,
+			.loaded = f->loaded,
+			.used = f->used,
+			.flags = (f->accessed ? EXO_VM_CAND_ACCESSED : 0) |
+				 (f->dirty ? EXO_VM_CAND_DIRTY : 0),
+		};
 	}
 	return nr;
 }
@@ -332,10 +290,11 @@ static int vm_frame_get(struct exo_vm *vm)
 		ret = exo_frame_alloc(vm->exo, &fr);
 		if (!ret) {
 			f = &vm->frames[vm->nr_frames];
-			memset(f, 0, sizeof(*f));
-			f->cap = fr.cap;
-			f->page = VM_NO_PAGE;
-			f->fresh = true;
+			*f = (struct vm_frame){
+				.cap = fr.cap,
+				.page = VM_NO_PAGE,
+				.fresh = true,
+			};
 			/* Past critical_max (other regions'): an ordinary one. */
 			if (vm->nr_critical < vm->critical &&
 			    !exo_frame_critical(vm->exo, fr.cap, 0, NULL)) {
@@ -420,14 +379,14 @@ static int vm_bind(struct exo_vm *vm, uint64_t page, uint32_t fault,
 	    !(fault & EXO_FAULT_REPOSSESSED))
 		return 0;
 	if ((fault & EXO_FAULT_PROT) && !paged_in)
-		return exo_protect(vm->exo, &r, 1, prot);
-	ret = exo_map_one(vm->exo, va, vm->frames[vm->pslot[page]].cap, 0,
-			  (fault & EXO_FAULT_WRITE) ? prot :
-			  prot & ~EXO_PROT_WRITE);
+		return exo_vma_protect(vm->exo, &r, 1, prot);
+	ret = exo_vma_map_one(vm->exo, va, vm->frames[vm->pslot[page]].cap, 0,
+			      (fault & EXO_FAULT_WRITE) ? prot :
+			      prot & ~EXO_PROT_WRITE);
 	/* Bound meanwhile, by another thread's refill: a write may need more. */
 	if (ret == -EEXIST)
 		ret = (fault & EXO_FAULT_WRITE) ?
-		      exo_protect(vm->exo, &r, 1, prot) : 0;
+		      exo_vma_protect(vm->exo, &r, 1, prot) : 0;
 	return ret;
 }
 
@@ -503,8 +462,8 @@ int vm_harvest_dirty(struct exo_vm *vm, uint64_t first, uint64_t nr)
 
 	while (nr) {
 		n = nr < vm->dmax ? nr : vm->dmax;
-		ret = exo_dirty(vm->exo, vm_page_addr(vm, first), (uint32_t)n,
-				vm->dbuf);
+		ret = exo_vma_dirty(vm->exo, vm_page_addr(vm, first),
+				    (uint32_t)n, vm->dbuf);
 		if (ret < 0)
 			return ret;
 		for (w = 0; ret && w < (n + 63) / 64; w++) {
@@ -526,7 +485,7 @@ int vm_alias_harvest(struct exo_vm *vm, struct vm_alias *a)
 	uint64_t bm = 0;
 	int ret;
 
-	ret = exo_dirty(vm->exo, (void *)a->va, 1, &bm);
+	ret = exo_vma_dirty(vm->exo, (void *)a->va, 1, &bm);
 	if (ret < 0)
 		return ret;
 	if (bm & 1) {

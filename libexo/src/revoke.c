@@ -2,46 +2,37 @@
 /*
  * libexo: revocation, the raw calls. The ioctl wrappers (REVOKE,
  * REVOKE_NOTIFY, FRAME_CRITICAL, FRAME_GRANT, RECOVER) and lock-free
- * readers for the two read-only mappings the module gives a context: the
- * event ring (EXO_MMAP_EVENTS) and the repossession vector (EXO_MMAP_REPO).
- * What to give back, and what to do with repossessed pages, is policy: the
- * pager's is in vm_revoke.c.
+ * readers for the two read-only tables the module gives a context for
+ * revocation: the event ring (EXO_MMAP_EVENTS) and the repossession vector
+ * (EXO_MMAP_REPO), both mapped, checked and read through table.c.
+ * What to give back, and what to do with repossessed pages, is policy: a
+ * managed region's is in vm_revoke.c and vm_repo.c.
  *
  * The mappings are made on first use and stay until exo_close(). After
  * that the readers only load from memory and are async-signal-safe.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 
 #include "libexo.h"
 #include "internal.h"
 
-static int rv_ioctl(struct exo *exo, unsigned long cmd, void *arg)
+int exo_revoke_request(struct exo *exo, uint32_t ctx_id, uint64_t nr,
+		       uint32_t timeout_ms, uint32_t flags, uint64_t *id)
 {
-	if (ioctl(exo->fd, cmd, arg) < 0)
-		return -errno;
-	return 0;
-}
-
-int exo_revoke(struct exo *exo, uint32_t ctx_id, uint64_t nr,
-	       uint32_t timeout_ms, uint32_t flags, uint64_t *id)
-{
-	struct exo_revoke r;
+	struct exo_revoke r = {
+		.size = sizeof(r),
+		.flags = flags,
+		.ctx_id = ctx_id,
+		.timeout_ms = timeout_ms,
+		.nr = nr,
+	};
 	int ret;
 
 	if (!exo)
 		return -EINVAL;
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	r.flags = flags;
-	r.ctx_id = ctx_id;
-	r.timeout_ms = timeout_ms;
-	r.nr = nr;
-	ret = rv_ioctl(exo, EXO_IOC_REVOKE, &r);
+	ret = exo_ioctl(exo, EXO_IOC_REVOKE, &r);
 	if (!ret && id)
 		*id = r.id;
 	return ret;
@@ -49,30 +40,30 @@ int exo_revoke(struct exo *exo, uint32_t ctx_id, uint64_t nr,
 
 int exo_revoke_notify(struct exo *exo, int eventfd, uint32_t signo)
 {
-	struct exo_revoke_notify n;
+	struct exo_revoke_notify n = {
+		.size = sizeof(n),
+		.eventfd = eventfd,
+		.signo = signo,
+	};
 
 	if (!exo)
 		return -EINVAL;
-	memset(&n, 0, sizeof(n));
-	n.size = sizeof(n);
-	n.eventfd = eventfd;
-	n.signo = signo;
-	return rv_ioctl(exo, EXO_IOC_REVOKE_NOTIFY, &n);
+	return exo_ioctl(exo, EXO_IOC_REVOKE_NOTIFY, &n);
 }
 
 int exo_frame_critical(struct exo *exo, exo_cap_t cap, uint32_t flags,
 		       uint32_t *critical)
 {
-	struct exo_frame_critical c;
+	struct exo_frame_critical c = {
+		.size = sizeof(c),
+		.flags = flags,
+		.cap = cap,
+	};
 	int ret;
 
 	if (!exo)
 		return -EINVAL;
-	memset(&c, 0, sizeof(c));
-	c.size = sizeof(c);
-	c.flags = flags;
-	c.cap = cap;
-	ret = rv_ioctl(exo, EXO_IOC_FRAME_CRITICAL, &c);
+	ret = exo_ioctl(exo, EXO_IOC_FRAME_CRITICAL, &c);
 	if (!ret && critical)
 		*critical = c.critical;
 	return ret;
@@ -81,149 +72,63 @@ int exo_frame_critical(struct exo *exo, exo_cap_t cap, uint32_t flags,
 int exo_frame_grant(struct exo *exo, exo_cap_t cap, uint32_t ctx_id,
 		    exo_cap_t *grant_cap)
 {
-	struct exo_frame_grant g;
+	struct exo_frame_grant g = {
+		.size = sizeof(g),
+		.cap = cap,
+		.ctx_id = ctx_id,
+	};
 	int ret;
 
 	if (!exo || !grant_cap)
 		return -EINVAL;
-	memset(&g, 0, sizeof(g));
-	g.size = sizeof(g);
-	g.cap = cap;
-	g.ctx_id = ctx_id;
-	ret = rv_ioctl(exo, EXO_IOC_FRAME_GRANT, &g);
+	ret = exo_ioctl(exo, EXO_IOC_FRAME_GRANT, &g);
 	if (!ret)
 		*grant_cap = g.grant_cap;
 	return ret;
 }
 
-int exo_recover(struct exo *exo, uint32_t slot, uint32_t frame, uint32_t nr,
-		uint32_t flags, exo_cap_t cap, uint32_t dst_frame, void *buf)
+int exo_repo_recover(struct exo *exo, uint32_t slot, uint32_t frame,
+		     uint32_t nr, uint32_t flags, exo_cap_t cap,
+		     uint32_t dst_frame, void *buf)
 {
-	struct exo_recover r;
+	struct exo_recover r = {
+		.size = sizeof(r),
+		.flags = flags,
+		.slot = slot,
+		.frame = frame,
+		.nr = nr,
+		.dst_frame = dst_frame,
+		.cap = cap,
+		.buf = (uintptr_t)buf,
+	};
 
 	if (!exo)
 		return -EINVAL;
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	r.flags = flags;
-	r.slot = slot;
-	r.frame = frame;
-	r.nr = nr;
-	r.dst_frame = dst_frame;
-	r.cap = cap;
-	r.buf = (uintptr_t)buf;
-	return rv_ioctl(exo, EXO_IOC_RECOVER, &r);
+	return exo_ioctl(exo, EXO_IOC_RECOVER, &r);
 }
 
-/*
- * Both mappings start with the same six fields (magic, version, ctx_id,
- * nr_entries, entry_size, entries_offset); check them once so that every
- * later read can rely on the geometry.
- */
-struct rv_geometry {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t ctx_id;
-	uint32_t nr_entries;
-	uint32_t entry_size;
-	uint32_t entries_offset;
-};
-
-static int rv_check(const struct exo *exo, const void *map, uint64_t size,
-		    uint32_t magic, uint32_t version, size_t hdr_size,
-		    size_t ent_size, size_t ent_align, bool pow2)
+/* Map one of the two tables unless done, and return its header. */
+static int rv_table(struct exo *exo, struct exo_table *t,
+		    const struct exo_table_header **h)
 {
-	const struct rv_geometry *g = map;
-	uint64_t end;
-
-	if (size < hdr_size)
-		return -EPROTO;
-	if (g->magic != magic || g->version != version ||
-	    g->ctx_id != exo->api.ctx_id)
-		return -EPROTO;
-	/* A larger entry is a newer module's; we read the prefix we know. */
-	if (g->entry_size < ent_size || g->entry_size % ent_align)
-		return -EPROTO;
-	if (g->entries_offset < hdr_size || g->entries_offset % ent_align)
-		return -EPROTO;
-	end = (uint64_t)g->entries_offset +
-	      (uint64_t)g->nr_entries * g->entry_size;
-	if (end > size)
-		return -EPROTO;
-	/* The ring: event n is in entry n & (nr_entries - 1). */
-	if (pow2 && (!g->nr_entries || (g->nr_entries & (g->nr_entries - 1))))
-		return -EPROTO;
-	return 0;
-}
-
-/* Map one of the two read-only areas unless done, and return it. */
-static int rv_map(struct exo *exo, void **slot, uint64_t size, uint64_t off,
-		  uint32_t magic, uint32_t version, size_t hdr_size,
-		  size_t ent_size, size_t ent_align, bool pow2,
-		  const void **out)
-{
-	void *map, *cur = NULL;
-	int ret;
-
-	map = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	if (map) {
-		*out = map;
-		return 0;
-	}
 	if (!(exo->api.features & EXO_FEAT_REVOKE))
 		return -EOPNOTSUPP;
-	if ((size_t)size != size || size < hdr_size)
-		return -EPROTO;
-	map = mmap(NULL, size, PROT_READ, MAP_SHARED, exo->fd, (off_t)off);
-	if (map == MAP_FAILED)
-		return -errno;
-	ret = rv_check(exo, map, size, magic, version, hdr_size, ent_size,
-		       ent_align, pow2);
-	if (ret) {
-		munmap(map, size);
-		return ret;
-	}
-	/* Two threads raced to map it: keep the first, drop ours. */
-	if (!__atomic_compare_exchange_n(slot, &cur, map, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		munmap(map, size);
-		map = cur;
-	}
-	*out = map;
-	return 0;
+	return exo_table_map(exo, t, h);
 }
 
 static int rv_events(struct exo *exo, const struct exo_events_header **h)
 {
 	if (!exo)
 		return -EINVAL;
-	return rv_map(exo, &exo->events, exo->api.events_size,
-		      EXO_MMAP_EVENTS, EXO_EVENTS_MAGIC, EXO_EVENTS_VERSION,
-		      sizeof(struct exo_events_header),
-		      sizeof(struct exo_event), _Alignof(struct exo_event),
-		      true, (const void **)h);
+	return rv_table(exo, &exo->events,
+			(const struct exo_table_header **)h);
 }
 
 static int rv_repo(struct exo *exo, const struct exo_repo_header **h)
 {
 	if (!exo)
 		return -EINVAL;
-	return rv_map(exo, &exo->repo, exo->api.repo_size, EXO_MMAP_REPO,
-		      EXO_REPO_MAGIC, EXO_REPO_VERSION,
-		      sizeof(struct exo_repo_header),
-		      sizeof(struct exo_repo_entry),
-		      _Alignof(struct exo_repo_entry), false,
-		      (const void **)h);
-}
-
-void exo_revoke_unmap(struct exo *exo)
-{
-	if (exo->events)
-		munmap(exo->events, exo->api.events_size);
-	if (exo->repo)
-		munmap(exo->repo, exo->api.repo_size);
-	exo->events = NULL;
-	exo->repo = NULL;
+	return rv_table(exo, &exo->repo, (const struct exo_table_header **)h);
 }
 
 /* Pointers: NULL and errno on failure, as the C library does. */
@@ -251,23 +156,17 @@ const struct exo_repo_header *exo_repo(struct exo *exo)
 	return h;
 }
 
-static const void *rv_entry(const void *hdr, uint64_t index)
-{
-	const struct rv_geometry *g = hdr;
-
-	return (const char *)hdr + g->entries_offset +
-	       (size_t)index * g->entry_size;
-}
-
 /*
  * Event n lies in entry n % nr_entries and is complete when that entry's
  * seq reads n + 1. An entry whose seq is beyond n + 1 holds a later event:
  * n was overwritten, and so may be every event up to head - nr_entries.
+ * The ring's own protocol; table.c only checked its header and copies.
  */
 int exo_events_next(struct exo *exo, uint64_t *pos, struct exo_event *out,
 		    uint64_t *lost)
 {
 	const struct exo_events_header *h;
+	const struct exo_table_header *th;
 	const struct exo_event *e;
 	struct exo_event tmp;
 	uint64_t p, n, seq, head, skipped = 0;
@@ -278,23 +177,19 @@ int exo_events_next(struct exo *exo, uint64_t *pos, struct exo_event *out,
 	ret = rv_events(exo, &h);
 	if (ret)
 		return ret;
+	th = (const struct exo_table_header *)h;
 	ret = -EAGAIN;
 	n = h->nr_entries;
 	p = *pos;
 	for (i = 0; i < EXO_SEQ_TRIES; i++) {
 		exo_seq_backoff(i);
-		e = rv_entry(h, p & (n - 1));
+		e = exo_table_entry(th, p & (n - 1));
 		seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
 		/* Order the field loads after the first seq load. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (seq == p + 1) {
-			memset(&tmp, 0, sizeof(tmp));
+			exo_table_copy(&tmp, sizeof(tmp), e, th);
 			tmp.seq = seq;
-			tmp.type = READ_ONCE(e->type);
-			tmp.id = READ_ONCE(e->id);
-			tmp.nr = READ_ONCE(e->nr);
-			tmp.deadline_ns = READ_ONCE(e->deadline_ns);
-			tmp.arg = READ_ONCE(e->arg);
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq)
 				continue;	/* overwritten as we read */
@@ -362,48 +257,17 @@ int exo_revoke_state(struct exo *exo, struct exo_revoke_status *out)
 	return -EAGAIN;
 }
 
-int exo_repo_entry_read(struct exo *exo, uint32_t slot,
-			struct exo_repo_entry *out)
+int exo_repo_read(struct exo *exo, uint32_t slot,
+		  struct exo_repo_entry *out)
 {
 	const struct exo_repo_header *h;
-	const struct exo_repo_entry *e;
-	struct exo_repo_entry tmp;
-	uint32_t seq;
-	int ret, i, v;
+	int ret;
 
 	if (!exo || !out)
 		return -EINVAL;
 	ret = rv_repo(exo, &h);
 	if (ret)
 		return ret;
-	if (slot >= h->nr_entries)
-		return -ERANGE;
-	e = rv_entry(h, slot);
-	for (i = 0; i < EXO_SEQ_TRIES; i++) {
-		exo_seq_backoff(i);
-		seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
-		if (seq & 1)
-			continue;	/* writer in progress */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-
-		memset(&tmp, 0, sizeof(tmp));
-		tmp.seq = seq;
-		tmp.state = READ_ONCE(e->state);
-		tmp.cap = READ_ONCE(e->cap);
-		tmp.pfn = READ_ONCE(e->pfn);
-		tmp.id = READ_ONCE(e->id);
-		tmp.save = READ_ONCE(e->save);
-		tmp.order = READ_ONCE(e->order);
-		tmp.nr_va = READ_ONCE(e->nr_va);
-		for (v = 0; v < EXO_REPO_VAS; v++)
-			tmp.va[v] = READ_ONCE(e->va[v]);
-		tmp.flags = READ_ONCE(e->flags);
-
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) == seq) {
-			*out = tmp;
-			return 0;
-		}
-	}
-	return -EAGAIN;
+	return exo_table_read((const struct exo_table_header *)h, slot, out,
+			      sizeof(*out));
 }

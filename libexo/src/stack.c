@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
 /*
- * A small user-level network stack over exo's rings: Ethernet II here,
- * ARP in stack_arp.c, IPv4, ICMP echo and UDP in stack_ip.c.
+ * A small user-level network stack over exo's rings: the public calls and
+ * Ethernet II's receive dispatch here, IPv4, ICMP echo and UDP in
+ * stack_ip.c, ARP in stack_arp.c, the transmit path in stack_tx.c; each
+ * calls only the ones after it (stack_internal.h).
  *
  * The stack reads received frames in place in the receive ring and builds
  * the frames it sends in place in the transmit ring. Inside
@@ -16,7 +18,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "libexo.h"
@@ -25,66 +26,6 @@
 
 /* Received packets taken from the ring per batch. */
 #define STACK_BATCH	32
-
-uint64_t stack_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int stack_flush(struct exo_stack *s)
-{
-	uint32_t rejected = 0;
-	int ret;
-
-	if (!s->tx_queued)
-		return 0;
-	ret = exo_net_tx_flush(s->net, &rejected);
-	if (ret < 0)
-		s->st.tx_fail += s->tx_queued;
-	else
-		s->st.tx_fail += rejected;
-	s->tx_queued = 0;
-	return ret < 0 ? ret : 0;
-}
-
-/* A transmit slot's data area; NULL (counted) when the ring stays full. */
-uint8_t *stack_tx_begin(struct exo_stack *s)
-{
-	uint8_t *p = exo_net_tx_slot(s->net);
-
-	if (!p && s->tx_queued) {
-		stack_flush(s);
-		p = exo_net_tx_slot(s->net);
-	}
-	if (!p)
-		s->st.tx_fail++;
-	return p;
-}
-
-/* Add the Ethernet header to the @len-byte frame at @frame and queue it. */
-int stack_tx_end(struct exo_stack *s, uint8_t *frame, const uint8_t *dst,
-		 uint16_t ethertype, uint32_t len)
-{
-	int ret;
-
-	memcpy(frame, dst, 6);
-	memcpy(frame + 6, s->mac, 6);
-	put16(frame + 12, ethertype);
-	if (len < ETH_ZLEN_) {
-		memset(frame + len, 0, ETH_ZLEN_ - len);
-		len = ETH_ZLEN_;
-	}
-	ret = exo_net_tx_commit(s->net, s->ifindex, len);
-	if (ret < 0) {
-		s->st.tx_fail++;
-		return ret;
-	}
-	s->tx_queued++;
-	return s->in_poll ? 0 : stack_flush(s);
-}
 
 /* The interface's MAC address (if @mac is all zero) and MTU. */
 static int stack_if_query(struct exo_stack *s, bool want_mac)
@@ -220,6 +161,21 @@ int exo_stack_udp_bind(struct exo_stack *s, uint16_t port, exo_udp_fn fn,
 	return 0;
 }
 
+int exo_stack_udp_send(struct exo_stack *s, uint32_t daddr, uint16_t dport,
+		       uint16_t sport, const void *data, size_t len)
+{
+	uint32_t i;
+
+	if (!s || !daddr || !dport || (len && !data))
+		return -EINVAL;
+	for (i = 0; i < s->nr_ports; i++)
+		if (s->ports[i].port == sport)
+			break;
+	if (!sport || i == s->nr_ports)
+		return -EADDRNOTAVAIL;
+	return udp_output(s, daddr, dport, sport, data, len);
+}
+
 int exo_stack_arp_add(struct exo_stack *s, uint32_t ip, const uint8_t mac[6])
 {
 	if (!s || !mac)
@@ -237,13 +193,12 @@ int exo_stack_stats(const struct exo_stack *s, struct exo_stack_stats *out)
 
 static void stack_input(struct exo_stack *s, const struct exo_net_pkt *pkt)
 {
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	const uint8_t *eth = pkt->data;
 
 	s->st.rx++;
 	if (pkt->len < ETH_HLEN_ || (pkt->flags & EXO_NET_SLOT_TRUNC) ||
 	    pkt->ifindex != s->ifindex ||
-	    (memcmp(eth, s->mac, 6) && memcmp(eth, bcast, 6))) {
+	    (memcmp(eth, s->mac, 6) && memcmp(eth, stack_bcast_mac, 6))) {
 		s->st.rx_bad++;
 		return;
 	}
@@ -281,7 +236,7 @@ int exo_stack_poll(struct exo_stack *s, int timeout_ms)
 	next = neigh_timers(s, stack_now_ms());
 	if (next >= 0 && (timeout_ms < 0 || next < timeout_ms))
 		timeout_ms = next;
-	ret = stack_flush(s);
+	ret = stack_tx_flush(s);
 	if (!ret)
 		ret = exo_net_rx_wait(s->net, timeout_ms);
 	while (ret >= 0 && (uint32_t)total < max) {
@@ -292,13 +247,13 @@ int exo_stack_poll(struct exo_stack *s, int timeout_ms)
 			stack_input(s, &pkts[i]);
 		exo_net_rx_release(s->net, n);
 		total += n;
-		ret = stack_flush(s);
+		ret = stack_tx_flush(s);
 	}
 	neigh_timers(s, stack_now_ms());
 	if (ret >= 0)
-		ret = stack_flush(s);
+		ret = stack_tx_flush(s);
 	else
-		stack_flush(s);
+		stack_tx_flush(s);
 	s->in_poll = false;
 	return ret < 0 ? ret : total;
 }

@@ -21,8 +21,6 @@
 #define ARP_OP_REQUEST	1
 #define ARP_OP_REPLY	2
 
-static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
 static bool ip_unicast(uint32_t ip)
 {
 	const uint8_t *b = (const uint8_t *)&ip;
@@ -73,8 +71,7 @@ static struct neigh *neigh_alloc(struct exo_stack *s, uint32_t ip)
 	}
 	if (!victim)
 		return NULL;
-	memset(victim, 0, sizeof(*victim));
-	victim->ip = ip;
+	*victim = (struct neigh){ .ip = ip };
 	return victim;
 }
 
@@ -105,7 +102,7 @@ static int arp_request(struct exo_stack *s, struct neigh *n)
 
 	n->tries++;
 	n->until = stack_now_ms() + STACK_ARP_RETRY_MS;
-	ret = arp_send(s, ARP_OP_REQUEST, bcast_mac, zero, n->ip);
+	ret = arp_send(s, ARP_OP_REQUEST, stack_bcast_mac, zero, n->ip);
 	if (!ret)
 		s->st.arp_requests++;
 	return ret;
@@ -205,7 +202,7 @@ int neigh_output(struct exo_stack *s, uint32_t daddr, const uint8_t *l3,
 		memcpy(frame + ETH_HLEN_, l3, len);
 		if (n)
 			n->used = stack_now_ms();
-		return stack_tx_end(s, frame, n ? n->mac : bcast_mac,
+		return stack_tx_end(s, frame, n ? n->mac : stack_bcast_mac,
 				    ETHERTYPE_IP, ETH_HLEN_ + len);
 	}
 	if (n && n->state == NEIGH_FAILED && n->until > stack_now_ms())

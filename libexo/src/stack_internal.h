@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT) */
 /*
- * The user-level network stack's private state (stack.c, stack_arp.c,
- * stack_ip.c). Frames are read and written in place in the rings; their
- * headers are at 2-byte alignment at best, so fields go through the byte
- * helpers below rather than through packed structs.
+ * The user-level network stack's private state. Its files call one way,
+ * from the top down:
+ *
+ *   stack.c      the public calls and the receive dispatch
+ *   stack_ip.c   IPv4, ICMP echo and UDP
+ *   stack_arp.c  ARP and the neighbour table
+ *   stack_tx.c   the transmit path: Ethernet framing, tx-ring batching
+ *
+ * Frames are read and written in place in the rings; their headers are at
+ * 2-byte alignment at best, so fields go through the byte helpers below
+ * rather than through packed structs.
  */
 #ifndef LIBEXO_STACK_INTERNAL_H
 #define LIBEXO_STACK_INTERNAL_H
@@ -12,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "libexo.h"
 
@@ -29,6 +37,10 @@
 #define IP_OFFMASK	0x1fff
 #define PROTO_ICMP	1
 #define PROTO_UDP	17
+
+static const uint8_t stack_bcast_mac[6] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
 
 /* Neighbour table. */
 #define STACK_NEIGH		64
@@ -140,12 +152,18 @@ static inline uint32_t csum_pseudo(uint32_t saddr, uint32_t daddr,
 	return sum + proto + len;
 }
 
-uint64_t stack_now_ms(void);
+static inline uint64_t stack_now_ms(void)
+{
+	struct timespec ts;
 
-/* stack.c: the transmit side shared by the protocols. */
-uint8_t *stack_tx_begin(struct exo_stack *s);
-int stack_tx_end(struct exo_stack *s, uint8_t *frame, const uint8_t *dst,
-		 uint16_t ethertype, uint32_t len);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* stack_ip.c */
+void ip_input(struct exo_stack *s, const struct exo_net_pkt *pkt);
+int udp_output(struct exo_stack *s, uint32_t daddr, uint16_t dport,
+	       uint16_t sport, const void *data, size_t len);
 
 /* stack_arp.c */
 struct neigh *neigh_find(struct exo_stack *s, uint32_t ip);
@@ -159,7 +177,10 @@ int neigh_add_static(struct exo_stack *s, uint32_t ip, const uint8_t *mac);
 int neigh_timers(struct exo_stack *s, uint64_t now);
 void arp_input(struct exo_stack *s, const uint8_t *frame, uint32_t len);
 
-/* stack_ip.c */
-void ip_input(struct exo_stack *s, const struct exo_net_pkt *pkt);
+/* stack_tx.c: the transmit path the protocols share. */
+int stack_tx_flush(struct exo_stack *s);
+uint8_t *stack_tx_begin(struct exo_stack *s);
+int stack_tx_end(struct exo_stack *s, uint8_t *frame, const uint8_t *dst,
+		 uint16_t ethertype, uint32_t len);
 
 #endif /* LIBEXO_STACK_INTERNAL_H */

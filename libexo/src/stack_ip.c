@@ -130,22 +130,16 @@ bad:
 	s->st.rx_bad++;
 }
 
-int exo_stack_udp_send(struct exo_stack *s, uint32_t daddr, uint16_t dport,
-		       uint16_t sport, const void *data, size_t len)
+/* A datagram from bound port @sport, checked by exo_stack_udp_send(). */
+int udp_output(struct exo_stack *s, uint32_t daddr, uint16_t dport,
+	       uint16_t sport, const void *data, size_t len)
 {
 	uint8_t buf[EXO_NET_SLOT_MAX];
 	uint8_t *udp = buf + IP_HLEN;
-	uint32_t ulen, i, max;
+	uint32_t ulen, max;
 	uint16_t c;
 	int ret;
 
-	if (!s || !daddr || !dport || (len && !data))
-		return -EINVAL;
-	for (i = 0; i < s->nr_ports; i++)
-		if (s->ports[i].port == sport)
-			break;
-	if (!sport || i == s->nr_ports)
-		return -EADDRNOTAVAIL;
 	max = EXO_NET_SLOT_MAX - ETH_HLEN_;
 	if (s->mtu && s->mtu < max)
 		max = s->mtu;

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
 
 #include "libexo.h"
 #include "internal.h"
@@ -85,8 +84,8 @@ int exo_upcall_set(struct exo *exo, exo_upcall_fn fn, void *arg)
 	} else {
 		m.mode = EXO_FAULT_MODE_SIGNAL;
 	}
-	if (ioctl(exo->fd, EXO_IOC_FAULT_MODE, &m) < 0) {
-		ret = -errno;
+	ret = exo_ioctl(exo, EXO_IOC_FAULT_MODE, &m);
+	if (ret) {
 		free(reg);
 		return ret;
 	}

@@ -1,15 +1,28 @@
 /* SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT) */
 /*
- * libexo's managed VM regions, inside the library: the region (vm_region.c:
- * create/destroy, the SIGBUS handler, the fault thread), the pager
- * (pager.c: page in, evict, replacement policies) and Appel & Li's
- * primitives (vm_prim.c).
+ * libexo's managed VM regions, inside the library. The files call one
+ * way, from the top down:
+ *
+ *   vm_region.c  the region: create/destroy, the SIGBUS handler, the
+ *                fault thread, the upcall handler; sets things up and
+ *                hands each fault to the pager
+ *   vm_prim.c    Appel & Li's primitives
+ *   vm_revoke.c  the revocation policy: what to give back when exo asks
+ *   pager.c      the pager: fault handling, page in, replacement
+ *                policies, eviction
+ *   vm_repo.c    repossession recovery: saving what the abort protocol
+ *                took (the fault path needs it too, hence below the pager)
+ *   vm_common.c  what all of them use: the region lock, page-table entry
+ *                updates, frame slots, backing-file I/O
+ *
+ * and all of them call down into the raw calls (vm.c, revoke.c, exo.c).
  *
  * Everything the fault path touches is allocated at create time; the fault
  * path itself runs in a signal handler and uses only system calls and the
- * region's own arrays; so does revocation (vm_revoke.c). A region is guarded by a spinlock that the signal
- * handler can take: the owner is recorded so that a fault taken while the
- * same thread holds the lock is refused instead of deadlocking.
+ * region's own arrays; so does revocation. A region is guarded by a
+ * spinlock that the signal handler can take: the owner is recorded so that
+ * a fault taken while the same thread holds the lock is refused instead of
+ * deadlocking.
  */
 #ifndef LIBEXO_VM_INTERNAL_H
 #define LIBEXO_VM_INTERNAL_H
@@ -135,9 +148,6 @@ struct exo_vm {
 	pthread_t owner;
 };
 
-int vm_lock(struct exo_vm *vm);
-void vm_unlock(struct exo_vm *vm);
-
 static inline void *vm_page_addr(const struct exo_vm *vm, uint64_t page)
 {
 	return vm->base + page * vm->psz;
@@ -173,10 +183,6 @@ static inline uint32_t vm_fault_needs(uint32_t fault)
 	return EXO_PROT_READ;
 }
 
-/* Rewrite one entry of the page table the module may be reading. */
-void vm_upte_set(struct exo_vm *vm, uint64_t page, exo_cap_t cap,
-		 uint32_t flags);
-
 static inline bool vm_evictable(const struct vm_frame *f)
 {
 	return f->page != VM_NO_PAGE && !f->pins;
@@ -188,20 +194,30 @@ static inline bool vm_givable(const struct vm_frame *f)
 	return vm_evictable(f) && !f->critical;
 }
 
-uint32_t vm_candidates(struct exo_vm *vm, struct exo_vm_candidate *cands,
-		       bool givable);
+/* vm_revoke.c: the revocation policy. */
+int vm_revoke_init(struct exo_vm *vm);
 
-/* pager.c */
+/* pager.c: fault handling and the eviction primitives it shares. */
 int vm_fault(struct exo_vm *vm, uintptr_t addr, uint32_t fault);
 int vm_page_in(struct exo_vm *vm, uint64_t page);
 int vm_evict(struct exo_vm *vm, uint32_t slot);
-int vm_io(struct exo_vm *vm, uint64_t page, char *buf, bool out);
 int vm_harvest(struct exo_vm *vm, uint32_t qflags);
 int vm_harvest_dirty(struct exo_vm *vm, uint64_t first, uint64_t nr);
 int vm_alias_harvest(struct exo_vm *vm, struct vm_alias *a);
+uint32_t vm_candidates(struct exo_vm *vm, struct exo_vm_candidate *cands,
+		       bool givable);
 
-/* vm_revoke.c */
-int vm_revoke_init(struct exo_vm *vm);
+/* vm_repo.c: repossession recovery. */
+int vm_repo_init(struct exo_vm *vm);
 int vm_repo_sync(struct exo_vm *vm, bool save);
+
+/* vm_common.c */
+int vm_lock(struct exo_vm *vm);
+void vm_unlock(struct exo_vm *vm);
+/* Rewrite one entry of the page table the module may be reading. */
+void vm_upte_set(struct exo_vm *vm, uint64_t page, exo_cap_t cap,
+		 uint32_t flags);
+void vm_slot_drop(struct exo_vm *vm, uint32_t slot);
+int vm_io(struct exo_vm *vm, uint64_t page, char *buf, bool out);
 
 #endif /* LIBEXO_VM_INTERNAL_H */

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "vm_internal.h"
 
@@ -66,23 +65,15 @@ int exo_vm_trap(struct exo_vm *vm, exo_vm_trap_fn fn, void *arg)
 static int vm_protect(struct exo_vm *vm, const struct exo_vrange *r,
 		      uint32_t prot, bool more)
 {
-	struct exo_vm_ranges req;
 	int ret;
 
 	if (!more || vm->no_populate)
-		return exo_protect(vm->exo, r, 1, prot);
-	memset(&req, 0, sizeof(req));
-	req.size = sizeof(req);
-	req.flags = EXO_PROTECT_POPULATE;
-	req.prot = prot;
-	req.nr = 1;
-	req.ranges = (uintptr_t)r;
-	if (!ioctl(exo_fd(vm->exo), EXO_IOC_PROTECT, &req))
-		return 0;
-	if (errno != EOPNOTSUPP && errno != EINVAL)
-		return -errno;
+		return exo_vma_protect(vm->exo, r, 1, prot);
+	ret = exo_vma_protect_flags(vm->exo, r, 1, prot, EXO_PROTECT_POPULATE);
+	if (ret != -EOPNOTSUPP && ret != -EINVAL)
+		return ret;
 	/* An older module: the flag is what it refused if this works. */
-	ret = exo_protect(vm->exo, r, 1, prot);
+	ret = exo_vma_protect(vm->exo, r, 1, prot);
 	if (!ret)
 		vm->no_populate = true;
 	return ret;
@@ -230,7 +221,7 @@ int exo_vm_map2(struct exo_vm *vm, void *addr, void *alias, uint32_t prot)
 			goto out;
 	}
 	f = &vm->frames[vm->pslot[page]];
-	ret = exo_map_one(vm->exo, alias, f->cap, 0, prot);
+	ret = exo_vma_map_one(vm->exo, alias, f->cap, 0, prot);
 	if (ret)
 		goto out;
 	f->pins++;
@@ -265,7 +256,7 @@ int exo_vm_unmap2(struct exo_vm *vm, void *alias)
 	}
 	r.va = a->va;
 	r.len = vm->psz;
-	ret = exo_unmap(vm->exo, &r, 1);
+	ret = exo_vma_unmap(vm->exo, &r, 1);
 	if (ret)
 		goto out;
 	/* An alias of a page the abort took lost its pin with the frame. */

@@ -4,7 +4,8 @@
  * process-wide SIGBUS handler that hands a fault to the region holding its
  * address (and any other SIGBUS to whoever had the signal before), the
  * fault thread of EXO_VM_FAULT_THREAD and the upcall handler of
- * EXO_VM_FAULT_UPCALL.
+ * EXO_VM_FAULT_UPCALL. The top of a region's files (vm_internal.h): it
+ * sets the region up and calls down, the pager for every fault.
  *
  * Two things belong to a context, not a region: the fault mode and the
  * registered page table. So libexo keeps one struct vm_ctx per context that
@@ -38,37 +39,6 @@ static struct vm_ctx *vm_ctxs;
 static unsigned int vm_count;
 static struct sigaction vm_old_sigbus;
 static bool vm_sigbus_on;
-
-/*
- * A spinlock, because the SIGBUS handler takes it. The holder only makes
- * system calls, so waiters yield after a short spin.
- */
-int vm_lock(struct exo_vm *vm)
-{
-	pthread_t self = pthread_self();
-	unsigned int i;
-
-	for (i = 0;; i++) {
-		if (!__atomic_exchange_n(&vm->locked, 1, __ATOMIC_ACQUIRE)) {
-			__atomic_store_n(&vm->owner, self, __ATOMIC_RELAXED);
-			return 0;
-		}
-		/* A fault taken while this thread holds it: refuse it. */
-		if (pthread_equal(__atomic_load_n(&vm->owner, __ATOMIC_RELAXED),
-				  self))
-			return -EDEADLK;
-		if (i < 64)
-			cpu_relax();
-		else
-			sched_yield();
-	}
-}
-
-void vm_unlock(struct exo_vm *vm)
-{
-	__atomic_store_n(&vm->owner, (pthread_t)0, __ATOMIC_RELAXED);
-	__atomic_store_n(&vm->locked, 0, __ATOMIC_RELEASE);
-}
 
 /* The region whose pages (or scratch page) hold @addr. */
 static struct exo_vm *vm_lookup(uintptr_t addr)
@@ -592,7 +562,7 @@ int exo_vm_destroy(struct exo_vm *vm)
 			continue;
 		r.va = vm->aliases[i].va;
 		r.len = vm->psz;
-		err = exo_unmap(vm->exo, &r, 1);
+		err = exo_vma_unmap(vm->exo, &r, 1);
 		if (err && !ret)
 			ret = err;
 	}

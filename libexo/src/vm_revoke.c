@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1-or-later OR MIT)
 /*
- * Revocation in libexo's pager: giving frames back when exo asks, and
- * taking in what the abort protocol took when the region did not give in
- * time.
+ * The revocation policy of libexo's managed regions: what to give back
+ * when exo asks. It sits above the pager and calls down: the pager's
+ * eviction primitives (pager.c) to free pages, and repossession recovery
+ * (vm_repo.c) for what the abort protocol took meanwhile. The pager never
+ * calls here.
  *
  * Giving back uses what only the pager knows. A request for N frames is
  * met by the region's spare frames (held, holding no page) first, then by
@@ -13,38 +15,14 @@
  * the region marked critical (exo_vm_opts.critical) are its floor: exo
  * does not ask for them, and the pager does not give them.
  *
- * Repossessed pages are saved eagerly into the backing file (RECOVER
- * TO_USER, then pwrite), not lazily into a new frame at their next fault:
- *  - it takes no frame, at a moment when exo has just taken frames for
- *    being short of them;
- *  - the vector entry is released at once, so the vector does not fill
- *    with the region's pages (a full vector stops the abort), and the
- *    context's POLLPRI, which stays up while any entry is saved, drops;
- *  - the page is then an ordinary evicted page, paged in by the usual path.
- * It costs one more copy and a write per repossessed page, on a path that
- * runs only when the library OS failed to answer in time.
- *
- * Everything here runs with the region locked and, from the fault path, in
- * a signal handler: system calls and the region's arrays only.
+ * Everything here runs with the region locked and perhaps in a signal
+ * handler (the application's, on a revocation signal): system calls and
+ * the region's arrays only.
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "vm_internal.h"
-
-/*
- * Fills of the vector so far. A volatile load, not an __atomic one: on
- * some 32-bit targets that is a cmpxchg, which faults on a read-only page.
- */
-static uint64_t vm_repo_total(const struct exo_repo_header *h)
-{
-	uint64_t total = *(const volatile __typeof__(h->total) *)&h->total;
-
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return total;
-}
 
 /* Map the ring and the vector now: the fault path must not mmap. */
 int vm_revoke_init(struct exo_vm *vm)
@@ -57,147 +35,9 @@ int vm_revoke_init(struct exo_vm *vm)
 	ret = exo_revoke_state(vm->exo, &st);
 	if (ret)
 		return ret;
-	vm->repo = exo_repo(vm->exo);
-	if (!vm->repo)
-		return -errno;
 	/* Only what happens from now on can concern this region. */
 	vm->ev_pos = st.head;
-	vm->repo_total = vm_repo_total(vm->repo);
-	vm->rbuf = mmap(NULL, vm->psz, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (vm->rbuf == MAP_FAILED) {
-		vm->rbuf = NULL;
-		vm->repo = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/*
- * Forget slot @slot (its frame is freed or taken): the last slot moves
- * into its place, so slots stay dense for the policies' scans.
- */
-static void vm_slot_drop(struct exo_vm *vm, uint32_t slot)
-{
-	uint32_t last = vm->nr_frames - 1, k;
-
-	/* A critical frame gone: the next one allocated takes its place. */
-	if (vm->frames[slot].critical)
-		vm->nr_critical--;
-
-	for (k = 0; k < vm->nr_free; k++) {
-		if (vm->free_slots[k] == slot) {
-			vm->free_slots[k] = vm->free_slots[--vm->nr_free];
-			break;
-		}
-	}
-	if (slot != last) {
-		vm->frames[slot] = vm->frames[last];
-		if (vm->frames[slot].page != VM_NO_PAGE) {
-			vm->pslot[vm->frames[slot].page] = slot;
-		} else {
-			for (k = 0; k < vm->nr_free; k++)
-				if (vm->free_slots[k] == last)
-					vm->free_slots[k] = slot;
-		}
-	}
-	vm->nr_frames--;
-	if (vm->hand >= vm->nr_frames)
-		vm->hand = 0;
-	vm->stats.frames--;
-}
-
-static uint32_t vm_slot_of(const struct exo_vm *vm, exo_cap_t cap)
-{
-	uint32_t s;
-
-	for (s = 0; s < vm->nr_frames; s++)
-		if (vm->frames[s].cap == cap)
-			return s;
-	return UINT32_MAX;
-}
-
-/*
- * Vector entry @e (index @idx) records the frame of slot @slot: save the
- * page it held to the backing file (unless @save is false: the region is
- * going away), release the entry, forget the slot. The data is copied out
- * with KEEP and released only once it is in the file.
- */
-static int vm_repo_take(struct exo_vm *vm, uint32_t idx, uint32_t slot,
-			bool save)
-{
-	struct vm_frame *f = &vm->frames[slot];
-	uint64_t page = f->page;
-	int ret;
-
-	if (page != VM_NO_PAGE) {
-		/* The kernel cannot refill from a stale capability; still. */
-		vm_upte_set(vm, page, 0, 0);
-		if (save) {
-			ret = exo_recover(vm->exo, idx, 0, 1,
-					  EXO_RECOVER_TO_USER | EXO_RECOVER_KEEP,
-					  0, 0, vm->rbuf);
-			if (!ret)
-				ret = vm_io(vm, page, vm->rbuf, true);
-			if (ret)
-				return ret;
-			vm->pstate[page] |= PG_ON_DISK;
-			vm_clear(vm->soft_wb, page);
-			vm->stats.recovered++;
-		}
-		/* Its binding went with the frame, and its dirty bit. */
-		vm_set(vm->soft_user, page);
-		vm->pstate[page] &= ~PG_RESIDENT;
-		vm->stats.resident--;
-	}
-	vm_slot_drop(vm, slot);
-	vm->stats.repossessed++;
-	/*
-	 * Release the entry. The data is safe by now: a failure (there is
-	 * none for a saved entry of ours) would leave only the entry behind,
-	 * not worth failing a fault for.
-	 */
-	exo_recover(vm->exo, idx, 0, 0, 0, 0, 0, NULL);
-	return 0;
-}
-
-/*
- * Take in every saved vector entry that names one of the region's frames.
- * Cheap when no entry was filled since the last call: the header's total.
- */
-int vm_repo_sync(struct exo_vm *vm, bool save)
-{
-	const struct exo_repo_header *h = vm->repo;
-	struct exo_repo_entry e;
-	uint32_t idx, slot, nr;
-	uint64_t total;
-	int ret, err = 0;
-
-	if (!h)
-		return 0;
-	total = vm_repo_total(h);
-	if (total == vm->repo_total && !vm->repo_retry)
-		return 0;
-	vm->repo_retry = false;
-	nr = h->nr_entries;
-	for (idx = 0; idx < nr; idx++) {
-		ret = exo_repo_entry_read(vm->exo, idx, &e);
-		if (!ret && (e.state != EXO_REPO_SAVED || e.order))
-			continue;
-		if (!ret) {
-			slot = vm_slot_of(vm, e.cap);
-			if (slot == UINT32_MAX)
-				continue;	/* not this region's */
-			ret = vm_repo_take(vm, idx, slot, save);
-		}
-		if (ret) {
-			vm->repo_retry = true;
-			if (!err)
-				err = ret;
-		}
-	}
-	vm->repo_total = total;
-	return err;
+	return vm_repo_init(vm);
 }
 
 /* Free the frame of slot @slot, which holds no page, towards what is owed. */
