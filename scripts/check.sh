@@ -80,13 +80,13 @@ exports() {
 		awk '$2 == "T" && $3 !~ /^exo_/ { print "not exo_: " $3 }'
 }
 check host.libexo_exports exports
-# A kernel function never shares a name with a libexo call: a reader who
-# greps for one must not land in the other.
+# A kernel function never shares a name with a libexo function, public or
+# internal: a reader who greps for one must not land in the other.
 names_apart() {
 	comm -12 <(nm --defined-only module/exo.ko |
-			awk '$2 ~ /^[TtDdRrBb]$/ { print $3 }' | sort -u) \
-		<(nm -D --defined-only "$EXO_BUILD/libexo/libexo.so" |
-			awk '$2 == "T" { print $3 }' | sort -u) |
+			awk '$2 ~ /^[TtDdRrBb]$/ && $3 !~ /^\./ { print $3 }' | sort -u) \
+		<(nm --defined-only "$EXO_BUILD/libexo/libexo.a" |
+			awk '$2 ~ /^[TtDdRrBb]$/ && $3 !~ /^\./ { print $3 }' | sort -u) |
 		sed 's/^/in both exo.ko and libexo: /'
 }
 check host.names_apart names_apart

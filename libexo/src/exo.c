@@ -47,13 +47,13 @@ int exo_open_path(const char *path, struct exo **out)
 		.size = sizeof(exo->api),
 		.api = EXO_API_VERSION,
 	};
-	ret = exo_ioctl(exo, EXO_IOC_API, &exo->api);
+	ret = lx_ioctl(exo, EXO_IOC_API, &exo->api);
 	if (ret)
 		goto err_close;
-	exo_table_init(&exo->ftable, EXO_TABLE_FTABLE, exo->api.ftable_size);
-	exo_table_init(&exo->events, EXO_TABLE_EVENTS, exo->api.events_size);
-	exo_table_init(&exo->repo, EXO_TABLE_REPO, exo->api.repo_size);
-	ret = exo_table_map(exo, &exo->ftable, &h);
+	lx_table_init(&exo->ftable, LX_TABLE_FTABLE, exo->api.ftable_size);
+	lx_table_init(&exo->events, LX_TABLE_EVENTS, exo->api.events_size);
+	lx_table_init(&exo->repo, LX_TABLE_REPO, exo->api.repo_size);
+	ret = lx_table_map(exo, &exo->ftable, &h);
 	if (ret)
 		goto err_close;
 
@@ -78,9 +78,9 @@ void exo_close(struct exo *exo)
 		return;
 	saved = errno;
 	/* Unmap first: a mapping alone would keep the context alive. */
-	exo_table_unmap(&exo->ftable);
-	exo_table_unmap(&exo->events);
-	exo_table_unmap(&exo->repo);
+	lx_table_unmap(&exo->ftable);
+	lx_table_unmap(&exo->events);
+	lx_table_unmap(&exo->repo);
 	close(exo->fd);
 	exo_upcall_free(exo);
 	free(exo);
@@ -114,7 +114,7 @@ static int exo_alloc(struct exo *exo, uint32_t how, uint32_t order,
 
 	if (!exo || !out)
 		return -EINVAL;
-	ret = exo_ioctl(exo, EXO_IOC_FRAME_ALLOC, &a);
+	ret = lx_ioctl(exo, EXO_IOC_FRAME_ALLOC, &a);
 	if (ret)
 		return ret;
 
@@ -185,7 +185,7 @@ int exo_frame_free(struct exo *exo, exo_cap_t cap)
 
 	if (!exo)
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_FRAME_FREE, &f);
+	return lx_ioctl(exo, EXO_IOC_FRAME_FREE, &f);
 }
 
 int exo_ctx_info(struct exo *exo, struct exo_ctx_info *info)
@@ -195,7 +195,7 @@ int exo_ctx_info(struct exo *exo, struct exo_ctx_info *info)
 
 	/* All other fields are outputs; zero them so none reads as input. */
 	*info = (struct exo_ctx_info){ .size = sizeof(*info) };
-	return exo_ioctl(exo, EXO_IOC_CTX_INFO, info);
+	return lx_ioctl(exo, EXO_IOC_CTX_INFO, info);
 }
 
 const struct exo_ftable_header *exo_ftable(const struct exo *exo)
@@ -208,7 +208,7 @@ int exo_ftable_read(const struct exo *exo, uint32_t index,
 {
 	if (!exo || !out)
 		return -EINVAL;
-	return exo_table_read(exo->ftable.map, index, out, sizeof(*out));
+	return lx_table_read(exo->ftable.map, index, out, sizeof(*out));
 }
 
 int exo_ftable_lookup(const struct exo *exo, exo_cap_t cap,

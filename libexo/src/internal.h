@@ -19,29 +19,29 @@ struct exo_upcall_reg {
 };
 
 /* The read-only tables of a context (table.c). */
-enum exo_table_kind {
-	EXO_TABLE_FTABLE,
-	EXO_TABLE_EVENTS,
-	EXO_TABLE_REPO,
+enum lx_table_kind {
+	LX_TABLE_FTABLE,
+	LX_TABLE_EVENTS,
+	LX_TABLE_REPO,
 };
 
-struct exo_table {
+struct lx_table {
 	/*
 	 * PROT_READ, NULL until mapped: published with a release store once
 	 * its header is checked; the header's geometry never changes.
 	 */
 	void *map;
 	uint64_t size;			/* bytes, as the handshake gave them */
-	enum exo_table_kind kind;
+	enum lx_table_kind kind;
 };
 
 struct exo {
 	int fd;
 	struct exo_api api;
 	/* The frame table is mapped at open, the other two on first use. */
-	struct exo_table ftable;
-	struct exo_table events;
-	struct exo_table repo;
+	struct lx_table ftable;
+	struct lx_table events;
+	struct lx_table repo;
 	/* exo_upcall_set(): the handler in force, and the ones it replaced. */
 	struct exo_upcall_reg *upcall;
 	struct exo_upcall_reg *upcall_retired;
@@ -88,8 +88,8 @@ static inline void exo_seq_backoff(int i)
  * async-signal-safe: the pager's SIGBUS handler goes through it. Inline,
  * so that every file may use it without depending on another.
  */
-static inline int exo_ioctl(const struct exo *exo, unsigned long cmd,
-			    void *arg)
+static inline int lx_ioctl(const struct exo *exo, unsigned long cmd,
+			   void *arg)
 {
 	if (ioctl(exo->fd, cmd, arg) < 0)
 		return -errno;
@@ -97,19 +97,19 @@ static inline int exo_ioctl(const struct exo *exo, unsigned long cmd,
 }
 
 /* table.c */
-void exo_table_init(struct exo_table *t, enum exo_table_kind kind,
-		    uint64_t size);
-int exo_table_map(const struct exo *exo, struct exo_table *t,
-		  const struct exo_table_header **out);
-void exo_table_unmap(struct exo_table *t);
-void exo_table_copy(void *dst, size_t size, const void *e,
-		    const struct exo_table_header *h);
-int exo_table_read(const struct exo_table_header *h, uint32_t index,
-		   void *out, size_t size);
+void lx_table_init(struct lx_table *t, enum lx_table_kind kind,
+		   uint64_t size);
+int lx_table_map(const struct exo *exo, struct lx_table *t,
+		 const struct exo_table_header **out);
+void lx_table_unmap(struct lx_table *t);
+void lx_table_copy(void *dst, size_t size, const void *e,
+		   const struct exo_table_header *h);
+int lx_table_read(const struct exo_table_header *h, uint32_t index,
+		  void *out, size_t size);
 
 /* Entry @index of a checked table; the caller keeps @index in range. */
-static inline const void *exo_table_entry(const struct exo_table_header *h,
-					  uint64_t index)
+static inline const void *lx_table_entry(const struct exo_table_header *h,
+					 uint64_t index)
 {
 	return (const char *)h + h->entries_offset +
 	       (size_t)index * h->entry_size;

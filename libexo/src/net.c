@@ -38,7 +38,7 @@ static int net_attach(struct exo *exo, unsigned int ifindex, uint32_t flags)
 
 	if (!exo)
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_NET_ATTACH, &a);
+	return lx_ioctl(exo, EXO_IOC_NET_ATTACH, &a);
 }
 
 int exo_net_attach(struct exo *exo, unsigned int ifindex)
@@ -67,7 +67,7 @@ int exo_net_claim(struct exo *exo, unsigned int ifindex, uint16_t ethertype,
 
 	if (!exo || !id)
 		return -EINVAL;
-	ret = exo_ioctl(exo, EXO_IOC_NET_CLAIM, &c);
+	ret = lx_ioctl(exo, EXO_IOC_NET_CLAIM, &c);
 	if (!ret)
 		*id = c.id;
 	return ret;
@@ -79,7 +79,7 @@ int exo_net_unclaim(struct exo *exo, uint32_t id)
 
 	if (!exo)
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_NET_UNCLAIM, &u);
+	return lx_ioctl(exo, EXO_IOC_NET_UNCLAIM, &u);
 }
 
 int exo_net_set_handler(struct exo *exo, uint32_t id, int prog_fd)
@@ -92,7 +92,7 @@ int exo_net_set_handler(struct exo *exo, uint32_t id, int prog_fd)
 
 	if (!exo)
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_NET_HANDLER, &h);
+	return lx_ioctl(exo, EXO_IOC_NET_HANDLER, &h);
 }
 
 int exo_net_stats(struct exo *exo, uint32_t id, struct exo_net_stats *out)
@@ -102,7 +102,7 @@ int exo_net_stats(struct exo *exo, uint32_t id, struct exo_net_stats *out)
 
 	if (!exo || !out)
 		return -EINVAL;
-	ret = exo_ioctl(exo, EXO_IOC_NET_STATS, &s);
+	ret = lx_ioctl(exo, EXO_IOC_NET_STATS, &s);
 	if (!ret)
 		*out = s;
 	return ret;
@@ -246,7 +246,7 @@ static int net_ring_register(struct exo_net *net, uint32_t kind,
 	};
 	int ret;
 
-	ret = exo_ioctl(net->exo, EXO_IOC_NET_RING, &reg);
+	ret = lx_ioctl(net->exo, EXO_IOC_NET_RING, &reg);
 	if (!ret && nr_slots)
 		*nr_slots = reg.nr_slots;
 	return ret;
@@ -549,7 +549,7 @@ int exo_net_tx_flush(struct exo_net *net, uint32_t *rejected)
 
 	if (!net || !net->tx.hdr)
 		return -EINVAL;
-	ret = exo_ioctl(net->exo, EXO_IOC_NET_TX, &t);
+	ret = lx_ioctl(net->exo, EXO_IOC_NET_TX, &t);
 	if (ret)
 		return ret;
 	if (rejected)

@@ -32,7 +32,7 @@ int exo_revoke_request(struct exo *exo, uint32_t ctx_id, uint64_t nr,
 
 	if (!exo)
 		return -EINVAL;
-	ret = exo_ioctl(exo, EXO_IOC_REVOKE, &r);
+	ret = lx_ioctl(exo, EXO_IOC_REVOKE, &r);
 	if (!ret && id)
 		*id = r.id;
 	return ret;
@@ -48,7 +48,7 @@ int exo_revoke_notify(struct exo *exo, int eventfd, uint32_t signo)
 
 	if (!exo)
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_REVOKE_NOTIFY, &n);
+	return lx_ioctl(exo, EXO_IOC_REVOKE_NOTIFY, &n);
 }
 
 int exo_frame_critical(struct exo *exo, exo_cap_t cap, uint32_t flags,
@@ -63,7 +63,7 @@ int exo_frame_critical(struct exo *exo, exo_cap_t cap, uint32_t flags,
 
 	if (!exo)
 		return -EINVAL;
-	ret = exo_ioctl(exo, EXO_IOC_FRAME_CRITICAL, &c);
+	ret = lx_ioctl(exo, EXO_IOC_FRAME_CRITICAL, &c);
 	if (!ret && critical)
 		*critical = c.critical;
 	return ret;
@@ -81,7 +81,7 @@ int exo_frame_grant(struct exo *exo, exo_cap_t cap, uint32_t ctx_id,
 
 	if (!exo || !grant_cap)
 		return -EINVAL;
-	ret = exo_ioctl(exo, EXO_IOC_FRAME_GRANT, &g);
+	ret = lx_ioctl(exo, EXO_IOC_FRAME_GRANT, &g);
 	if (!ret)
 		*grant_cap = g.grant_cap;
 	return ret;
@@ -104,16 +104,16 @@ int exo_repo_recover(struct exo *exo, uint32_t slot, uint32_t frame,
 
 	if (!exo)
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_RECOVER, &r);
+	return lx_ioctl(exo, EXO_IOC_RECOVER, &r);
 }
 
 /* Map one of the two tables unless done, and return its header. */
-static int rv_table(struct exo *exo, struct exo_table *t,
+static int rv_table(struct exo *exo, struct lx_table *t,
 		    const struct exo_table_header **h)
 {
 	if (!(exo->api.features & EXO_FEAT_REVOKE))
 		return -EOPNOTSUPP;
-	return exo_table_map(exo, t, h);
+	return lx_table_map(exo, t, h);
 }
 
 static int rv_events(struct exo *exo, const struct exo_events_header **h)
@@ -183,12 +183,12 @@ int exo_events_next(struct exo *exo, uint64_t *pos, struct exo_event *out,
 	p = *pos;
 	for (i = 0; i < EXO_SEQ_TRIES; i++) {
 		exo_seq_backoff(i);
-		e = exo_table_entry(th, p & (n - 1));
+		e = lx_table_entry(th, p & (n - 1));
 		seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
 		/* Order the field loads after the first seq load. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (seq == p + 1) {
-			exo_table_copy(&tmp, sizeof(tmp), e, th);
+			lx_table_copy(&tmp, sizeof(tmp), e, th);
 			tmp.seq = seq;
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq)
@@ -268,6 +268,6 @@ int exo_repo_read(struct exo *exo, uint32_t slot,
 	ret = rv_repo(exo, &h);
 	if (ret)
 		return ret;
-	return exo_table_read((const struct exo_table_header *)h, slot, out,
-			      sizeof(*out));
+	return lx_table_read((const struct exo_table_header *)h, slot, out,
+			     sizeof(*out));
 }

@@ -7,7 +7,7 @@
  * every later read relies on its geometry, which the module never changes.
  *
  * Entries of the frame table and of the vector change under a 32-bit
- * sequence count, their first field; exo_table_read() is their one
+ * sequence count, their first field; lx_table_read() is their one
  * reader. The event ring numbers its entries with 64-bit counts instead
  * (exo_events_next() in revoke.c) and shares the check and the copy.
  *
@@ -35,7 +35,7 @@ struct exo_table_type {
 };
 
 static const struct exo_table_type exo_table_types[] = {
-	[EXO_TABLE_FTABLE] = {
+	[LX_TABLE_FTABLE] = {
 		.offset = EXO_MMAP_FTABLE,
 		.magic = EXO_FTABLE_MAGIC,
 		.version = EXO_FTABLE_VERSION,
@@ -43,7 +43,7 @@ static const struct exo_table_type exo_table_types[] = {
 		.ent_size = sizeof(struct exo_ftable_entry),
 		.ent_align = _Alignof(struct exo_ftable_entry),
 	},
-	[EXO_TABLE_EVENTS] = {
+	[LX_TABLE_EVENTS] = {
 		.offset = EXO_MMAP_EVENTS,
 		.magic = EXO_EVENTS_MAGIC,
 		.version = EXO_EVENTS_VERSION,
@@ -52,7 +52,7 @@ static const struct exo_table_type exo_table_types[] = {
 		.ent_align = _Alignof(struct exo_event),
 		.ring = true,
 	},
-	[EXO_TABLE_REPO] = {
+	[LX_TABLE_REPO] = {
 		.offset = EXO_MMAP_REPO,
 		.magic = EXO_REPO_MAGIC,
 		.version = EXO_REPO_VERSION,
@@ -62,22 +62,22 @@ static const struct exo_table_type exo_table_types[] = {
 	},
 };
 
-/* exo_table_read() copies into a buffer of its own first. */
-#define EXO_TABLE_ENTRY_MAX	128
+/* lx_table_read() copies into a buffer of its own first. */
+#define LX_TABLE_ENTRY_MAX	128
 
-_Static_assert(sizeof(struct exo_ftable_entry) <= EXO_TABLE_ENTRY_MAX &&
-	       sizeof(struct exo_repo_entry) <= EXO_TABLE_ENTRY_MAX,
-	       "a sequence-counted entry outgrew exo_table_read()'s buffer");
+_Static_assert(sizeof(struct exo_ftable_entry) <= LX_TABLE_ENTRY_MAX &&
+	       sizeof(struct exo_repo_entry) <= LX_TABLE_ENTRY_MAX,
+	       "a sequence-counted entry outgrew lx_table_read()'s buffer");
 
-void exo_table_init(struct exo_table *t, enum exo_table_kind kind,
-		    uint64_t size)
+void lx_table_init(struct lx_table *t, enum lx_table_kind kind,
+		   uint64_t size)
 {
-	*t = (struct exo_table){ .size = size, .kind = kind };
+	*t = (struct lx_table){ .size = size, .kind = kind };
 }
 
 /* The header of a table just mapped: is the geometry inside @size bytes? */
-static int exo_table_check(const struct exo *exo, const void *map,
-			   size_t size, const struct exo_table_type *type)
+static int lx_table_check(const struct exo *exo, const void *map,
+			  size_t size, const struct exo_table_type *type)
 {
 	const struct exo_table_header *h = map;
 	uint64_t end;
@@ -106,8 +106,8 @@ static int exo_table_check(const struct exo *exo, const void *map,
  * may race to map it: both map and check, the first to publish wins and
  * the other unmaps its own.
  */
-int exo_table_map(const struct exo *exo, struct exo_table *t,
-		  const struct exo_table_header **out)
+int lx_table_map(const struct exo *exo, struct lx_table *t,
+		 const struct exo_table_header **out)
 {
 	const struct exo_table_type *type = &exo_table_types[t->kind];
 	void *map, *cur = NULL;
@@ -124,7 +124,7 @@ int exo_table_map(const struct exo *exo, struct exo_table *t,
 		   (off_t)type->offset);
 	if (map == MAP_FAILED)
 		return -errno;
-	ret = exo_table_check(exo, map, (size_t)t->size, type);
+	ret = lx_table_check(exo, map, (size_t)t->size, type);
 	if (ret) {
 		munmap(map, (size_t)t->size);
 		return ret;
@@ -138,7 +138,7 @@ int exo_table_map(const struct exo *exo, struct exo_table *t,
 	return 0;
 }
 
-void exo_table_unmap(struct exo_table *t)
+void lx_table_unmap(struct lx_table *t)
 {
 	if (t->map)
 		munmap(t->map, (size_t)t->size);
@@ -151,10 +151,10 @@ void exo_table_unmap(struct exo_table *t)
  * need not be single-copy atomic (a torn one shows up in the entry's
  * count), and a 64-bit atomic load is a cmpxchg on some 32-bit targets,
  * which faults on a read-only page. Entries and @dst are 8-byte aligned
- * and their sizes multiples of 8 (exo_table_check()).
+ * and their sizes multiples of 8 (lx_table_check()).
  */
-void exo_table_copy(void *dst, size_t size, const void *e,
-		    const struct exo_table_header *h)
+void lx_table_copy(void *dst, size_t size, const void *e,
+		   const struct exo_table_header *h)
 {
 	size_t n = size < h->entry_size ? size : h->entry_size, i;
 	const volatile uint32_t *s = e;
@@ -171,10 +171,10 @@ void exo_table_copy(void *dst, size_t size, const void *e,
  * retry until both reads agree on an even count. -ERANGE past the table,
  * -EAGAIN if the entry kept changing.
  */
-int exo_table_read(const struct exo_table_header *h, uint32_t index,
-		   void *out, size_t size)
+int lx_table_read(const struct exo_table_header *h, uint32_t index,
+		  void *out, size_t size)
 {
-	uint64_t buf[EXO_TABLE_ENTRY_MAX / sizeof(uint64_t)];
+	uint64_t buf[LX_TABLE_ENTRY_MAX / sizeof(uint64_t)];
 	const uint32_t *seqp;
 	uint32_t seq;
 	int i;
@@ -183,7 +183,7 @@ int exo_table_read(const struct exo_table_header *h, uint32_t index,
 		return -ERANGE;
 	if (size > sizeof(buf))
 		return -EINVAL;
-	seqp = exo_table_entry(h, index);
+	seqp = lx_table_entry(h, index);
 	for (i = 0; i < EXO_SEQ_TRIES; i++) {
 		exo_seq_backoff(i);
 		seq = __atomic_load_n(seqp, __ATOMIC_RELAXED);
@@ -191,7 +191,7 @@ int exo_table_read(const struct exo_table_header *h, uint32_t index,
 			continue;	/* writer in progress */
 		/* Order the entry's loads after the first count load... */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		exo_table_copy(buf, size, seqp, h);
+		lx_table_copy(buf, size, seqp, h);
 		/* ... and before the second. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(seqp, __ATOMIC_RELAXED) == seq) {

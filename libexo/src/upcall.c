@@ -84,7 +84,7 @@ int exo_upcall_set(struct exo *exo, exo_upcall_fn fn, void *arg)
 	} else {
 		m.mode = EXO_FAULT_MODE_SIGNAL;
 	}
-	ret = exo_ioctl(exo, EXO_IOC_FAULT_MODE, &m);
+	ret = lx_ioctl(exo, EXO_IOC_FAULT_MODE, &m);
 	if (ret) {
 		free(reg);
 		return ret;

@@ -58,7 +58,7 @@ int exo_vma_map(struct exo *exo, const struct exo_map_entry *entries,
 
 	if (!exo || !entries || !nr)
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_MAP, &m);
+	return lx_ioctl(exo, EXO_IOC_MAP, &m);
 }
 
 int exo_vma_map_one(struct exo *exo, void *va, exo_cap_t cap, uint32_t frame,
@@ -89,7 +89,7 @@ static int vm_ranges(struct exo *exo, unsigned long cmd,
 
 	if (!exo || !ranges || !nr)
 		return -EINVAL;
-	return exo_ioctl(exo, cmd, &r);
+	return lx_ioctl(exo, cmd, &r);
 }
 
 int exo_vma_unmap(struct exo *exo, const struct exo_vrange *ranges,
@@ -123,7 +123,7 @@ int exo_vma_query(struct exo *exo, void *va, uint32_t nr, uint32_t flags,
 
 	if (!exo || !out || !nr)
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_QUERY, &q);
+	return lx_ioctl(exo, EXO_IOC_QUERY, &q);
 }
 
 int exo_vma_dirty(struct exo *exo, void *va, uint32_t nr, uint64_t *bitmap)
@@ -138,7 +138,7 @@ int exo_vma_dirty(struct exo *exo, void *va, uint32_t nr, uint64_t *bitmap)
 
 	if (!exo || !bitmap || !nr)
 		return -EINVAL;
-	ret = exo_ioctl(exo, EXO_IOC_DIRTY, &d);
+	ret = lx_ioctl(exo, EXO_IOC_DIRTY, &d);
 	if (ret)
 		return ret;
 	/* The count is what callers loop on; keep it within int. */
@@ -157,7 +157,7 @@ int exo_stlb_set(struct exo *exo, struct exo_upte *table, void *base,
 
 	if (!exo || (!table) != (!nr_entries))
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_STLB, &s);
+	return lx_ioctl(exo, EXO_IOC_STLB, &s);
 }
 
 int exo_fault_mode_set(struct exo *exo, uint32_t mode)
@@ -167,7 +167,7 @@ int exo_fault_mode_set(struct exo *exo, uint32_t mode)
 
 	if (!exo)
 		return -EINVAL;
-	ret = exo_ioctl(exo, EXO_IOC_FAULT_MODE, &m);
+	ret = lx_ioctl(exo, EXO_IOC_FAULT_MODE, &m);
 	return ret ? ret : (int)m.mode;
 }
 
@@ -221,5 +221,5 @@ int exo_fault_wake(struct exo *exo, void *va, size_t len, uint32_t flags)
 
 	if (!exo)
 		return -EINVAL;
-	return exo_ioctl(exo, EXO_IOC_FAULT_WAKE, &w);
+	return lx_ioctl(exo, EXO_IOC_FAULT_WAKE, &w);
 }
