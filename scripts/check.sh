@@ -170,9 +170,13 @@ if [ "${EXO_DEBUG_TIER:-1}" != 0 ]; then
 		find Kbuild uapi module -name Kbuild -o -name '*.[ch]' \
 			! -name '*.mod.c' | cpio -pdm --quiet "$dsrc"
 		if make -s -C "$dbg" M="$dsrc" modules > "$EXO_BUILD/make-debug.log" 2>&1; then
+			# KASAN and lockdep under TCG: three times the
+			# stock tier's time on a quiet host, and a busy host
+			# once took it past the default 30 minutes.
 			run_tier debug "debug kernel $(cat "$dbg/include/config/kernel.release" 2>/dev/null)" \
 				EXO_KERNEL="$dbg/arch/x86/boot/bzImage" \
-				EXO_MODULE="$dsrc/module/exo.ko"
+				EXO_MODULE="$dsrc/module/exo.ko" \
+				EXO_VM_TIMEOUT="${EXO_VM_TIMEOUT:-3000}"
 		else
 			sed 's/^/# /' "$EXO_BUILD/make-debug.log" | tail -n 40
 			result fail debug.build_module
