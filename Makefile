@@ -5,6 +5,7 @@
 #      make demo       the demo library OS on Debian's stock kernel in a VM
 #      make check      the test suite (what CI runs)
 #      make bench      exo's VM primitives against Linux's, in a VM
+#      make fuzz       a long run of the ioctl fuzzer on the debug kernel
 #
 # KDIR selects the kernel build tree; the VM scripts pass the stock one.
 
@@ -13,7 +14,7 @@ BUILD ?= $(CURDIR)/build
 KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
 
 .PHONY: all module libexo examples benchmarks selftests bpf-filters demo \
-	check bench deps sparse clean install
+	check bench fuzz deps sparse clean install
 
 all: module libexo examples benchmarks selftests bpf-filters
 
@@ -50,6 +51,9 @@ check:
 
 bench:
 	scripts/bench.sh
+
+fuzz:
+	scripts/fuzz.sh
 
 install: libexo
 	$(MAKE) -C libexo O=$(BUILD)/libexo install
