@@ -5,6 +5,7 @@
 #      make demo       the demo library OS on Debian's stock kernel in a VM
 #      make check      the test suite (what CI runs)
 #      make bench      exo's VM primitives against Linux's, in a VM
+#      make fuzz       a long run of the ioctl fuzzer on the debug kernel
 #      make format FILES="module/exo_vm.c ..."
 #                      rewrite files with the kernel's .clang-format
 #
@@ -15,7 +16,7 @@ BUILD ?= $(CURDIR)/build
 KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
 
 .PHONY: all module libexo examples benchmarks selftests bpf-filters demo \
-	check bench deps sparse clean install format
+	check bench fuzz deps sparse clean install format
 
 all: module libexo examples benchmarks selftests bpf-filters
 
@@ -52,6 +53,9 @@ check:
 
 bench:
 	scripts/bench.sh
+
+fuzz:
+	scripts/fuzz.sh
 
 # The kernel's own style file, from linux-source-6.1 (never copied here).
 format:

@@ -163,13 +163,8 @@ run_tier stock "Debian's stock kernel $abi"
 if [ "${EXO_DEBUG_TIER:-1}" != 0 ]; then
 	if dbg=$("$EXO_TOP/scripts/debug-kernel.sh"); then
 		say "building exo.ko (with its KUnit suites) against the debug kernel"
-		# The sources alone, afresh: the stock build's objects stay
-		# in module/, and a removed source must not linger here.
 		dsrc=$EXO_BUILD/debug-src
-		rm -rf "$dsrc" && mkdir -p "$dsrc"
-		find Kbuild uapi module -name Kbuild -o -name '*.[ch]' \
-			! -name '*.mod.c' | cpio -pdm --quiet "$dsrc"
-		if make -s -C "$dbg" M="$dsrc" modules > "$EXO_BUILD/make-debug.log" 2>&1; then
+		if module_copy_build "$dbg" "$dsrc" "$EXO_BUILD/make-debug.log"; then
 			# KASAN and lockdep under TCG: three times the
 			# stock tier's time on a quiet host, and a busy host
 			# once took it past the default 30 minutes.

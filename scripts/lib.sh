@@ -48,3 +48,15 @@ ksrc_extract() {
 		touch "$dir/.stamp"
 	fi
 }
+
+# Build exo.ko against the kernel build tree KDIR from a fresh copy of the
+# sources alone in DIR (the stock build's objects stay in module/, and a
+# removed source must not linger there); the output goes to LOG. The
+# module is DIR/module/exo.ko.
+module_copy_build() { # kdir dir log
+	local kdir=$1 dir=$2 log=$3
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	(cd "$EXO_TOP" && find Kbuild uapi module -name Kbuild -o -name '*.[ch]' \
+		! -name '*.mod.c' | cpio -pdm --quiet "$dir") || return 1
+	make -s -C "$kdir" M="$dir" modules > "$log" 2>&1
+}
