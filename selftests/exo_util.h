@@ -61,6 +61,7 @@
 #define EXO_FEAT_ALL	((uint64_t)EXO_API_FEATURES & ~(uint64_t)EXO_FEAT_UPCALL)
 #endif
 #define EXO_IOCTLS_ALL	((uint64_t)EXO_API_IOCTLS)
+#define EXO_NR_CMDS	((unsigned int)(EXO_CMD_LAST - EXO_CMD_BASE))
 
 /* ------------------------------------------------------------------------
  * sysfs: module-wide counters and module parameters
