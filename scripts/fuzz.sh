@@ -48,7 +48,7 @@ debug)
 		die "building exo.ko against the debug kernel failed"
 	}
 	vm=(EXO_KERNEL="$dbg/arch/x86/boot/bzImage" EXO_MODULE="$dsrc/module/exo.ko")
-	rate=250 around=400
+	rate=1000 around=400
 	;;
 *) die "EXO_FUZZ_KERNEL=$kernel: stock or debug" ;;
 esac
