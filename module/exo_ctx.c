@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 
 #include "exo.h"
+#include "exo_entry.h"
 #include "exo_ctx.h"
 #include "exo_grant.h"
 #include "exo_netring.h"
@@ -65,6 +66,7 @@ static const struct exo_ctx_part exo_ctx_parts[] = {
 	{ exo_bind_ctx_init, exo_bind_ctx_fini },
 	{ exo_fault_ctx_init, exo_fault_ctx_fini },
 	{ exo_net_ctx_init, exo_net_ctx_fini },
+	{ exo_call_ctx_init, exo_call_ctx_fini },
 	{ NULL, exo_grants_release },
 	{ exo_revoke_ctx_init, exo_revoke_ctx_fini },
 	{ exo_ctx_register, exo_ctx_unregister },

@@ -14,6 +14,7 @@
 #include <linux/xarray.h>
 
 #include "exo_bind.h"
+#include "exo_entry.h"
 #include "exo_cap.h"
 #include "exo_events.h"
 #include "exo_fault.h"
@@ -49,6 +50,7 @@ struct vm_area_struct;
  * @repo: the repossession vector and saved contents (exo_repo.h).
  * @rv: revocation requests, deadline and abort (exo_revoke.h).
  * @net: claims, attachments and rings (exo_net.h).
+ * @call: entry points and call capabilities (exo_entry.h).
  */
 struct exo_ctx {
 	u32 id;
@@ -64,6 +66,7 @@ struct exo_ctx {
 	struct exo_repo_ctx repo;
 	struct exo_revoke_ctx rv;
 	struct exo_net_ctx net;
+	struct exo_call_ctx call;
 };
 
 /* Live contexts by id: the targets of requests and grants. */

@@ -16,6 +16,8 @@
 #include <linux/uaccess.h>
 
 #include "exo.h"
+#include "exo_call.h"
+#include "exo_entry.h"
 #include "exo_colour.h"
 #include "exo_ctx.h"
 #include "exo_flow.h"
@@ -57,6 +59,10 @@ union exo_ioctl_buf {
 	struct exo_net_ring net_ring;
 	struct exo_net_tx net_tx;
 	struct exo_net_stats net_stats;
+	struct exo_entry_register entry_register;
+	struct exo_entry_unregister entry_unregister;
+	struct exo_call_grant call_grant;
+	struct exo_call_revoke call_revoke;
 };
 
 /**
@@ -118,6 +124,10 @@ EXO_VER1(exo_net_handler, prog_fd, EXO_NET_HANDLER_SIZE_VER1);
 EXO_VER1(exo_net_ring, nr_slots, EXO_NET_RING_SIZE_VER1);
 EXO_VER1(exo_net_tx, rejected, EXO_NET_TX_SIZE_VER1);
 EXO_VER1(exo_net_stats, bad_verdict, EXO_NET_STATS_SIZE_VER1);
+EXO_VER1(exo_entry_register, __reserved, EXO_ENTRY_REGISTER_SIZE_VER1);
+EXO_VER1(exo_entry_unregister, __reserved, EXO_ENTRY_UNREGISTER_SIZE_VER1);
+EXO_VER1(exo_call_grant, cap, EXO_CALL_GRANT_SIZE_VER1);
+EXO_VER1(exo_call_revoke, cap, EXO_CALL_REVOKE_SIZE_VER1);
 
 static int exo_ioctl_cmd_api(struct exo_ucmd *ucmd);
 
@@ -171,6 +181,15 @@ static const struct exo_ioctl_op exo_ops[] = {
 	       exo_net_cmd_tx, NULL),
 	EXO_OP(NET_STATS, exo_net_stats, EXO_NET_STATS_SIZE_VER1, 0, EXO_OUT,
 	       exo_flow_cmd_stats, NULL),
+	EXO_OP(ENTRY_REGISTER, exo_entry_register, EXO_ENTRY_REGISTER_SIZE_VER1,
+	       0, EXO_OUT, exo_entry_cmd_register, exo_entry_cmd_register_undo),
+	EXO_OP(ENTRY_UNREGISTER, exo_entry_unregister,
+	       EXO_ENTRY_UNREGISTER_SIZE_VER1, 0, EXO_IN,
+	       exo_entry_cmd_unregister, NULL),
+	EXO_OP(CALL_GRANT, exo_call_grant, EXO_CALL_GRANT_SIZE_VER1, 0, EXO_OUT,
+	       exo_entry_cmd_grant, exo_entry_cmd_grant_undo),
+	EXO_OP(CALL_REVOKE, exo_call_revoke, EXO_CALL_REVOKE_SIZE_VER1, 0,
+	       EXO_IN, exo_entry_cmd_revoke, NULL),
 };
 
 static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);
@@ -203,7 +222,7 @@ static int exo_ioctl_cmd_api(struct exo_ucmd *ucmd)
 
 	a->features = EXO_API_FEATURES;
 	if (!IS_ENABLED(CONFIG_X86_64))
-		a->features &= ~(u64)EXO_FEAT_UPCALL;
+		a->features &= ~(u64)(EXO_FEAT_UPCALL | EXO_FEAT_CALL);
 	a->ioctls = exo_ioctl_supported();
 	a->page_size = PAGE_SIZE;
 	a->nr_colours = exo_nr_colours;
@@ -282,6 +301,12 @@ long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	u32 size;
 	int ret;
 
+	/* The register commands: no struct, nothing copied. */
+	if (cmd == EXO_IOC_CALL || cmd == EXO_IOC_REPLY) {
+		if (ctx->mm != current->mm)
+			return -EIO;
+		return exo_call_ioctl(ctx, cmd, arg);
+	}
 	op = exo_ioctl_op(cmd);
 	if (!op)
 		return -ENOTTY;

@@ -19,11 +19,17 @@
  * generator fills a plausible struct that the common path then mutates
  * some of the time (size, flags, reserved fields, the struct's address,
  * the fd), or another entry point (mmap, munmap, mprotect, mremap, read,
- * poll, a touch of a page, open, close, fork, a bad command), or a
- * scenario that chains calls to reach deep states (a bound frame touched,
- * network rings carrying frames on lo, giving frames back). Each call is
- * counted by kind and outcome in memory shared with the parent, which
- * prints the counts at the end.
+ * poll, a touch of a page, open, close, fork, a bad command, the register
+ * commands EXO_IOC_CALL and EXO_IOC_REPLY), or a scenario that chains
+ * calls to reach deep states (a bound frame touched, network rings
+ * carrying frames on lo, a call served and answered, giving frames back).
+ * Each call is counted by kind and outcome in memory shared with the
+ * parent, which prints the counts at the end.
+ *
+ * A call no server takes, or a wait at an entry no call comes to, blocks:
+ * the escape timer interrupts it (EINTR). A wait that takes a call
+ * resumes at the entry's pc: fz_call_entry comes back to the REPLY, any
+ * other (the trap pad, data, an exo VMA) kills the worker.
  *
  * exo.fuzz_calls=N and exo.fuzz_seed=S on the kernel command line set the
  * number of calls and the seed. Each worker draws every choice from one
@@ -65,6 +71,8 @@
 #define FZ_FRAMES		256	/* frames held, plus one largest run */
 #define FZ_CAPS			64	/* capabilities remembered per context */
 #define FZ_CLAIMS		32	/* claim ids remembered per context */
+#define FZ_ENTRIES		16	/* entry ids remembered per context */
+#define FZ_CALL_CAPS		16	/* call capabilities given, received */
 #define FZ_GRANTS		8	/* grants published per worker */
 #define FZ_TABLE_PAGES		1024	/* reserved for a context's tables */
 #define FZ_STACK_PAGES		256	/* a helper thread's stack */
@@ -77,9 +85,14 @@
 #define FZ_USER_TOP		0x7ffffffff000UL /* last user page (x86-64) */
 #define FZ_MAX_OPS		64	/* entries of fz_ops[], at most */
 
-/* What was called: the commands by number, then the other entry points. */
+/*
+ * What was called: the commands by number, the register commands, then
+ * the other entry points.
+ */
 enum {
-	FZ_C_BADCMD = EXO_CMD_LAST - EXO_CMD_BASE,
+	FZ_C_CALL = EXO_CMD_LAST - EXO_CMD_BASE,
+	FZ_C_REPLY,
+	FZ_C_BADCMD,
 	FZ_C_MMAP,
 	FZ_C_MUNMAP,
 	FZ_C_MPROTECT,
@@ -93,15 +106,19 @@ enum {
 	FZ_NR_CALLS,
 };
 
-static const char *const fz_call_names[FZ_NR_CALLS] = {
+static const char *const fz_call_names[] = {
 	"API", "CTX_INFO", "FRAME_ALLOC", "FRAME_FREE", "MAP", "UNMAP",
 	"PROTECT", "QUERY", "DIRTY", "STLB", "FAULT_MODE", "FAULT_WAKE",
 	"REVOKE", "REVOKE_NOTIFY", "FRAME_CRITICAL", "FRAME_GRANT", "RECOVER",
 	"NET_ATTACH", "NET_CLAIM", "NET_UNCLAIM", "NET_HANDLER", "NET_RING",
-	"NET_TX", "NET_STATS",
+	"NET_TX", "NET_STATS", "ENTRY_REGISTER", "ENTRY_UNREGISTER",
+	"CALL_GRANT", "CALL_REVOKE",
+	"CALL", "REPLY",
 	"bad command", "mmap", "munmap", "mprotect", "mremap", "read",
 	"poll", "touch", "open", "close", "fork",
 };
+_Static_assert(ARRAY_SIZE(fz_call_names) == FZ_NR_CALLS,
+	       "a name for each command and entry point");
 
 /* How it ended: 0, an errno, or how a touch of a page came back. */
 enum {
@@ -110,18 +127,24 @@ enum {
 	FZ_R_SIGSEGV,
 	FZ_R_UPCALL,
 	FZ_R_STUCK,		/* waited on a fault event; the timer freed it */
+	FZ_R_SERVED,		/* a REPLY that waited took a call */
 	FZ_NR_RES,
+};
+
+/* A capability a worker gave another's context. */
+struct fz_grant {
+	uint32_t ctx_id;		/* the grantee */
+	uint64_t cap;			/* the grantee's capability */
 };
 
 /* One worker's place in the shared area. */
 struct fz_slot {
 	uint64_t calls;			/* its progress */
 	uint32_t ctx_id[FZ_CTXS];	/* its contexts, for the other to target */
-	struct {
-		uint32_t ctx_id;	/* the grantee */
-		uint64_t cap;		/* the grantee's capability */
-	} grant[FZ_GRANTS];
+	struct fz_grant grant[FZ_GRANTS];	/* frames */
 	uint32_t grants;
+	struct fz_grant call_grant[FZ_GRANTS];	/* entries */
+	uint32_t call_grants;
 	uint64_t crash_addr;		/* a fault that was not a touch */
 	uint64_t crash_ip;
 };
@@ -166,6 +189,15 @@ struct fz_ctx {
 	uint32_t claims[FZ_CLAIMS];
 	unsigned int nclaims;
 	struct fz_ring ring[2];	/* EXO_NET_RX, EXO_NET_TX */
+	uint32_t entries[FZ_ENTRIES];	/* entries it registered, some gone */
+	unsigned int nentries;
+	uint64_t ccaps[FZ_CALL_CAPS];	/* call capabilities it was given */
+	unsigned int nccaps;
+	struct {
+		uint32_t entry, ctx_id;
+		uint64_t cap;
+	} cgrants[FZ_CALL_CAPS];	/* and those it gave, for revocation */
+	unsigned int ncgrants;
 };
 
 struct fz_probe {
@@ -378,6 +410,120 @@ __asm__(".pushsection .text\n"
 #define FZ_ENTRY	((uintptr_t)fz_upcall)
 #define FZ_TRAP_PAD	((uintptr_t)abort)
 #endif
+
+/* fz_reply_raw() came back at fz_call_entry: | the caller's context id. */
+#define FZ_SERVED	(1LL << 32)
+
+#ifdef __x86_64__
+_Static_assert(SYS_ioctl == 16 && EXO_IOC_REPLY == 0x7841, "fz_reply_raw");
+
+/*
+ * long fz_reply_raw(int fd, uint64_t arg, uint64_t m[6], uint64_t stack):
+ * EXO_IOC_REPLY, rdx @arg (the entry | flags << 32), the reply from m[]
+ * in r10 r8 r9 r12 r13 r14, rbx @stack; what the registers hold after
+ * goes back to m[]. A REPLY that waits and takes a call resumes at the
+ * entry's pc; at fz_call_entry that returns from here with FZ_SERVED |
+ * the caller's id, the message in m[], whatever stack it was given: r15
+ * holds the stack pointer to come back to (the kernel keeps it, as
+ * libexo's server loop relies on).
+ */
+void fz_call_entry(void);
+long fz_reply_raw(int fd, uint64_t arg, uint64_t *m, uint64_t stack);
+__asm__(".pushsection .text\n"
+	".globl fz_reply_raw\n"
+	".type fz_reply_raw, @function\n"
+	"fz_reply_raw:\n"
+	"	push %rbx\n"
+	"	push %r12\n"
+	"	push %r13\n"
+	"	push %r14\n"
+	"	push %r15\n"
+	"	push %rdx\n"
+	"	mov %rsp, %r15\n"
+	"	mov %rcx, %rbx\n"
+	"	mov 0(%rdx), %r10\n"
+	"	mov 8(%rdx), %r8\n"
+	"	mov 16(%rdx), %r9\n"
+	"	mov 24(%rdx), %r12\n"
+	"	mov 32(%rdx), %r13\n"
+	"	mov 40(%rdx), %r14\n"
+	"	mov %rsi, %rdx\n"
+	"	mov $0x7841, %esi\n"
+	"	mov $16, %eax\n"
+	"	syscall\n"
+	".Lfz_replied:\n"
+	"	mov %r15, %rsp\n"
+	"	pop %rdx\n"
+	"	mov %r10, 0(%rdx)\n"
+	"	mov %r8, 8(%rdx)\n"
+	"	mov %r9, 16(%rdx)\n"
+	"	mov %r12, 24(%rdx)\n"
+	"	mov %r13, 32(%rdx)\n"
+	"	mov %r14, 40(%rdx)\n"
+	"	pop %r15\n"
+	"	pop %r14\n"
+	"	pop %r13\n"
+	"	pop %r12\n"
+	"	pop %rbx\n"
+	"	ret\n"
+	".size fz_reply_raw, . - fz_reply_raw\n"
+	".globl fz_call_entry\n"
+	".type fz_call_entry, @function\n"
+	"fz_call_entry:\n"
+	"	bts $32, %rax\n"
+	"	jmp .Lfz_replied\n"
+	".size fz_call_entry, . - fz_call_entry\n"
+	".popsection\n");
+#define FZ_CALL_ENTRY	((uintptr_t)fz_call_entry)
+
+/*
+ * EXO_IOC_CALL: rdx @cap, the message from m[] in the six registers, the
+ * reply back in them (into m[]); the syscall clobbers rcx and r11.
+ * Return: 0 or -errno.
+ */
+static long fz_call_raw(int fd, uint64_t cap, uint64_t *m)
+{
+	register uint64_t r10 __asm__("r10") = m[0];
+	register uint64_t r8 __asm__("r8") = m[1];
+	register uint64_t r9 __asm__("r9") = m[2];
+	register uint64_t r12 __asm__("r12") = m[3];
+	register uint64_t r13 __asm__("r13") = m[4];
+	register uint64_t r14 __asm__("r14") = m[5];
+	long ret = SYS_ioctl;
+
+	__asm__ volatile("syscall"
+			 : "+a"(ret), "+r"(r10), "+r"(r8), "+r"(r9),
+			   "+r"(r12), "+r"(r13), "+r"(r14)
+			 : "D"((long)fd), "S"((unsigned long)EXO_IOC_CALL),
+			   "d"(cap)
+			 : "rcx", "r11", "memory");
+	m[0] = r10;
+	m[1] = r8;
+	m[2] = r9;
+	m[3] = r12;
+	m[4] = r13;
+	m[5] = r14;
+	return ret;
+}
+#else
+/* No registers for the message: exo refuses both (EOPNOTSUPP). */
+static long fz_reply_raw(int fd, uint64_t arg, uint64_t *m, uint64_t stack)
+{
+	return ioctl(fd, EXO_IOC_REPLY, (unsigned long)arg) < 0 ? -errno : 0;
+}
+
+static long fz_call_raw(int fd, uint64_t cap, uint64_t *m)
+{
+	return ioctl(fd, EXO_IOC_CALL, (unsigned long)cap) < 0 ? -errno : 0;
+}
+#define FZ_CALL_ENTRY	FZ_ENTRY
+#endif
+
+/* How a REPLY ended, to count. */
+static int fz_reply_res(long r)
+{
+	return r >= FZ_SERVED ? FZ_R_SERVED : (int)r;
+}
 
 /*
  * Every @ms until disarmed (0): one shot could fire before the thread
@@ -723,17 +869,41 @@ static uint64_t fz_cap_ftable(struct fz_thread *t, struct fz_ctx *c)
 	return (uint64_t)e.gen << 32 | i;
 }
 
+/* A frame (or @call: call) capability another worker gave @c, or 0. */
+static uint64_t fz_published(struct fz_thread *t, struct fz_ctx *c, bool call)
+{
+	struct fz_slot *sl = &t->w->sh->slot[fz_below(t, FZ_WORKERS)];
+	unsigned int i = fz_below(t, FZ_GRANTS);
+	struct fz_grant *g = call ? &sl->call_grant[i] : &sl->grant[i];
+
+	if (__atomic_load_n(&g->ctx_id, __ATOMIC_RELAXED) != c->api.ctx_id)
+		return 0;
+	return __atomic_load_n(&g->cap, __ATOMIC_RELAXED);
+}
+
+/* Publish a grant to another worker's context. */
+static void fz_publish_grant(struct fz_worker *w, bool call, uint32_t ctx_id,
+			     uint64_t cap)
+{
+	struct fz_slot *s = &w->sh->slot[w->slot];
+	struct fz_grant *g;
+
+	if (call)
+		g = &s->call_grant[s->call_grants++ % FZ_GRANTS];
+	else
+		g = &s->grant[s->grants++ % FZ_GRANTS];
+
+	__atomic_store_n(&g->ctx_id, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->cap, cap, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->ctx_id, ctx_id, __ATOMIC_RELEASE);
+}
+
 /* A grant another worker published for @c. */
 static uint64_t fz_cap_granted(struct fz_thread *t, struct fz_ctx *c)
 {
-	struct fz_shared *sh = t->w->sh;
-	unsigned int s = fz_below(t, FZ_WORKERS), g = fz_below(t, FZ_GRANTS);
-	uint32_t id = __atomic_load_n(&sh->slot[s].grant[g].ctx_id,
-				      __ATOMIC_RELAXED);
+	uint64_t cap = fz_published(t, c, false);
 
-	if (id != c->api.ctx_id)
-		return fz_cap_recent(t, c);
-	return __atomic_load_n(&sh->slot[s].grant[g].cap, __ATOMIC_RELAXED);
+	return cap ? cap : fz_cap_recent(t, c);
 }
 
 /* A capability: usually one @c was given, else foreign, stale, forged. */
@@ -915,6 +1085,115 @@ static uint32_t fz_claim_id(struct fz_thread *t, struct fz_ctx *c)
 		if (c->nclaims)
 			return c->claims[fz_below(t, c->nclaims)];
 		return 1 + fz_below(t, 8);
+	}
+}
+
+/* An entry: usually one @c registered, else another's, gone, made up. */
+static uint32_t fz_entry_id(struct fz_thread *t, struct fz_ctx *c)
+{
+	struct fz_ctx *o;
+
+	switch (fz_below(t, 12)) {
+	case 0:
+		return 0;
+	case 1:
+		return (uint32_t)fz_rand(t);
+	case 2:
+		return 1 + fz_below(t, 65);	/* up to exo's limit, and past */
+	case 3:
+		o = fz_ctx_other(t, c);
+		if (o && o->nentries)
+			return o->entries[fz_below(t, o->nentries)];
+		return 1 + fz_below(t, 8);
+	default:
+		if (c->nentries)
+			return c->entries[fz_below(t, c->nentries)];
+		return 1 + fz_below(t, 8);
+	}
+}
+
+/*
+ * An entry's pc: mostly fz_call_entry, which a served call comes back
+ * from; else code or data a call taken dies at, or no user address.
+ */
+static uint64_t fz_entry_pc(struct fz_thread *t, struct fz_ctx *c)
+{
+	switch (fz_below(t, 24)) {
+	case 0:
+		return 0;
+	case 1 ... 2:
+		return fz_kaddr(t);
+	case 3:
+		/* the last byte of user space, or the first past it */
+		return FZ_USER_TOP - fz_below(t, 2);
+	case 4:
+		return FZ_TRAP_PAD + fz_below(t, 64);
+	case 5:
+		return (uintptr_t)fz_page(t, c->home, FZ_HOME_PAGES);
+	case 6:
+		return (uintptr_t)t->scratch;	/* not executable */
+	case 7:
+		return fz_rand(t);
+	default:
+		return FZ_CALL_ENTRY;
+	}
+}
+
+/* A call capability: usually one @c was given, else foreign, stale, forged. */
+static uint64_t fz_call_cap(struct fz_thread *t, struct fz_ctx *c)
+{
+	unsigned int n = c->nccaps < FZ_CALL_CAPS ? c->nccaps : FZ_CALL_CAPS;
+	uint64_t cap = n ? c->ccaps[fz_below(t, n)] : 0, pub;
+	struct fz_ctx *o;
+
+	switch (fz_below(t, 16)) {
+	case 0 ... 3:
+		pub = fz_published(t, c, true);
+		return pub ? pub : cap;
+	case 4:
+		/* the other context's: not @c's to call with */
+		o = fz_ctx_other(t, c);
+		if (!o || !o->nccaps)
+			return cap;
+		n = o->nccaps < FZ_CALL_CAPS ? o->nccaps : FZ_CALL_CAPS;
+		return o->ccaps[fz_below(t, n)];
+	case 5:
+		return cap + ((fz_one_in(t, 2) ? 1ull : -1ull) << 32);
+	case 6:
+		return 0;
+	case 7:
+		return fz_rand(t);
+	case 8:
+		/* generations and indexes both start at 1 */
+		cap = 1 + fz_below(t, 8);
+		return (uint64_t)(1 + fz_below(t, 8)) << 32 | cap;
+	default:
+		return cap;
+	}
+}
+
+/* A message: random words, now and then zeroes or all ones. */
+static void fz_words(struct fz_thread *t, uint64_t *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < EXO_CALL_WORDS; i++)
+		m[i] = fz_one_in(t, 8) ? (fz_one_in(t, 2) ? 0 : ~0ull) :
+					 fz_rand(t);
+}
+
+/* REPLY's rbx: the stack a served call enters with (0: this one). */
+static uint64_t fz_reply_stack(struct fz_thread *t)
+{
+	switch (fz_below(t, 8)) {
+	case 0:
+		return (uintptr_t)t->scratch + FZ_SCRATCH_PAGES * t->w->psz;
+	case 1:
+		return fz_kaddr(t);
+	case 2:
+		return fz_rand(t);
+	default:
+		return 0;
 	}
 }
 
@@ -1319,20 +1598,13 @@ static void gen_grant(struct fz_thread *t, struct fz_ctx *c, void *arg)
 static void done_grant(struct fz_thread *t, struct fz_ctx *c, void *arg)
 {
 	struct exo_frame_grant *g = arg;
-	struct fz_worker *w = t->w;
-	struct fz_slot *s = &w->sh->slot[w->slot];
 	struct fz_ctx *o = fz_ctx_other(t, c);
-	uint32_t i;
 
 	if (o && o->api.ctx_id == (uint32_t)t->note) {
 		fz_cap_add(o, g->grant_cap);
 		return;
 	}
-	i = s->grants++ % FZ_GRANTS;
-	__atomic_store_n(&s->grant[i].ctx_id, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->grant[i].cap, g->grant_cap, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->grant[i].ctx_id, (uint32_t)t->note,
-			 __ATOMIC_RELEASE);
+	fz_publish_grant(t->w, false, (uint32_t)t->note, g->grant_cap);
 }
 
 /* A slot of the repossession vector that holds contents, or any. */
@@ -1479,6 +1751,82 @@ static void done_net_ring(struct fz_thread *t, struct fz_ctx *c, void *arg)
 static void gen_net_stats(struct fz_thread *t, struct fz_ctx *c, void *arg)
 {
 	((struct exo_net_stats *)arg)->id = fz_claim_id(t, c);
+}
+
+static void gen_entry_register(struct fz_thread *t, struct fz_ctx *c,
+			       void *arg)
+{
+	((struct exo_entry_register *)arg)->pc = fz_entry_pc(t, c);
+}
+
+static void done_entry_register(struct fz_thread *t, struct fz_ctx *c,
+				void *arg)
+{
+	uint32_t id = ((struct exo_entry_register *)arg)->id;
+
+	if (c->nentries < FZ_ENTRIES)
+		c->entries[c->nentries++] = id;
+	else
+		c->entries[fz_below(t, FZ_ENTRIES)] = id;
+}
+
+static void gen_entry_unregister(struct fz_thread *t, struct fz_ctx *c,
+				 void *arg)
+{
+	((struct exo_entry_unregister *)arg)->id = fz_entry_id(t, c);
+}
+
+static void gen_call_grant(struct fz_thread *t, struct fz_ctx *c, void *arg)
+{
+	struct exo_call_grant *g = arg;
+
+	g->entry = fz_entry_id(t, c);
+	g->ctx_id = fz_one_in(t, 3) ? fz_ctx_id(t, c) : fz_peer_id(t, c);
+}
+
+/* Kept for revocation; the grantee finds it as done_grant()'s do. */
+static void done_call_grant(struct fz_thread *t, struct fz_ctx *c, void *arg)
+{
+	struct exo_call_grant *g = arg;
+	struct fz_ctx *o = fz_ctx_other(t, c);
+	unsigned int i = c->ncgrants++ % FZ_CALL_CAPS;
+
+	c->cgrants[i].entry = g->entry;
+	c->cgrants[i].ctx_id = g->ctx_id;
+	c->cgrants[i].cap = g->cap;
+	if (o && o->api.ctx_id == g->ctx_id)
+		o->ccaps[o->nccaps++ % FZ_CALL_CAPS] = g->cap;
+	else
+		fz_publish_grant(t->w, true, g->ctx_id, g->cap);
+}
+
+/* Mostly a grant @c made, at times with one of its three names wrong. */
+static void gen_call_revoke(struct fz_thread *t, struct fz_ctx *c, void *arg)
+{
+	unsigned int n = c->ncgrants < FZ_CALL_CAPS ? c->ncgrants : FZ_CALL_CAPS;
+	struct exo_call_revoke *r = arg;
+
+	if (!n || fz_one_in(t, 8)) {
+		r->entry = fz_entry_id(t, c);
+		r->ctx_id = fz_ctx_id(t, c);
+		r->cap = fz_call_cap(t, c);
+		return;
+	}
+	n = fz_below(t, n);
+	r->entry = c->cgrants[n].entry;
+	r->ctx_id = c->cgrants[n].ctx_id;
+	r->cap = c->cgrants[n].cap;
+	switch (fz_below(t, 12)) {
+	case 0:
+		r->entry = fz_entry_id(t, c);
+		break;
+	case 1:
+		r->ctx_id = fz_ctx_id(t, c);
+		break;
+	case 2:
+		r->cap += fz_one_in(t, 2) ? 1ull << 32 : 1;
+		break;
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -1663,6 +2011,7 @@ static void op_badcmd(struct fz_thread *t)
 	};
 	struct fz_ctx *c;
 	unsigned long cmd;
+	unsigned int nr;
 	int fd;
 
 	fz_lock(t->w);
@@ -1672,7 +2021,11 @@ static void op_badcmd(struct fz_thread *t)
 	t->arg[0] = fz_one_in(t, 2) ? 64 : 0;
 	switch (fz_below(t, 6)) {
 	case 0:
-		cmd = _IO(EXO_IOC_TYPE, fz_below(t, EXO_CMD_BASE));
+		/* below the commands; the register commands are op_call's */
+		nr = fz_below(t, EXO_CMD_BASE);
+		if (nr == _IOC_NR(EXO_IOC_CALL) || nr == _IOC_NR(EXO_IOC_REPLY))
+			nr = EXO_CMD_BASE - 1;
+		cmd = _IO(EXO_IOC_TYPE, nr);
 		break;
 	case 1:
 		cmd = _IO(EXO_IOC_TYPE, EXO_CMD_LAST +
@@ -2122,6 +2475,82 @@ static void op_fork(struct fz_thread *t)
 	fz_count(t, FZ_C_FORK, pid < 0 ? -errno : 0);
 	if (pid > 0)
 		exo_wait(pid);
+}
+
+/*
+ * EXO_IOC_CALL with a message. A call no server takes waits, and one
+ * being served waits for the answer: the timer takes either back (EINTR).
+ */
+static void op_call(struct fz_thread *t)
+{
+	struct fz_worker *w = t->w;
+	uint64_t m[EXO_CALL_WORDS], cap;
+	struct fz_ctx *c;
+	long rc;
+	int fd;
+
+	fz_lock(w);
+	c = fz_ctx_pick(t);
+	if (!c) {
+		fz_unlock(w);
+		return;
+	}
+	fd = fz_fd(t, c);
+	cap = fz_call_cap(t, c);
+	fz_unlock(w);
+	fz_words(t, m);
+
+	fz_timer_arm(fz_escape_ms(t));
+	rc = fz_call_raw(fd, cap, m);
+	fz_timer_arm(0);
+	fz_count(t, FZ_C_CALL, (int)rc);
+}
+
+/*
+ * EXO_IOC_REPLY: an answer (to no call, mostly), now and then a wait at
+ * the entry that the timer ends (EINTR) unless a call comes: at
+ * fz_call_entry it is answered, or left for its caller to give up on;
+ * any other pc kills the worker.
+ */
+static void op_reply(struct fz_thread *t)
+{
+	struct fz_worker *w = t->w;
+	uint64_t m[EXO_CALL_WORDS], stack = 0;
+	uint32_t entry, flags = 0;
+	struct fz_ctx *c;
+	long r;
+	int fd;
+
+	fz_lock(w);
+	c = fz_ctx_pick(t);
+	if (!c) {
+		fz_unlock(w);
+		return;
+	}
+	fd = fz_fd(t, c);
+	entry = fz_entry_id(t, c);
+	fz_unlock(w);
+	switch (fz_below(t, 32)) {
+	case 0 ... 3:
+		flags = EXO_REPLY_WAIT;
+		stack = fz_reply_stack(t);
+		break;
+	case 4:
+		flags = fz_one_in(t, 2) ? 1U << fz_below(t, 32) :
+					  (uint32_t)fz_rand(t);
+		break;
+	}
+	fz_words(t, m);
+
+	if (flags & EXO_REPLY_WAIT)
+		fz_timer_arm(fz_escape_ms(t));
+	r = fz_reply_raw(fd, entry | (uint64_t)flags << 32, m, stack);
+	fz_timer_arm(0);
+	fz_count(t, FZ_C_REPLY, fz_reply_res(r));
+	if (r < FZ_SERVED || fz_one_in(t, 4))
+		return;
+	fz_words(t, m);
+	fz_count(t, FZ_C_REPLY, fz_reply_res(fz_reply_raw(fd, entry, m, 0)));
 }
 
 /* ------------------------------------------------------------------------
@@ -2594,6 +3023,93 @@ static void sc_event(struct fz_thread *t)
 	fz_count(t, FZ_C_TOUCH, f.r);
 }
 
+struct fz_server {
+	int fd;
+	uint32_t entry;
+	bool answer;		/* reply to the call it takes */
+	uint64_t m[EXO_CALL_WORDS];
+	long r, r2;		/* the wait's result, the answer's */
+};
+
+/* The server thread of sc_call(): a wait at the entry, and the answer. */
+static void *fz_server_main(void *arg)
+{
+	struct fz_server *s = arg;
+	unsigned int i;
+
+	fz_timer_init();
+	fz_timer_arm(50);
+	s->r = fz_reply_raw(s->fd, s->entry | (uint64_t)EXO_REPLY_WAIT << 32,
+			    s->m, 0);
+	fz_timer_arm(0);
+	if (s->r >= FZ_SERVED && s->answer) {
+		for (i = 0; i < EXO_CALL_WORDS; i++)
+			s->m[i] = ~s->m[i];
+		s->r2 = fz_reply_raw(s->fd, s->entry, s->m, 0);
+	}
+	fz_timer_fini();
+	return NULL;
+}
+
+/*
+ * A call served: an entry of one context at fz_call_entry, a capability
+ * for it granted to the other, a thread waiting there and this one
+ * calling. The server answers, or lets the caller give up (EINTR, and a
+ * later answer finds it gone); the grant and the entry may stay.
+ */
+static void sc_call(struct fz_thread *t)
+{
+	struct fz_worker *w = t->w;
+	struct fz_ctx *c = fz_ctx_pick(t), *o = c ? fz_ctx_other(t, c) : NULL;
+	struct exo_entry_register r = { .pc = FZ_CALL_ENTRY };
+	struct exo_call_grant g = { 0 };
+	struct exo_call_revoke rv = { 0 };
+	struct exo_entry_unregister u = { 0 };
+	struct fz_server s = { 0 };
+	uint64_t m[EXO_CALL_WORDS];
+	pthread_t tid;
+	long rc;
+
+	if (!o || fz_call(t, c, ENTRY_REGISTER, &r))
+		return;
+	fz_lock(w);
+	done_entry_register(t, c, &r);
+	fz_unlock(w);
+	g.entry = r.id;
+	g.ctx_id = o->api.ctx_id;
+	if (fz_call(t, c, CALL_GRANT, &g))
+		goto out;
+	fz_lock(w);
+	done_call_grant(t, c, &g);
+	fz_unlock(w);
+	s.fd = c->fd;
+	s.entry = r.id;
+	s.answer = !fz_one_in(t, 4);
+	fz_words(t, s.m);
+	fz_words(t, m);
+	if (fz_thread_start(w, 1, &tid, fz_server_main, &s))
+		goto out;
+	fz_timer_arm(50);
+	rc = fz_call_raw(o->fd, g.cap, m);
+	fz_timer_arm(0);
+	fz_count(t, FZ_C_CALL, (int)rc);
+	pthread_join(tid, NULL);
+	fz_count(t, FZ_C_REPLY, fz_reply_res(s.r));
+	if (s.r >= FZ_SERVED && s.answer)
+		fz_count(t, FZ_C_REPLY, fz_reply_res(s.r2));
+	if (fz_one_in(t, 3)) {
+		rv.entry = g.entry;
+		rv.ctx_id = g.ctx_id;
+		rv.cap = g.cap;
+		fz_call(t, c, CALL_REVOKE, &rv);
+	}
+out:
+	if (fz_one_in(t, 2)) {
+		u.id = r.id;
+		fz_call(t, c, ENTRY_UNREGISTER, &u);
+	}
+}
+
 /*
  * Give everything back: bindings, rings, frames, saved contents. Run when
  * the worker nears its frame budget, and now and then at random.
@@ -2721,6 +3237,17 @@ static const struct fz_op fz_ops[] = {
 	       NULL),
 	FZ_CMD(NET_STATS, exo_net_stats, EXO_NET_STATS_SIZE_VER1, 0, 10,
 	       gen_net_stats, NULL, FZ_RSV(exo_net_stats, __reserved)),
+	FZ_CMD(ENTRY_REGISTER, exo_entry_register, EXO_ENTRY_REGISTER_SIZE_VER1,
+	       0, 10, gen_entry_register, done_entry_register,
+	       FZ_RSV(exo_entry_register, __reserved),
+	       FZ_RSV(exo_entry_register, id)),
+	FZ_CMD(ENTRY_UNREGISTER, exo_entry_unregister,
+	       EXO_ENTRY_UNREGISTER_SIZE_VER1, 0, 5, gen_entry_unregister, NULL,
+	       FZ_RSV(exo_entry_unregister, __reserved)),
+	FZ_CMD(CALL_GRANT, exo_call_grant, EXO_CALL_GRANT_SIZE_VER1, 0, 15,
+	       gen_call_grant, done_call_grant, FZ_RSV(exo_call_grant, cap)),
+	FZ_CMD(CALL_REVOKE, exo_call_revoke, EXO_CALL_REVOKE_SIZE_VER1, 0, 8,
+	       gen_call_revoke, NULL),
 	FZ_RUN("bad command", 10, op_badcmd, false),
 	FZ_RUN("mmap", 15, op_mmap, false),
 	FZ_RUN("munmap", 8, op_munmap, false),
@@ -2731,11 +3258,14 @@ static const struct fz_op fz_ops[] = {
 	FZ_RUN("touch", 60, op_touch, false),
 	FZ_RUN("open or close", 5, op_churn, true),
 	FZ_RUN("fork", 1, op_fork, false),
+	FZ_RUN("call", 15, op_call, false),
+	FZ_RUN("reply", 10, op_reply, false),
 	FZ_RUN("map and touch", 40, sc_map_touch, false),
 	FZ_RUN("ring", 8, sc_ring, false),
 	FZ_RUN("transmit", 15, sc_tx, false),
 	FZ_RUN("receive", 10, sc_rx, false),
 	FZ_RUN("fault event", 5, sc_event, true),
+	FZ_RUN("call served", 5, sc_call, true),
 	FZ_RUN("give back", 8, sc_reclaim, false),
 };
 
@@ -3187,6 +3717,7 @@ static const char *fz_res_name(unsigned int r, char *buf, size_t len)
 		[FZ_R_SIGSEGV - FZ_R_ERRNO] = "SIGSEGV",
 		[FZ_R_UPCALL - FZ_R_ERRNO] = "upcall",
 		[FZ_R_STUCK - FZ_R_ERRNO] = "stuck",
+		[FZ_R_SERVED - FZ_R_ERRNO] = "served",
 	};
 	const char *n;
 
@@ -3291,14 +3822,15 @@ static void fz_report(struct __test_metadata *_metadata,
 	ksft_print_msg("fuzz: %" PRIu64 " workers: %" PRIu64 " exited, %" PRIu64 " killed at random, %" PRIu64 " killed stalled%s, %" PRIu64 " killed at the end, died of a signal:%s\n",
 		       tl->started, tl->exited, tl->killed, tl->stalled, states,
 		       tl->late, len ? sigs : " none");
-	ksft_print_msg("fuzz: of those, %" PRIu64 " jumped to a bad address (an upcall entry), %" PRIu64 " faulted in the fuzzer's code%s\n",
+	ksft_print_msg("fuzz: of those, %" PRIu64 " jumped to a bad address (an upcall or call entry), %" PRIu64 " faulted in the fuzzer's code%s\n",
 		       tl->bad_jumps, tl->crashes, tl->crashes ? ":" : "");
 	if (tl->crashes)
 		ksft_print_msg("fuzz: the first at ip %#" PRIx64 ", address %#" PRIx64 "\n",
 			       tl->crash_ip, tl->crash_addr);
 	fz_report_time(sh);
+	/* every command, the register ones too */
 	for (c = 0; c < FZ_NR_CALLS; c++) {
-		if (!fz_report_call(sh, c) && c < EXO_NR_CMDS)
+		if (!fz_report_call(sh, c) && c < FZ_C_BADCMD)
 			EXPECT_TRUE(false) TH_LOG("%s was never called",
 						  fz_call_names[c]);
 	}

@@ -2,10 +2,10 @@
 /*
  * exo ioctl ABI tests: struct sizing (iommufd's TEST_LENGTH pattern), flags,
  * reserved fields, bad pointers, unknown commands, the handshake and the
- * range checks of EXO_IOC_FRAME_ALLOC. The VM, revocation and network
+ * range checks of EXO_IOC_FRAME_ALLOC. The VM, revocation, network and call
  * commands get the same struct checks here (the network ones on the
- * loopback interface); their semantics are exo_vm_test's, exo_revoke_test's
- * and the network tests'. Every failing call is checked to
+ * loopback interface); their semantics are exo_vm_test's, exo_revoke_test's,
+ * the network tests' and exo_call_test's. Every failing call is checked to
  * change nothing: not the caller's struct, not the context's counters, not
  * the module-wide counters, not the frame table.
  *
@@ -36,7 +36,7 @@ FIXTURE(cmd) {
 	uint64_t vm_pfn;
 	uint64_t held;		/* frames the fixture holds (vm_cap) */
 	/* revocation commands */
-	struct exo_ctx peer;	/* FRAME_GRANT's grantee */
+	struct exo_ctx peer;	/* FRAME_GRANT's, CALL_*'s grantee */
 	int efd;		/* REVOKE_NOTIFY's eventfd */
 	const struct exo_repo_header *repo;
 	uint32_t slot1;		/* RECOVER: a SAVED vector entry + 1 */
@@ -45,6 +45,9 @@ FIXTURE(cmd) {
 	uint32_t net_id;	/* a claim prep made for the command */
 	uint64_t ring_caps[2];	/* RING, TX: the ring frames prep made */
 	uint8_t *ring_va;	/* RING and TX: 2 pages to bind them at */
+	/* call commands */
+	uint32_t entry_id;	/* an entry prep registered for the command */
+	uint64_t call_cap;	/* REVOKE: a capability prep granted the peer */
 };
 
 #define CMD_VMA_PAGES	4
@@ -309,6 +312,46 @@ FIXTURE_VARIANT_ADD(cmd, net_stats) {
 	.attach = true,
 };
 
+FIXTURE_VARIANT_ADD(cmd, entry_register) {
+	.name = "EXO_IOC_ENTRY_REGISTER",
+	.ioc = EXO_IOC_ENTRY_REGISTER,
+	.size = sizeof(struct exo_entry_register),
+	.min_size = offsetofend(struct exo_entry_register, __reserved),
+	/* id is an output, zero on input; __reserved follows it */
+	.reserved_off = offsetof(struct exo_entry_register, id),
+	.reserved_len = offsetofend(struct exo_entry_register, __reserved) -
+			offsetof(struct exo_entry_register, id),
+	.output = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, entry_unregister) {
+	.name = "EXO_IOC_ENTRY_UNREGISTER",
+	.ioc = EXO_IOC_ENTRY_UNREGISTER,
+	.size = sizeof(struct exo_entry_unregister),
+	.min_size = offsetofend(struct exo_entry_unregister, __reserved),
+	.reserved_off = offsetof(struct exo_entry_unregister, __reserved),
+	.reserved_len = sizeof(((struct exo_entry_unregister *)0)->__reserved),
+};
+
+FIXTURE_VARIANT_ADD(cmd, call_grant) {
+	.name = "EXO_IOC_CALL_GRANT",
+	.ioc = EXO_IOC_CALL_GRANT,
+	.size = sizeof(struct exo_call_grant),
+	.min_size = offsetofend(struct exo_call_grant, cap),
+	/* cap is an output: zero on input */
+	.reserved_off = offsetof(struct exo_call_grant, cap),
+	.reserved_len = sizeof(((struct exo_call_grant *)0)->cap),
+	.output = true,
+};
+
+FIXTURE_VARIANT_ADD(cmd, call_revoke) {
+	.name = "EXO_IOC_CALL_REVOKE",
+	.ioc = EXO_IOC_CALL_REVOKE,
+	.size = sizeof(struct exo_call_revoke),
+	.min_size = offsetofend(struct exo_call_revoke, cap),
+	.reserved_off = -1,
+};
+
 /* The network commands' UDP port on lo: one per command. */
 #define CMD_NET_PORT(ioc)	(40000 + _IOC_NR(ioc) - EXO_CMD_BASE)
 
@@ -369,6 +412,57 @@ static int net_ring(int fd, uint32_t kind, const uint64_t *caps, uint32_t nr)
 	return _test_ioctl(fd, EXO_IOC_NET_RING, &r);
 }
 
+/* ENTRY_REGISTER's pc: code of ours, never run (no call is made). */
+static void cmd_entry(void)
+{
+}
+
+static int entry_register(int fd, uint32_t *id)
+{
+	struct exo_entry_register r = {
+		.size = sizeof(r),
+		.pc = (uintptr_t)cmd_entry,
+	};
+	int rc = _test_ioctl(fd, EXO_IOC_ENTRY_REGISTER, &r);
+
+	if (!rc)
+		*id = r.id;
+	return rc;
+}
+
+static int entry_unregister(int fd, uint32_t id)
+{
+	struct exo_entry_unregister u = { .size = sizeof(u), .id = id };
+
+	return _test_ioctl(fd, EXO_IOC_ENTRY_UNREGISTER, &u);
+}
+
+static int call_grant(int fd, uint32_t entry, uint32_t ctx_id, uint64_t *cap)
+{
+	struct exo_call_grant g = {
+		.size = sizeof(g),
+		.entry = entry,
+		.ctx_id = ctx_id,
+	};
+	int rc = _test_ioctl(fd, EXO_IOC_CALL_GRANT, &g);
+
+	if (!rc)
+		*cap = g.cap;
+	return rc;
+}
+
+static int call_revoke(int fd, uint32_t entry, uint32_t ctx_id, uint64_t cap)
+{
+	struct exo_call_revoke r = {
+		.size = sizeof(r),
+		.entry = entry,
+		.ctx_id = ctx_id,
+		.cap = cap,
+	};
+
+	return _test_ioctl(fd, EXO_IOC_CALL_REVOKE, &r);
+}
+
 FIXTURE_SETUP(cmd)
 {
 	struct exo_frame_alloc a = { 0 };
@@ -379,7 +473,9 @@ FIXTURE_SETUP(cmd)
 	self->arena = MAP_FAILED;
 	exo_counters_read(&self->base);
 	exo_ctx_open(&self->ctx, true);
-	if (variant->ioc == EXO_IOC_FRAME_GRANT)
+	if (variant->ioc == EXO_IOC_FRAME_GRANT ||
+	    variant->ioc == EXO_IOC_CALL_GRANT ||
+	    variant->ioc == EXO_IOC_CALL_REVOKE)
 		exo_ctx_open(&self->peer, true);
 	if (variant->ioc == EXO_IOC_REVOKE_NOTIFY) {
 		self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -589,13 +685,37 @@ static void __tx_ring(struct __test_metadata *_metadata,
 	__atomic_store_n(&h->prod, 1, __ATOMIC_RELEASE);
 }
 
+/* The entry UNREGISTER, GRANT and REVOKE name: made once, kept on failure. */
+static uint32_t __entry_id(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(cmd) *self)
+{
+	if (!self->entry_id)
+		EXPECT_EQ(0, entry_register(self->ctx.fd, &self->entry_id));
+	return self->entry_id;
+}
+
+/* REVOKE's capability: the peer's, for that entry; kept on failure. */
+static uint64_t __call_cap(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(cmd) *self)
+{
+	uint32_t entry = __entry_id(_metadata, self);
+
+	if (!self->call_cap && entry)
+		EXPECT_EQ(0, call_grant(self->ctx.fd, entry,
+					self->peer.api.ctx_id,
+					&self->call_cap));
+	return self->call_cap;
+}
+
 /*
  * Fill @buf (@len bytes, zeroed) with a valid struct for the variant's
  * command, its size field set to the real struct size. For FRAME_FREE this
  * allocates the frame to free; for UNMAP, PROTECT, QUERY and DIRTY it binds
  * vma page 0 (RW, so dirty) to the fixture's frame. UNCLAIM, HANDLER and
  * STATS get a claim of UDP port CMD_NET_PORT on lo; RING gets two frames
- * (their caps in the scratch page); TX gets a transmit ring.
+ * (their caps in the scratch page); TX gets a transmit ring. UNREGISTER,
+ * CALL_GRANT and CALL_REVOKE get an entry; CALL_REVOKE the peer's call
+ * capability for it.
  */
 static void __prep(struct __test_metadata *_metadata,
 		   FIXTURE_DATA(cmd) *self, const FIXTURE_VARIANT(cmd) *variant,
@@ -761,6 +881,28 @@ static void __prep(struct __test_metadata *_metadata,
 		((struct exo_net_stats *)buf)->id =
 			__net_id(_metadata, self, variant);
 		break;
+	case EXO_IOC_ENTRY_REGISTER:
+		((struct exo_entry_register *)buf)->pc = (uintptr_t)cmd_entry;
+		break;
+	case EXO_IOC_ENTRY_UNREGISTER:
+		((struct exo_entry_unregister *)buf)->id =
+			__entry_id(_metadata, self);
+		break;
+	case EXO_IOC_CALL_GRANT: {
+		struct exo_call_grant *g = buf;
+
+		g->entry = __entry_id(_metadata, self);
+		g->ctx_id = self->peer.api.ctx_id;
+		break;
+	}
+	case EXO_IOC_CALL_REVOKE: {
+		struct exo_call_revoke *r = buf;
+
+		r->cap = __call_cap(_metadata, self);
+		r->entry = self->entry_id;
+		r->ctx_id = self->peer.api.ctx_id;
+		break;
+	}
 	}
 }
 #define prep(buf, len) __prep(_metadata, self, variant, buf, len)
@@ -930,6 +1072,108 @@ static void __finish_net(struct __test_metadata *_metadata,
 }
 
 /*
+ * How many more entries the context may register (64 with none held): ids
+ * are not reused soon, so a leaked entry shows as one fewer free slot.
+ */
+static unsigned int __entries_free(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(cmd) *self)
+{
+	uint32_t ids[64];
+	unsigned int n = 0, i;
+	int rc;
+
+	while (n < 64) {
+		rc = entry_register(self->ctx.fd, &ids[n]);
+		if (rc) {
+			EXPECT_EQ(-ENOSPC, rc);
+			break;
+		}
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, entry_unregister(self->ctx.fd, ids[i]));
+	return n;
+}
+
+/*
+ * The index of the peer's next call capability for @entry, or 0; taken
+ * back at once. Indexes are the lowest free: 1 if the peer holds none.
+ */
+static uint32_t __peer_cap_next(struct __test_metadata *_metadata,
+				FIXTURE_DATA(cmd) *self, uint32_t entry)
+{
+	uint32_t peer = self->peer.api.ctx_id;
+	uint64_t cap = 0;
+
+	EXPECT_EQ(0, call_grant(self->ctx.fd, entry, peer, &cap));
+	if (cap)
+		EXPECT_EQ(0, call_revoke(self->ctx.fd, entry, peer, cap));
+	return (uint32_t)cap;
+}
+
+/*
+ * The call commands: check that a failed call changed nothing (no entry
+ * registered or removed, no capability given or taken back) and a good
+ * one did its work, then undo it: no entry, the peer holds nothing.
+ */
+static void __finish_call(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(cmd) *self,
+			  const FIXTURE_VARIANT(cmd) *variant, void *buf,
+			  int rc)
+{
+	uint32_t peer = self->peer.api.ctx_id;
+	bool done = !rc && buf;
+	int fd = self->ctx.fd;
+	int err;
+
+	switch (variant->ioc) {
+	case EXO_IOC_ENTRY_REGISTER:
+		if (done)
+			EXPECT_EQ(0, entry_unregister(fd,
+				((struct exo_entry_register *)buf)->id));
+		EXPECT_EQ(64U - !!self->entry_id,
+			  __entries_free(_metadata, self))
+			TH_LOG("%s", done ? "UNREGISTER left the entry" :
+				     "a failed REGISTER left an entry");
+		break;
+	case EXO_IOC_ENTRY_UNREGISTER:
+		if (!self->entry_id)
+			break;
+		err = entry_unregister(fd, self->entry_id);
+		EXPECT_EQ(done ? -ENOENT : 0, err)
+			TH_LOG("%s", done ? "UNREGISTER left the entry" :
+				     "a failed UNREGISTER removed it");
+		self->entry_id = 0;
+		break;
+	case EXO_IOC_CALL_GRANT:
+		if (!self->entry_id)
+			break;
+		if (done)
+			EXPECT_EQ(0, call_revoke(fd, self->entry_id, peer,
+				((struct exo_call_grant *)buf)->cap));
+		EXPECT_EQ(1U, __peer_cap_next(_metadata, self, self->entry_id))
+			TH_LOG("%s", done ? "REVOKE left the capability" :
+				     "a failed GRANT left a capability");
+		break;
+	case EXO_IOC_CALL_REVOKE:
+		if (!self->call_cap)
+			break;
+		err = call_revoke(fd, self->entry_id, peer, self->call_cap);
+		EXPECT_EQ(done ? -ENOENT : 0, err)
+			TH_LOG("%s", done ? "REVOKE left the capability" :
+				     "a failed REVOKE took it back");
+		self->call_cap = 0;
+		break;
+	default:
+		return;
+	}
+	if (self->entry_id) {
+		EXPECT_EQ(0, entry_unregister(fd, self->entry_id));
+		self->entry_id = 0;
+	}
+}
+
+/*
  * Undo what a call (result @rc) left behind, then check the context is back
  * at rest: nothing held.
  */
@@ -980,6 +1224,7 @@ static void __finish(struct __test_metadata *_metadata,
 				((struct exo_frame_alloc *)buf)->cap);
 	__finish_revocation(_metadata, self, variant, buf, rc);
 	__finish_net(_metadata, self, variant, buf, rc);
+	__finish_call(_metadata, self, variant, buf, rc);
 	if (variant->ioc == EXO_IOC_FRAME_FREE && self->pending_cap) {
 		if (rc)
 			test_frame_free(self->ctx.fd, self->pending_cap);
@@ -1399,6 +1644,51 @@ static void __check_output(struct __test_metadata *_metadata,
 		EXPECT_EQ(0ULL, out->bad_verdict);
 		break;
 	}
+	case EXO_IOC_ENTRY_REGISTER: {
+		struct exo_entry_register *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ((uintptr_t)cmd_entry, out->pc);
+		EXPECT_NE(0U, out->id);
+		EXPECT_EQ(0U, out->__reserved);
+		break;
+	}
+	case EXO_IOC_ENTRY_UNREGISTER: {
+		struct exo_entry_unregister *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->entry_id, out->id);
+		EXPECT_EQ(0U, out->__reserved);
+		EXPECT_EQ(-ENOENT, entry_unregister(self->ctx.fd, out->id));
+		break;
+	}
+	case EXO_IOC_CALL_GRANT: {
+		struct exo_call_grant *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->entry_id, out->entry);
+		EXPECT_EQ(self->peer.api.ctx_id, out->ctx_id);
+		EXPECT_NE(0ULL, out->cap);
+		/* the peer's, not ours: a revocation must name the peer */
+		EXPECT_EQ(-ENOENT, call_revoke(self->ctx.fd, out->entry,
+					       api->ctx_id, out->cap));
+		break;
+	}
+	case EXO_IOC_CALL_REVOKE: {
+		struct exo_call_revoke *out = buf;
+
+		EXPECT_EQ(variant->size, out->size);
+		EXPECT_EQ(0U, out->flags);
+		EXPECT_EQ(self->entry_id, out->entry);
+		EXPECT_EQ(self->peer.api.ctx_id, out->ctx_id);
+		EXPECT_EQ(self->call_cap, out->cap);
+		EXPECT_EQ(-ENOENT, call_revoke(self->ctx.fd, out->entry,
+					       out->ctx_id, out->cap));
+		break;
+	}
 	}
 }
 #define check_output(buf) __check_output(_metadata, self, variant, buf)
@@ -1750,15 +2040,50 @@ TEST_F(exo, unknown_cmd_other_type)
 	}
 }
 
+/* The register commands: their argument is not a struct (register_cmds). */
+static bool register_nr(unsigned int nr)
+{
+	return nr == _IOC_NR(EXO_IOC_CALL) || nr == _IOC_NR(EXO_IOC_REPLY);
+}
+
 /* Every number of our type other than the commands. */
 TEST_F_TIMEOUT(exo, unknown_cmd_all_nr, 180)
 {
 	unsigned int nr;
 
 	for (nr = 0; nr < 256; nr++) {
-		if (nr >= EXO_CMD_BASE && nr < EXO_CMD_LAST)
+		if ((nr >= EXO_CMD_BASE && nr < EXO_CMD_LAST) ||
+		    register_nr(nr))
 			continue;
 		expect_enotty(_metadata, self, _IO(EXO_IOC_TYPE, nr));
+	}
+}
+
+/*
+ * The register commands take their argument in rdx, not through a
+ * pointer: 0 is no capability and no entry (ENOENT; EOPNOTSUPP where
+ * there are no registers to carry a message) and nothing is read. Their
+ * numbers with a size or direction encoded, or of another type, are
+ * unknown commands.
+ */
+TEST_F(exo, register_cmds)
+{
+	static const unsigned long ioc[] = { EXO_IOC_CALL, EXO_IOC_REPLY };
+	int err = self->ctx.api.features & EXO_FEAT_CALL ? ENOENT : EOPNOTSUPP;
+	unsigned int i, nr;
+
+	for (i = 0; i < ARRAY_SIZE(ioc); i++) {
+		nr = _IOC_NR(ioc[i]);
+		ASSERT_EQ(_IO(EXO_IOC_TYPE, nr), ioc[i]);
+		exo_expect_err(err, self->ctx.fd, self->ctx.ft, ioc[i], NULL, 0);
+		expect_enotty(_metadata, self,
+			      _IOWR(EXO_IOC_TYPE, nr, struct exo_api));
+		expect_enotty(_metadata, self,
+			      _IOR(EXO_IOC_TYPE, nr, struct exo_ctx_info));
+		expect_enotty(_metadata, self,
+			      _IOW(EXO_IOC_TYPE, nr, struct exo_frame_free));
+		expect_enotty(_metadata, self, _IO('y', nr));
+		expect_enotty(_metadata, self, _IO('X', nr));
 	}
 }
 

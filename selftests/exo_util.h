@@ -53,12 +53,14 @@
 
 /*
  * Every feature bit and every ioctl bit the uapi header defines, as the
- * handshake reports them (the Aegis-style upcall exists on x86-64 only).
+ * handshake reports them (the Aegis-style upcall and the register
+ * commands of protected control transfer exist on x86-64 only).
  */
 #ifdef __x86_64__
 #define EXO_FEAT_ALL	((uint64_t)EXO_API_FEATURES)
 #else
-#define EXO_FEAT_ALL	((uint64_t)EXO_API_FEATURES & ~(uint64_t)EXO_FEAT_UPCALL)
+#define EXO_FEAT_ALL	((uint64_t)EXO_API_FEATURES & \
+			 ~(uint64_t)(EXO_FEAT_UPCALL | EXO_FEAT_CALL))
 #endif
 #define EXO_IOCTLS_ALL	((uint64_t)EXO_API_IOCTLS)
 #define EXO_NR_CMDS	((unsigned int)(EXO_CMD_LAST - EXO_CMD_BASE))

@@ -8,7 +8,8 @@
  * exo_vma_create(3), exo_vma_map(3), exo_vma_query(3), exo_stlb_set(3),
  * exo_fault_mode_set(3), exo_vm_create(3), exo_vm_trap(3),
  * exo_revoke_request(3), exo_events(3), exo_repo_recover(3),
- * exo_frame_critical(3), exo_frame_grant(3), exo_vm_handle_events(3).
+ * exo_frame_critical(3), exo_frame_grant(3), exo_vm_handle_events(3),
+ * exo_entry_register(3), exo_call_grant(3), exo_call(3), exo_serve(3).
  */
 #ifndef LIBEXO_H
 #define LIBEXO_H
@@ -88,6 +89,33 @@ int exo_frame_grant(struct exo *exo, exo_cap_t cap, uint32_t ctx_id,
 int exo_repo_recover(struct exo *exo, uint32_t slot, uint32_t frame,
 		     uint32_t nr, uint32_t flags, exo_cap_t cap,
 		     uint32_t dst_frame, void *buf);
+
+/*
+ * Protected control transfer (x86-64; see exo_call(3)). A server registers
+ * an entry, grants call capabilities for it, and gives it threads with
+ * exo_serve(): each runs @fn for one call at a time, with the message in
+ * m->w and the caller's context id in m->caller; what @fn leaves in m->w
+ * is the reply. exo_serve() returns only when the entry is gone (-ENOENT)
+ * or on an error. exo_call() sends w[] and, on success (0), leaves the
+ * reply in it.
+ */
+struct exo_msg {
+	uint64_t w[EXO_CALL_WORDS];
+	uint32_t caller;
+};
+
+typedef void (*exo_entry_fn)(void *arg, struct exo_msg *m);
+
+int exo_entry_register(struct exo *exo, uint32_t *id);
+int exo_entry_unregister(struct exo *exo, uint32_t id);
+int exo_call_grant(struct exo *exo, uint32_t entry, uint32_t ctx_id,
+		   uint64_t *cap);
+int exo_call_revoke(struct exo *exo, uint32_t entry, uint32_t ctx_id,
+		    uint64_t cap);
+int exo_call(struct exo *exo, uint64_t cap, uint64_t w[EXO_CALL_WORDS]);
+int exo_serve(struct exo *exo, uint32_t entry, exo_entry_fn fn, void *arg);
+/* The pc every entry of libexo resumes at (call_x86_64.S). */
+void exo_serve_entry(void);
 
 /*
  * The event ring and the repossession vector, read-only, mapped on first

@@ -56,6 +56,12 @@
  *	&struct exo_net_ring.
  * @EXO_CMD_NET_TX: send what the transmit ring holds, &struct exo_net_tx.
  * @EXO_CMD_NET_STATS: counters of a claim, &struct exo_net_stats.
+ * @EXO_CMD_ENTRY_REGISTER: register an entry point for protected control
+ *	transfer, &struct exo_entry_register.
+ * @EXO_CMD_ENTRY_UNREGISTER: remove an entry point, &struct exo_entry_unregister.
+ * @EXO_CMD_CALL_GRANT: give another context a call capability for an
+ *	entry, &struct exo_call_grant.
+ * @EXO_CMD_CALL_REVOKE: take a call capability back, &struct exo_call_revoke.
  * @EXO_CMD_LAST: one past the last command.
  */
 enum exo_cmd {
@@ -84,6 +90,10 @@ enum exo_cmd {
 	EXO_CMD_NET_RING,
 	EXO_CMD_NET_TX,
 	EXO_CMD_NET_STATS,
+	EXO_CMD_ENTRY_REGISTER,
+	EXO_CMD_ENTRY_UNREGISTER,
+	EXO_CMD_CALL_GRANT,
+	EXO_CMD_CALL_REVOKE,
 	EXO_CMD_LAST,
 };
 
@@ -112,6 +122,39 @@ enum exo_cmd {
 #define EXO_IOC_NET_RING	_IO(EXO_IOC_TYPE, EXO_CMD_NET_RING)
 #define EXO_IOC_NET_TX		_IO(EXO_IOC_TYPE, EXO_CMD_NET_TX)
 #define EXO_IOC_NET_STATS	_IO(EXO_IOC_TYPE, EXO_CMD_NET_STATS)
+#define EXO_IOC_ENTRY_REGISTER	_IO(EXO_IOC_TYPE, EXO_CMD_ENTRY_REGISTER)
+#define EXO_IOC_ENTRY_UNREGISTER _IO(EXO_IOC_TYPE, EXO_CMD_ENTRY_UNREGISTER)
+#define EXO_IOC_CALL_GRANT	_IO(EXO_IOC_TYPE, EXO_CMD_CALL_GRANT)
+#define EXO_IOC_CALL_REVOKE	_IO(EXO_IOC_TYPE, EXO_CMD_CALL_REVOKE)
+
+/*
+ * Register commands: no struct; their arguments and results travel in
+ * registers (x86-64 only), so that a protected control transfer copies
+ * nothing through memory. See Documentation/cpu.rst for the convention:
+ *
+ * %EXO_IOC_CALL: rdx the call capability; the message in r10, r8, r9,
+ *	r12, r13, r14. Returns 0 with the reply in the same six registers,
+ *	or -errno with them unchanged.
+ * %EXO_IOC_REPLY: rdx the entry id | &enum exo_reply_flags << 32; the
+ *	reply in the six registers; rbx, with %EXO_REPLY_WAIT, the stack
+ *	pointer to enter with (0: keep). With %EXO_REPLY_WAIT the thread
+ *	resumes at the entry's pc with rax the caller's context id and the
+ *	message in the six registers.
+ */
+#define EXO_IOC_CALL		_IO(EXO_IOC_TYPE, 0x40)
+#define EXO_IOC_REPLY		_IO(EXO_IOC_TYPE, 0x41)
+
+/* The number of 64-bit message words a call and its reply carry. */
+#define EXO_CALL_WORDS		6
+
+/**
+ * enum exo_reply_flags - bits 32..63 of %EXO_IOC_REPLY's rdx.
+ * @EXO_REPLY_WAIT: after replying (if this thread was serving a call),
+ *	wait at the entry for the next call.
+ */
+enum exo_reply_flags {
+	EXO_REPLY_WAIT = 1 << 0,
+};
 
 /**
  * enum exo_feature - bits of &exo_api.features.
@@ -132,6 +175,9 @@ enum exo_cmd {
  * @EXO_FEAT_GRANT: %EXO_IOC_FRAME_GRANT.
  * @EXO_FEAT_NET: network attachment, flow claims, downloaded handlers and
  *	the receive and transmit rings (EXO_IOC_NET_*).
+ * @EXO_FEAT_CALL: entry points, call capabilities and synchronous
+ *	protected control transfer (%EXO_IOC_CALL, %EXO_IOC_REPLY; x86-64
+ *	only).
  */
 enum exo_feature {
 	EXO_FEAT_FRAMES = 1 << 0,
@@ -147,18 +193,20 @@ enum exo_feature {
 	EXO_FEAT_REVOKE = 1 << 10,
 	EXO_FEAT_GRANT = 1 << 11,
 	EXO_FEAT_NET = 1 << 12,
+	EXO_FEAT_CALL = 1 << 13,
 };
 
 /*
  * Every feature and every command this header describes: what
  * &exo_api.features and &exo_api.ioctls hold on a module built from it
- * (%EXO_FEAT_UPCALL on x86-64 only).
+ * (%EXO_FEAT_UPCALL and %EXO_FEAT_CALL on x86-64 only).
  */
 #define EXO_API_FEATURES						\
 	(EXO_FEAT_FRAMES | EXO_FEAT_FRAME_PFN | EXO_FEAT_FRAME_COLOUR |	\
 	 EXO_FEAT_FRAME_CONTIG | EXO_FEAT_FTABLE | EXO_FEAT_MEMCG |	\
 	 EXO_FEAT_VM | EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |		\
-	 EXO_FEAT_UPCALL | EXO_FEAT_REVOKE | EXO_FEAT_GRANT | EXO_FEAT_NET)
+	 EXO_FEAT_UPCALL | EXO_FEAT_REVOKE | EXO_FEAT_GRANT | EXO_FEAT_NET | \
+	 EXO_FEAT_CALL)
 #define EXO_API_IOCTLS	((1ULL << (EXO_CMD_LAST - EXO_CMD_BASE)) - 1)
 
 /**
@@ -1482,5 +1530,87 @@ struct exo_net_stats {
 
 /* The smallest &struct exo_net_stats accepted: up to and including @bad_verdict. */
 #define EXO_NET_STATS_SIZE_VER1	72
+
+/**
+ * struct exo_entry_register - register an entry point: where this
+ *	context's server threads resume when a call arrives
+ *	(%EXO_IOC_ENTRY_REGISTER).
+ * @size: sizeof(struct exo_entry_register) as the caller knows it.
+ * @flags: must be 0.
+ * @pc: a user address of this context's code.
+ * @id: out: the entry id, local to this context.
+ * @__reserved: must be 0.
+ */
+struct exo_entry_register {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 pc;
+	__u32 id;
+	__u32 __reserved;
+};
+
+/* The smallest &struct exo_entry_register accepted: up to and including @__reserved. */
+#define EXO_ENTRY_REGISTER_SIZE_VER1	24
+
+/**
+ * struct exo_entry_unregister - remove an entry point
+ *	(%EXO_IOC_ENTRY_UNREGISTER): every call capability for it is taken
+ *	back, calls waiting or being served fail with ECONNRESET, and its
+ *	waiting server threads return ENOENT.
+ * @size: sizeof(struct exo_entry_unregister) as the caller knows it.
+ * @flags: must be 0.
+ * @id: an entry of this context.
+ * @__reserved: must be 0.
+ */
+struct exo_entry_unregister {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
+/* The smallest &struct exo_entry_unregister accepted: up to and including @__reserved. */
+#define EXO_ENTRY_UNREGISTER_SIZE_VER1	16
+
+/**
+ * struct exo_call_grant - give another context a capability to call one
+ *	of this context's entries (%EXO_IOC_CALL_GRANT).
+ * @size: sizeof(struct exo_call_grant) as the caller knows it.
+ * @flags: must be 0.
+ * @entry: an entry of this context.
+ * @ctx_id: the grantee, a context of the same user; not this one.
+ * @cap: out: the grantee's call capability, for %EXO_IOC_CALL.
+ */
+struct exo_call_grant {
+	__u32 size;
+	__u32 flags;
+	__u32 entry;
+	__u32 ctx_id;
+	__aligned_u64 cap;
+};
+
+/* The smallest &struct exo_call_grant accepted: up to and including @cap. */
+#define EXO_CALL_GRANT_SIZE_VER1	24
+
+/**
+ * struct exo_call_revoke - take back a call capability this context
+ *	granted (%EXO_IOC_CALL_REVOKE). Calls made with it that no server
+ *	has taken yet fail with ECONNRESET; a call being served completes.
+ * @size: sizeof(struct exo_call_revoke) as the caller knows it.
+ * @flags: must be 0.
+ * @entry: the entry it names, of this context.
+ * @ctx_id: the grantee.
+ * @cap: the capability, as %EXO_IOC_CALL_GRANT returned it.
+ */
+struct exo_call_revoke {
+	__u32 size;
+	__u32 flags;
+	__u32 entry;
+	__u32 ctx_id;
+	__aligned_u64 cap;
+};
+
+/* The smallest &struct exo_call_revoke accepted: up to and including @cap. */
+#define EXO_CALL_REVOKE_SIZE_VER1	24
 
 #endif /* _UAPI_LINUX_EXO_H */
