@@ -5,7 +5,8 @@
  * sleeps; a server thread of the entry, asleep in REPLY, returns to user
  * mode at the entry with the message and the caller's context id. Its
  * next REPLY hands the reply words back and, with EXO_REPLY_WAIT, waits
- * for the next call in the same system call.
+ * for the next call in the same system call. A send is a call nobody
+ * waits for: queued at the entry (a bounded number), answered by nothing.
  *
  * A call lives on the caller's stack. Everything another thread does to it
  * is done under the entry's lock, which is also where a caller interrupted
@@ -121,13 +122,40 @@ static int exo_call_wait(struct exo_entry *e, struct exo_call *c)
 	return status;
 }
 
+/*
+ * Hand @c to a waiting server, or queue it. Return: the server's thread
+ * to wake (a reference), or NULL.
+ */
+static struct task_struct *exo_call_post(struct exo_entry *e,
+					 struct exo_call *c)
+	__must_hold(&e->lock)
+{
+	struct exo_server *s = exo_call_pick(e);
+
+	if (!s) {
+		list_add_tail(&c->node, &e->pending);
+		return NULL;
+	}
+	s->waiting = false;
+	s->call = c;
+	c->srv = s;
+	return get_task_struct(s->task);
+}
+
+static void exo_call_wake(struct task_struct *srv)
+{
+	if (srv) {
+		wake_up_process(srv);
+		put_task_struct(srv);
+	}
+}
+
 /* %EXO_IOC_CALL: see exo_call_ioctl(). */
 static long exo_call_call(struct exo_ctx *ctx, u64 cap)
 {
 	struct pt_regs *regs = task_pt_regs(current);
 	struct exo_call c = { .caller = ctx->id, .task = current };
-	struct task_struct *srv = NULL;
-	struct exo_server *s;
+	struct task_struct *srv;
 	struct exo_entry *e;
 	int status;
 
@@ -142,23 +170,11 @@ static long exo_call_call(struct exo_ctx *ctx, u64 cap)
 		exo_entry_put(e);
 		return -ECONNRESET;
 	}
-	s = exo_call_pick(e);
-	if (s) {
-		s->waiting = false;
-		s->call = &c;
-		c.srv = s;
-		srv = s->task;
-		get_task_struct(srv);
-	} else {
-		list_add_tail(&c.node, &e->pending);
-	}
+	srv = exo_call_post(e, &c);
 	/* Asleep before the server can run: its reply cannot be missed. */
 	set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock(&e->lock);
-	if (srv) {
-		wake_up_process(srv);
-		put_task_struct(srv);
-	}
+	exo_call_wake(srv);
 
 	status = exo_call_wait(e, &c);
 	exo_entry_put(e);
@@ -168,14 +184,58 @@ static long exo_call_call(struct exo_ctx *ctx, u64 cap)
 	return 0;
 }
 
-/* Forget servers whose thread is exiting and serves nothing. e->lock held. */
+/* %EXO_IOC_SEND: see exo_call_ioctl(). */
+static long exo_call_async(struct exo_ctx *ctx, u64 cap)
+{
+	struct task_struct *srv = NULL;
+	struct exo_entry *e;
+	struct exo_call *c;
+	long ret = 0;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return -ENOMEM;
+	c->caller = ctx->id;
+	e = exo_entry_by_cap(ctx, cap, &c->cap);
+	if (!e) {
+		kfree(c);
+		return -ENOENT;
+	}
+	exo_call_regs_get(task_pt_regs(current), c->w);
+
+	spin_lock(&e->lock);
+	if (e->dead)
+		ret = -ECONNRESET;
+	else if (e->nr_sends >= EXO_CALL_MAX_SENDS)
+		ret = -EAGAIN;
+	if (!ret) {
+		e->nr_sends++;
+		srv = exo_call_post(e, c);
+		c = NULL;
+	}
+	spin_unlock(&e->lock);
+	exo_call_wake(srv);
+	kfree(c);
+	exo_entry_put(e);
+	return ret;
+}
+
+/*
+ * Forget servers whose thread is exiting, with the send one of them died
+ * in; one that died in a call waits for its caller to take the call back.
+ */
 static void exo_call_reap(struct exo_entry *e)
+	__must_hold(&e->lock)
 {
 	struct exo_server *s, *tmp;
 
 	list_for_each_entry_safe(s, tmp, &e->servers, node) {
-		if (s->call || s->waiting || !(s->task->flags & PF_EXITING))
+		if (s->waiting || !(s->task->flags & PF_EXITING))
 			continue;
+		if (s->call && s->call->task)
+			continue;
+		if (s->call)
+			exo_call_settle(e, s->call, -ECONNRESET);
 		list_del(&s->node);
 		e->nr_servers--;
 		put_task_struct(s->task);
@@ -283,7 +343,7 @@ static long exo_call_reply(struct exo_ctx *ctx, u64 arg)
 	s->orphaned = false;
 	if (c) {
 		exo_call_regs_get(regs, c->w);
-		exo_call_settle(c, 1);
+		exo_call_settle(e, c, 1);
 	} else if (orphaned) {
 		ret = -EPIPE;
 		goto unlock;
@@ -301,6 +361,7 @@ static long exo_call_reply(struct exo_ctx *ctx, u64 arg)
 	}
 	memcpy(w, c->w, sizeof(w));
 	ret = c->caller;
+	regs->dx = c->task ? 0 : EXO_CALL_SEND;
 	spin_unlock(&e->lock);
 
 	exo_call_regs_set(regs, w);
@@ -320,8 +381,9 @@ out:
 }
 
 /**
- * exo_call_ioctl() - the register commands: %EXO_IOC_CALL and
- *	%EXO_IOC_REPLY (uapi/linux/exo.h has their convention).
+ * exo_call_ioctl() - the register commands: %EXO_IOC_CALL,
+ *	%EXO_IOC_REPLY and %EXO_IOC_SEND (uapi/linux/exo.h has their
+ *	convention).
  * @ctx: the calling context, of the caller's address space.
  * @cmd: the command.
  * @arg: rdx: the call capability, or the entry id | flags << 32.
@@ -330,12 +392,15 @@ out:
  * (no such capability), -ECONNRESET (the entry went, its context closed
  * or its server thread died), -EINTR (a signal, while the call was being
  * served); a call no server had taken is restarted after a signal. For a
- * reply that waits, the caller's context id (at the entry); -ENOENT (no
+ * reply that waits, the caller's context id, with rdx %EXO_CALL_SEND for
+ * a send (at the entry); -ENOENT (no
  * such entry, or it went while waiting), -EINVAL (unknown flags), -EPIPE
  * (the caller left before the reply), -EBUSY (%EXO_CALL_MAX_SERVERS
  * threads serve it), -ENOMEM; a wait interrupted by a signal is restarted.
  * A reply that does not wait returns 0, or -ENOMSG with no call to
- * answer. Either is -EOPNOTSUPP from a 32-bit task.
+ * answer. A send returns 0 once queued or handed to a server; -ENOENT,
+ * -ECONNRESET (the entry went), -EAGAIN (%EXO_CALL_MAX_SENDS sends are
+ * unanswered) or -ENOMEM. Each is -EOPNOTSUPP from a 32-bit task.
  */
 long exo_call_ioctl(struct exo_ctx *ctx, unsigned int cmd, unsigned long arg)
 {
@@ -347,6 +412,8 @@ long exo_call_ioctl(struct exo_ctx *ctx, unsigned int cmd, unsigned long arg)
 		return exo_call_call(ctx, arg);
 	case EXO_IOC_REPLY:
 		return exo_call_reply(ctx, arg);
+	case EXO_IOC_SEND:
+		return exo_call_async(ctx, arg);
 	}
 	return -ENOTTY;
 }

@@ -89,13 +89,13 @@ static void exo_entry_kill(struct exo_entry *e)
 	e->dead = true;
 	list_for_each_entry_safe(c, tmp, &e->pending, node) {
 		list_del(&c->node);
-		exo_call_settle(c, -ECONNRESET);
+		exo_call_settle(e, c, -ECONNRESET);
 	}
 	list_for_each_entry(s, &e->servers, node) {
 		if (s->call) {
 			c = s->call;
 			s->call = NULL;
-			exo_call_settle(c, -ECONNRESET);
+			exo_call_settle(e, c, -ECONNRESET);
 		}
 		if (s->waiting)
 			wake_up_process(s->task);
@@ -369,7 +369,7 @@ int exo_entry_cmd_revoke(struct exo_ucmd *ucmd)
 		if (c->cap != cc)
 			continue;
 		list_del(&c->node);
-		exo_call_settle(c, -ECONNRESET);
+		exo_call_settle(e, c, -ECONNRESET);
 	}
 	spin_unlock(&e->lock);
 	exo_call_cap_drop(cc);

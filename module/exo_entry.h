@@ -13,6 +13,7 @@
 #include <linux/list.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -42,11 +43,12 @@ struct exo_call_ctx {
 };
 
 /**
- * struct exo_call - one call in flight, on its caller's stack.
+ * struct exo_call - one call in flight, on its caller's stack, or one
+ *	send, allocated (charged to the sender) and freed when settled.
  * @w: the message, then the reply.
  * @caller: the calling context's id, given to the server.
  * @status: 0 while in flight, 1 once replied, or a negative errno.
- * @task: the calling thread.
+ * @task: the calling thread; NULL for a send, which nobody waits for.
  * @cap: the call capability it came through (compared, never followed).
  * @srv: the server thread serving it, or NULL while it waits in @node.
  * @node: link in &exo_entry.pending.
@@ -94,6 +96,7 @@ struct exo_server {
  * @lock: guards the fields below and the calls and servers they reach.
  * @dead: unregistered, or its context closed: calls fail.
  * @nr_servers: entries of @servers.
+ * @nr_sends: sends not yet answered (at most %EXO_CALL_MAX_SENDS).
  * @servers: its &struct exo_server, one per server thread.
  * @pending: calls no server has taken yet, oldest first.
  * @rcu: freed after a grace period: calls look entries up under RCU.
@@ -106,6 +109,7 @@ struct exo_entry {
 	spinlock_t lock;	/* see above */
 	bool dead;
 	unsigned int nr_servers;
+	unsigned int nr_sends;
 	struct list_head servers;
 	struct list_head pending;
 	struct rcu_head rcu;
@@ -130,13 +134,20 @@ struct exo_call_cap {
 };
 
 /*
- * Settle @c with @status and wake its caller. The entry's lock held; @c is
- * not touched after: its caller may return as soon as it sees @status.
+ * Settle @c with @status and wake its caller, or free it if it is a send.
+ * @e's lock held; @c is not touched after: its caller may return as soon
+ * as it sees @status.
  */
-static inline void exo_call_settle(struct exo_call *c, int status)
+static inline void exo_call_settle(struct exo_entry *e, struct exo_call *c,
+				   int status)
 {
 	struct task_struct *t = c->task;
 
+	if (!t) {
+		e->nr_sends--;
+		kfree(c);
+		return;
+	}
 	get_task_struct(t);
 	/* Pairs with exo_call_wait(): the reply words before the status. */
 	smp_store_release(&c->status, status);

@@ -302,7 +302,8 @@ long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	int ret;
 
 	/* The register commands: no struct, nothing copied. */
-	if (cmd == EXO_IOC_CALL || cmd == EXO_IOC_REPLY) {
+	if (cmd == EXO_IOC_CALL || cmd == EXO_IOC_REPLY ||
+	    cmd == EXO_IOC_SEND) {
 		if (ctx->mm != current->mm)
 			return -EIO;
 		return exo_call_ioctl(ctx, cmd, arg);

@@ -2,7 +2,7 @@
 /*
  * Protected control transfer: entry registration and call capabilities
  * and their errors; calls that carry their six words and the caller's
- * identity exactly; forged, stale and revoked capabilities refused with
+ * identity exactly; sends, queued in order up to their bound; forged, stale and revoked capabilities refused with
  * nothing run on the server; and every way a call can end early: the
  * entry unregistered, the server's process killed, its thread exiting, the
  * caller interrupted or killed, its capability revoked while it waits.
@@ -30,6 +30,9 @@ static struct {
 	_Atomic int released;
 	_Atomic long served;
 	_Atomic long blocked;
+	_Atomic long sends;
+	_Atomic long out_of_order;
+	uint64_t next_seq;	/* the sends' w[0], in order */
 } st;
 
 static void handler(void *arg, struct exo_msg *m)
@@ -38,6 +41,11 @@ static void handler(void *arg, struct exo_msg *m)
 
 	(void)arg;
 	st.served++;
+	if (m->flags & EXO_MSG_SEND) {
+		st.sends++;
+		if (m->w[0] != st.next_seq++ || m->w[1] != ~m->w[0])
+			st.out_of_order++;
+	}
 	switch (st.mode) {
 	case BLOCK:
 		st.blocked++;
@@ -254,6 +262,62 @@ TEST_F(call, many_callers_checksum)
 	}
 	EXPECT_EQ(0ull, want);
 	EXPECT_EQ(8000, st.served);
+}
+
+static void wait_served(long n)
+{
+	long t0 = now_ms();
+
+	while (st.served < n && now_ms() - t0 < 20000)
+		usleep(1000);
+}
+
+/*
+ * Sends queue at the entry up to EXO_CALL_MAX_SENDS, then EAGAIN; a
+ * server answers them in order, each marked a send, and makes room.
+ */
+TEST_F(call, sends_queue_bounded_in_order)
+{
+	uint64_t w[EXO_CALL_WORDS] = { 0 };
+	uint64_t i;
+
+	for (i = 0; i < EXO_CALL_MAX_SENDS; i++) {
+		w[0] = i;
+		w[1] = ~i;
+		ASSERT_EQ(0, exo_call_send(self->cli, self->cap, w));
+	}
+	EXPECT_EQ(-EAGAIN, exo_call_send(self->cli, self->cap, w));
+	EXPECT_EQ(-ENOENT, exo_call_send(self->cli, self->cap + 1, w));
+	EXPECT_EQ(0, st.served);
+	start_servers(_metadata, self, 1);
+	wait_served(EXO_CALL_MAX_SENDS);
+	EXPECT_EQ(EXO_CALL_MAX_SENDS, st.sends);
+	EXPECT_EQ(0, st.out_of_order);
+	/* Answered sends make room; a call is not a send. */
+	for (; i < 2 * EXO_CALL_MAX_SENDS; i++) {
+		w[0] = i;
+		w[1] = ~i;
+		ASSERT_EQ(0, exo_call_send(self->cli, self->cap, w));
+	}
+	wait_served(2 * EXO_CALL_MAX_SENDS);
+	EXPECT_EQ(0, exo_call(self->cli, self->cap, w));
+	EXPECT_EQ(2 * EXO_CALL_MAX_SENDS, st.sends);
+	EXPECT_EQ(2 * EXO_CALL_MAX_SENDS + 1, st.served);
+	EXPECT_EQ(0, st.out_of_order);
+}
+
+/* Sends nobody answered go with their entry. */
+TEST_F(call, unanswered_sends_freed_with_entry)
+{
+	uint64_t w[EXO_CALL_WORDS] = { 0 };
+	int i;
+
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, exo_call_send(self->cli, self->cap, w));
+	ASSERT_EQ(0, exo_entry_unregister(self->srv, self->entry));
+	EXPECT_EQ(-ENOENT, exo_call_send(self->cli, self->cap, w));
+	ASSERT_EQ(0, exo_entry_register(self->srv, &self->entry));
+	EXPECT_EQ(0, st.served);
 }
 
 /* Calls waiting with no server thread fail when the entry goes. */

@@ -92,6 +92,7 @@
 enum {
 	FZ_C_CALL = EXO_CMD_LAST - EXO_CMD_BASE,
 	FZ_C_REPLY,
+	FZ_C_SEND,
 	FZ_C_BADCMD,
 	FZ_C_MMAP,
 	FZ_C_MUNMAP,
@@ -113,7 +114,7 @@ static const char *const fz_call_names[] = {
 	"NET_ATTACH", "NET_CLAIM", "NET_UNCLAIM", "NET_HANDLER", "NET_RING",
 	"NET_TX", "NET_STATS", "ENTRY_REGISTER", "ENTRY_UNREGISTER",
 	"CALL_GRANT", "CALL_REVOKE",
-	"CALL", "REPLY",
+	"CALL", "REPLY", "SEND",
 	"bad command", "mmap", "munmap", "mprotect", "mremap", "read",
 	"poll", "touch", "open", "close", "fork",
 };
@@ -477,11 +478,11 @@ __asm__(".pushsection .text\n"
 #define FZ_CALL_ENTRY	((uintptr_t)fz_call_entry)
 
 /*
- * EXO_IOC_CALL: rdx @cap, the message from m[] in the six registers, the
- * reply back in them (into m[]); the syscall clobbers rcx and r11.
- * Return: 0 or -errno.
+ * EXO_IOC_CALL or EXO_IOC_SEND (@cmd): rdx @cap, the message from m[] in
+ * the six registers, a call's reply back in them (into m[]); the syscall
+ * clobbers rcx and r11. Return: 0 or -errno.
  */
-static long fz_call_raw(int fd, uint64_t cap, uint64_t *m)
+static long fz_call_raw(int fd, uint64_t cap, uint64_t *m, unsigned int cmd)
 {
 	register uint64_t r10 __asm__("r10") = m[0];
 	register uint64_t r8 __asm__("r8") = m[1];
@@ -494,8 +495,7 @@ static long fz_call_raw(int fd, uint64_t cap, uint64_t *m)
 	__asm__ volatile("syscall"
 			 : "+a"(ret), "+r"(r10), "+r"(r8), "+r"(r9),
 			   "+r"(r12), "+r"(r13), "+r"(r14)
-			 : "D"((long)fd), "S"((unsigned long)EXO_IOC_CALL),
-			   "d"(cap)
+			 : "D"((long)fd), "S"((unsigned long)cmd), "d"(cap)
 			 : "rcx", "r11", "memory");
 	m[0] = r10;
 	m[1] = r8;
@@ -512,9 +512,9 @@ static long fz_reply_raw(int fd, uint64_t arg, uint64_t *m, uint64_t stack)
 	return ioctl(fd, EXO_IOC_REPLY, (unsigned long)arg) < 0 ? -errno : 0;
 }
 
-static long fz_call_raw(int fd, uint64_t cap, uint64_t *m)
+static long fz_call_raw(int fd, uint64_t cap, uint64_t *m, unsigned int cmd)
 {
-	return ioctl(fd, EXO_IOC_CALL, (unsigned long)cap) < 0 ? -errno : 0;
+	return ioctl(fd, cmd, (unsigned long)cap) < 0 ? -errno : 0;
 }
 #define FZ_CALL_ENTRY	FZ_ENTRY
 #endif
@@ -2023,7 +2023,9 @@ static void op_badcmd(struct fz_thread *t)
 	case 0:
 		/* below the commands; the register commands are op_call's */
 		nr = fz_below(t, EXO_CMD_BASE);
-		if (nr == _IOC_NR(EXO_IOC_CALL) || nr == _IOC_NR(EXO_IOC_REPLY))
+		if (nr == _IOC_NR(EXO_IOC_CALL) ||
+		    nr == _IOC_NR(EXO_IOC_REPLY) ||
+		    nr == _IOC_NR(EXO_IOC_SEND))
 			nr = EXO_CMD_BASE - 1;
 		cmd = _IO(EXO_IOC_TYPE, nr);
 		break;
@@ -2478,8 +2480,9 @@ static void op_fork(struct fz_thread *t)
 }
 
 /*
- * EXO_IOC_CALL with a message. A call no server takes waits, and one
- * being served waits for the answer: the timer takes either back (EINTR).
+ * EXO_IOC_CALL with a message, or now and then EXO_IOC_SEND. A call no
+ * server takes waits, and one being served waits for the answer: the timer
+ * takes either back (EINTR). A send never waits.
  */
 static void op_call(struct fz_thread *t)
 {
@@ -2500,8 +2503,13 @@ static void op_call(struct fz_thread *t)
 	fz_unlock(w);
 	fz_words(t, m);
 
+	if (fz_one_in(t, 3)) {
+		rc = fz_call_raw(fd, cap, m, EXO_IOC_SEND);
+		fz_count(t, FZ_C_SEND, (int)rc);
+		return;
+	}
 	fz_timer_arm(fz_escape_ms(t));
-	rc = fz_call_raw(fd, cap, m);
+	rc = fz_call_raw(fd, cap, m, EXO_IOC_CALL);
 	fz_timer_arm(0);
 	fz_count(t, FZ_C_CALL, (int)rc);
 }
@@ -3090,7 +3098,7 @@ static void sc_call(struct fz_thread *t)
 	if (fz_thread_start(w, 1, &tid, fz_server_main, &s))
 		goto out;
 	fz_timer_arm(50);
-	rc = fz_call_raw(o->fd, g.cap, m);
+	rc = fz_call_raw(o->fd, g.cap, m, EXO_IOC_CALL);
 	fz_timer_arm(0);
 	fz_count(t, FZ_C_CALL, (int)rc);
 	pthread_join(tid, NULL);

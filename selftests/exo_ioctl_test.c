@@ -2043,7 +2043,8 @@ TEST_F(exo, unknown_cmd_other_type)
 /* The register commands: their argument is not a struct (register_cmds). */
 static bool register_nr(unsigned int nr)
 {
-	return nr == _IOC_NR(EXO_IOC_CALL) || nr == _IOC_NR(EXO_IOC_REPLY);
+	return nr == _IOC_NR(EXO_IOC_CALL) || nr == _IOC_NR(EXO_IOC_REPLY) ||
+	       nr == _IOC_NR(EXO_IOC_SEND);
 }
 
 /* Every number of our type other than the commands. */
@@ -2068,7 +2069,9 @@ TEST_F_TIMEOUT(exo, unknown_cmd_all_nr, 180)
  */
 TEST_F(exo, register_cmds)
 {
-	static const unsigned long ioc[] = { EXO_IOC_CALL, EXO_IOC_REPLY };
+	static const unsigned long ioc[] = {
+		EXO_IOC_CALL, EXO_IOC_REPLY, EXO_IOC_SEND,
+	};
 	int err = self->ctx.api.features & EXO_FEAT_CALL ? ENOENT : EOPNOTSUPP;
 	unsigned int i, nr;
 

@@ -97,12 +97,17 @@ int exo_repo_recover(struct exo *exo, uint32_t slot, uint32_t frame,
  * m->w and the caller's context id in m->caller; what @fn leaves in m->w
  * is the reply. exo_serve() returns only when the entry is gone (-ENOENT)
  * or on an error. exo_call() sends w[] and, on success (0), leaves the
- * reply in it.
+ * reply in it; exo_call_send() only queues it (-EAGAIN when the entry
+ * holds EXO_CALL_MAX_SENDS unanswered), and the handler sees EXO_MSG_SEND
+ * in m->flags.
  */
 struct exo_msg {
 	uint64_t w[EXO_CALL_WORDS];
 	uint32_t caller;
+	uint32_t flags;		/* EXO_MSG_SEND: nobody waits for the reply */
 };
+
+#define EXO_MSG_SEND	1u
 
 typedef void (*exo_entry_fn)(void *arg, struct exo_msg *m);
 
@@ -113,6 +118,8 @@ int exo_call_grant(struct exo *exo, uint32_t entry, uint32_t ctx_id,
 int exo_call_revoke(struct exo *exo, uint32_t entry, uint32_t ctx_id,
 		    uint64_t cap);
 int exo_call(struct exo *exo, uint64_t cap, uint64_t w[EXO_CALL_WORDS]);
+int exo_call_send(struct exo *exo, uint64_t cap,
+		  const uint64_t w[EXO_CALL_WORDS]);
 int exo_serve(struct exo *exo, uint32_t entry, exo_entry_fn fn, void *arg);
 /* The pc every entry of libexo resumes at (call_x86_64.S). */
 void exo_serve_entry(void);

@@ -2,14 +2,16 @@
 /*
  * Protected control transfer in registers (Documentation/cpu.rst).
  *
- * long exo_call_raw(int fd, uint64_t cap, uint64_t w[6]): EXO_IOC_CALL
- * with the message in r10 r8 r9 r12 r13 r14; the reply comes back in them
- * and is stored in w[]. Returns 0 or -errno.
+ * long exo_call_raw(int fd, uint64_t cap, uint64_t w[6], unsigned int cmd):
+ * EXO_IOC_CALL or EXO_IOC_SEND with the message in r10 r8 r9 r12 r13 r14;
+ * a call's reply comes back in them and is stored in w[] (a send leaves
+ * them as they were). Returns 0 or -errno.
  *
  * long exo_serve_loop(struct exo_server *s): make this thread a server of
  * s->entry. Its REPLY (with EXO_REPLY_WAIT, rbx 0: keep this stack)
- * resumes at exo_serve_entry with rax the caller's context id and the
- * message in the six registers, at the stack pointer it was issued with.
+ * resumes at exo_serve_entry with rax the caller's context id, rdx the
+ * call's flags (EXO_CALL_SEND) and the message in the six registers, at
+ * the stack pointer it was issued with.
  * exo_serve_entry spills them into a struct exo_msg on the stack, calls
  * exo_serve_one(s, msg), loads the reply and replies with the next wait.
  * r15 holds s throughout: the kernel and C code both preserve it. A REPLY
@@ -18,7 +20,6 @@
  */
 #ifdef __x86_64__
 #define SYS_IOCTL	16
-#define EXO_IOC_CALL	0x7840
 #define EXO_IOC_REPLY	0x7841
 #define S_FD		0	/* struct exo_server: int fd */
 #define S_ARG		8	/* uint64_t reply_arg: entry | WAIT << 32 */
@@ -44,7 +45,7 @@ exo_call_raw:
 	mov	32(%rdx), %r13
 	mov	40(%rdx), %r14
 	mov	%rax, %rdx		/* the capability */
-	mov	$EXO_IOC_CALL, %esi	/* rdi: fd already */
+	mov	%ecx, %esi		/* the command; rdi: fd already */
 	mov	$SYS_IOCTL, %eax
 	syscall
 	pop	%rdx
@@ -92,7 +93,8 @@ exo_serve_entry:
 	mov	%r12, 24(%rsp)
 	mov	%r13, 32(%rsp)
 	mov	%r14, 40(%rsp)
-	mov	%rax, 48(%rsp)
+	mov	%eax, 48(%rsp)		/* caller */
+	mov	%edx, 52(%rsp)		/* flags: EXO_CALL_SEND */
 	mov	%r15, %rdi
 	mov	%rsp, %rsi
 	call	exo_serve_one

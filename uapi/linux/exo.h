@@ -138,11 +138,25 @@ enum exo_cmd {
  * %EXO_IOC_REPLY: rdx the entry id | &enum exo_reply_flags << 32; the
  *	reply in the six registers; rbx, with %EXO_REPLY_WAIT, the stack
  *	pointer to enter with (0: keep). With %EXO_REPLY_WAIT the thread
- *	resumes at the entry's pc with rax the caller's context id and the
- *	message in the six registers.
+ *	resumes at the entry's pc with rax the caller's context id, rdx
+ *	%EXO_CALL_SEND for a send (0 for a call) and the message in the six
+ *	registers.
+ * %EXO_IOC_SEND: as %EXO_IOC_CALL, but returns 0 as soon as the message
+ *	is queued at the entry or handed to a server thread; nothing is
+ *	replied. -EAGAIN while the entry holds %EXO_CALL_MAX_SENDS sends.
  */
 #define EXO_IOC_CALL		_IO(EXO_IOC_TYPE, 0x40)
 #define EXO_IOC_REPLY		_IO(EXO_IOC_TYPE, 0x41)
+#define EXO_IOC_SEND		_IO(EXO_IOC_TYPE, 0x42)
+
+/*
+ * In rdx at the entry: the message is a send, and its reply goes nowhere.
+ * (Not in rax: ioctl(2) returns an int.)
+ */
+#define EXO_CALL_SEND		1
+
+/* Sends an entry holds at most, queued or being served. */
+#define EXO_CALL_MAX_SENDS	64
 
 /* The number of 64-bit message words a call and its reply carry. */
 #define EXO_CALL_WORDS		6
@@ -175,9 +189,8 @@ enum exo_reply_flags {
  * @EXO_FEAT_GRANT: %EXO_IOC_FRAME_GRANT.
  * @EXO_FEAT_NET: network attachment, flow claims, downloaded handlers and
  *	the receive and transmit rings (EXO_IOC_NET_*).
- * @EXO_FEAT_CALL: entry points, call capabilities and synchronous
- *	protected control transfer (%EXO_IOC_CALL, %EXO_IOC_REPLY; x86-64
- *	only).
+ * @EXO_FEAT_CALL: entry points, call capabilities and protected control
+ *	transfer (%EXO_IOC_CALL, %EXO_IOC_REPLY, %EXO_IOC_SEND; x86-64 only).
  */
 enum exo_feature {
 	EXO_FEAT_FRAMES = 1 << 0,
