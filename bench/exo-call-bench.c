@@ -11,6 +11,9 @@
  * YIELD: two threads of one process hand the processor back and forth,
  * each spinning on a shared turn until it is its own: exo_yield() to the
  * other's row against sched_yield(), and against a futex wake and wait.
+ * YIELD-BUSY: the same with three more threads spinning on the CPU, the
+ * case directed yield is for: sched_yield() gives the processor to
+ * whichever thread the scheduler picks next, exo_yield() to the one named.
  *
  * A sample is the mean of BATCH round trips. Every process is pinned to
  * one CPU, as exo-net-bench does: a hand-off is then a switch on this CPU,
@@ -23,6 +26,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +50,12 @@
 enum {
 	C_EXO, C_EXO_LOCAL, C_FUTEX, C_FUTEX_LOCAL, C_PIPE, C_UNIX,
 	C_YIELD_EXO, C_YIELD_SCHED, C_YIELD_FUTEX,
+	C_BUSY_EXO, C_BUSY_SCHED, C_BUSY_FUTEX,
 };
+
+/* YIELD-BUSY: threads spinning beside the two, and its smaller batch. */
+#define NBUSY		3
+#define BATCH_BUSY	20
 
 /* Shared with a forked peer. */
 struct shm {
@@ -54,6 +63,7 @@ struct shm {
 	_Atomic uint64_t cap;
 	_Atomic int ready;
 	_Atomic int turn;	/* YIELD: 1 the peer's, 0 ours */
+	_Atomic uint32_t active;	/* YIELD: 1 during the column's trial */
 	_Atomic int stop;
 	_Atomic int peer_row;	/* YIELD: the peer thread's row, or -1 */
 };
@@ -67,9 +77,11 @@ struct peer {
 	int fd[2];
 	pthread_t thread;
 	int row;		/* YIELD: this thread's row */
+	pthread_t busy[NBUSY];	/* YIELD-BUSY */
+	int nbusy;
 };
 
-static struct peer peers[9];
+static struct peer peers[12];
 
 static void echo(void *arg, struct exo_msg *m)
 {
@@ -121,6 +133,19 @@ static void yield_once(struct peer *pe, int row)
 	}
 }
 
+/*
+ * YIELD threads spin only during their own column's trial, and sleep
+ * between: the runner interleaves the columns, and a spinning thread of
+ * one column would run in another's trial.
+ */
+static bool yield_idle(struct shm *sh)
+{
+	if (atomic_load(&sh->active))
+		return false;
+	futex(&sh->active, FUTEX_WAIT_PRIVATE, 0);
+	return true;
+}
+
 /* The YIELD peer: wait for its turn, hand the turn back. */
 static void *yield_thread(void *p)
 {
@@ -137,10 +162,33 @@ static void *yield_thread(void *p)
 		while (atomic_load(&pe->sh->turn) != 1) {
 			if (atomic_load(&pe->sh->stop))
 				return NULL;
-			yield_once(pe, pe->row);
+			if (!yield_idle(pe->sh))
+				yield_once(pe, pe->row);
 		}
 		atomic_store(&pe->sh->turn, 0);
 	}
+}
+
+static void *busy_thread(void *p)
+{
+	struct shm *sh = p;
+
+	while (!atomic_load(&sh->stop))
+		yield_idle(sh);
+	return NULL;
+}
+
+static int col_base(int variant)
+{
+	switch (variant) {
+	case C_BUSY_EXO:
+		return C_YIELD_EXO;
+	case C_BUSY_SCHED:
+		return C_YIELD_SCHED;
+	case C_BUSY_FUTEX:
+		return C_YIELD_FUTEX;
+	}
+	return variant;
 }
 
 static void *serve_thread(void *p)
@@ -162,7 +210,14 @@ static const char *setup(struct bench_col *c)
 	if (pe->sh == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
 	c->priv = pe;
-	switch (c->variant) {
+	if (col_base(c->variant) != c->variant) {
+		/* on this CPU: every thread inherits the process's pinning */
+		for (pe->nbusy = 0; pe->nbusy < NBUSY; pe->nbusy++)
+			if (pthread_create(&pe->busy[pe->nbusy], NULL,
+					   busy_thread, pe->sh))
+				die("pthread_create");
+	}
+	switch (col_base(c->variant)) {
 	case C_EXO:
 		ret = exo_open(&pe->cli);
 		if (ret)
@@ -261,11 +316,15 @@ static void trial(struct bench_col *c, double out[BENCH_MAX_OUT])
 	size_t len = c->variant == C_UNIX ? MSG : 1;
 	uint64_t w[EXO_CALL_WORDS] = { 0 };
 	char buf[MSG] = { 0 };
-	uint64_t t0 = bench_now();
-	int i, ret;
+	int i, ret, n = col_base(c->variant) == c->variant ? BATCH : BATCH_BUSY;
+	uint64_t t0;
 
-	for (i = 0; i < BATCH; i++) {
-		switch (c->variant) {
+	atomic_store(&pe->sh->active, 1);
+	futex(&pe->sh->active, FUTEX_WAKE_PRIVATE, INT32_MAX);
+	t0 = bench_now();
+
+	for (i = 0; i < n; i++) {
+		switch (col_base(c->variant)) {
 		case C_EXO:
 		case C_EXO_LOCAL:
 			w[0] = i;
@@ -294,7 +353,8 @@ static void trial(struct bench_col *c, double out[BENCH_MAX_OUT])
 				die("ping-pong: %s", strerror(errno));
 		}
 	}
-	out[0] = bench_since(t0) / BATCH;
+	out[0] = bench_since(t0) / n;
+	atomic_store(&pe->sh->active, 0);
 }
 
 static void teardown(struct bench_col *c)
@@ -305,8 +365,13 @@ static void teardown(struct bench_col *c)
 		kill(pe->pid, SIGKILL);
 		waitpid(pe->pid, NULL, 0);
 	}
-	if (c->variant == C_YIELD_EXO || c->variant == C_YIELD_SCHED) {
-		atomic_store(&pe->sh->stop, 1);
+	atomic_store(&pe->sh->stop, 1);
+	atomic_store(&pe->sh->active, 1);
+	futex(&pe->sh->active, FUTEX_WAKE_PRIVATE, INT32_MAX);
+	while (pe->nbusy > 0)
+		pthread_join(pe->busy[--pe->nbusy], NULL);
+	if (col_base(c->variant) == C_YIELD_EXO ||
+	    col_base(c->variant) == C_YIELD_SCHED) {
 		pthread_join(pe->thread, NULL);
 		exo_thread_unregister(pe->cli);
 	}
@@ -330,6 +395,10 @@ static struct bench_row rows[] = {
 	{ { "YIELD" }, 1, REPS, "a hand-off there and back between two threads",
 	  { COL("exo_yield", C_YIELD_EXO), COL("sched_yield", C_YIELD_SCHED),
 	    COL("futex", C_YIELD_FUTEX) } },
+	{ { "YIELD-BUSY" }, 1, REPS / 2,
+	  "a hand-off there and back with three threads spinning beside",
+	  { COL("exo_yield", C_BUSY_EXO), COL("sched_yield", C_BUSY_SCHED),
+	    COL("futex", C_BUSY_FUTEX) } },
 };
 
 int main(int argc, char **argv)
