@@ -8,6 +8,9 @@
  * 48-byte Unix-socket request/reply (the size of exo_call's message).
  * CALL-1P: the same call between two contexts of one process, against a
  * futex ping-pong between two of its threads: no address-space switch.
+ * YIELD: two threads of one process hand the processor back and forth,
+ * each spinning on a shared turn until it is its own: exo_yield() to the
+ * other's row against sched_yield(), and against a futex wake and wait.
  *
  * A sample is the mean of BATCH round trips. Every process is pinned to
  * one CPU, as exo-net-bench does: a hand-off is then a switch on this CPU,
@@ -40,13 +43,19 @@
 #define REPS	41
 #define MSG	48
 
-enum { C_EXO, C_EXO_LOCAL, C_FUTEX, C_FUTEX_LOCAL, C_PIPE, C_UNIX };
+enum {
+	C_EXO, C_EXO_LOCAL, C_FUTEX, C_FUTEX_LOCAL, C_PIPE, C_UNIX,
+	C_YIELD_EXO, C_YIELD_SCHED, C_YIELD_FUTEX,
+};
 
 /* Shared with a forked peer. */
 struct shm {
 	_Atomic uint32_t futex;
 	_Atomic uint64_t cap;
 	_Atomic int ready;
+	_Atomic int turn;	/* YIELD: 1 the peer's, 0 ours */
+	_Atomic int stop;
+	_Atomic int peer_row;	/* YIELD: the peer thread's row, or -1 */
 };
 
 struct peer {
@@ -57,9 +66,10 @@ struct peer {
 	uint32_t entry;
 	int fd[2];
 	pthread_t thread;
+	int row;		/* YIELD: this thread's row */
 };
 
-static struct peer peers[6];
+static struct peer peers[9];
 
 static void echo(void *arg, struct exo_msg *m)
 {
@@ -96,6 +106,41 @@ static void *futex_thread(void *p)
 {
 	futex_answer(p, FUTEX_WAIT_PRIVATE, FUTEX_WAKE_PRIVATE);
 	return NULL;
+}
+
+/* Give the processor to the other side: exo_yield() or sched_yield(). */
+static void yield_once(struct peer *pe, int row)
+{
+	if (pe->cli) {
+		int ret = exo_yield(pe->cli, 0, row);
+
+		if (ret && ret != -EAGAIN)
+			die("exo_yield: %s", strerror(-ret));
+	} else {
+		sched_yield();
+	}
+}
+
+/* The YIELD peer: wait for its turn, hand the turn back. */
+static void *yield_thread(void *p)
+{
+	struct peer *pe = p;
+	int row = -1;
+
+	if (pe->cli) {
+		row = exo_thread_register(pe->cli, NULL);
+		if (row < 0)
+			die("exo_thread_register: %s", strerror(-row));
+	}
+	atomic_store(&pe->sh->peer_row, row);
+	for (;;) {
+		while (atomic_load(&pe->sh->turn) != 1) {
+			if (atomic_load(&pe->sh->stop))
+				return NULL;
+			yield_once(pe, pe->row);
+		}
+		atomic_store(&pe->sh->turn, 0);
+	}
 }
 
 static void *serve_thread(void *p)
@@ -157,9 +202,26 @@ static const char *setup(struct bench_col *c)
 			futex_answer(&pe->sh->futex, FUTEX_WAIT, FUTEX_WAKE);
 		return NULL;
 	case C_FUTEX_LOCAL:
+	case C_YIELD_FUTEX:
 		if (pthread_create(&pe->thread, NULL, futex_thread,
 				   &pe->sh->futex))
 			die("pthread_create");
+		return NULL;
+	case C_YIELD_EXO:
+		if (exo_open(&pe->cli))
+			return "no /dev/exo";
+		if (!(exo_api(pe->cli)->features & EXO_FEAT_THREADS))
+			return "the module has no EXO_FEAT_THREADS";
+		pe->row = exo_thread_register(pe->cli, NULL);
+		if (pe->row < 0)
+			die("exo_thread_register: %s", strerror(-pe->row));
+		/* fall through */
+	case C_YIELD_SCHED:
+		atomic_store(&pe->sh->peer_row, -2);
+		if (pthread_create(&pe->thread, NULL, yield_thread, pe))
+			die("pthread_create");
+		while (atomic_load(&pe->sh->peer_row) == -2)
+			usleep(1000);
 		return NULL;
 	case C_PIPE:
 	case C_UNIX:
@@ -216,8 +278,15 @@ static void trial(struct bench_col *c, double out[BENCH_MAX_OUT])
 			futex_ask(&pe->sh->futex, FUTEX_WAIT, FUTEX_WAKE);
 			break;
 		case C_FUTEX_LOCAL:
+		case C_YIELD_FUTEX:
 			futex_ask(&pe->sh->futex, FUTEX_WAIT_PRIVATE,
 				  FUTEX_WAKE_PRIVATE);
+			break;
+		case C_YIELD_EXO:
+		case C_YIELD_SCHED:
+			atomic_store(&pe->sh->turn, 1);
+			while (atomic_load(&pe->sh->turn) != 0)
+				yield_once(pe, atomic_load(&pe->sh->peer_row));
 			break;
 		default:
 			if (write(pe->fd[1], buf, len) != (ssize_t)len ||
@@ -236,6 +305,11 @@ static void teardown(struct bench_col *c)
 		kill(pe->pid, SIGKILL);
 		waitpid(pe->pid, NULL, 0);
 	}
+	if (c->variant == C_YIELD_EXO || c->variant == C_YIELD_SCHED) {
+		atomic_store(&pe->sh->stop, 1);
+		pthread_join(pe->thread, NULL);
+		exo_thread_unregister(pe->cli);
+	}
 	if (c->variant == C_EXO_LOCAL) {
 		/* exo_serve() returns when its entry goes. */
 		exo_entry_unregister(pe->srv, pe->entry);
@@ -253,6 +327,9 @@ static struct bench_row rows[] = {
 	    COL("pipe", C_PIPE), COL("unix", C_UNIX) } },
 	{ { "CALL-1P" }, 1, REPS, "a round trip within one process",
 	  { COL("exo_call", C_EXO_LOCAL), COL("futex", C_FUTEX_LOCAL) } },
+	{ { "YIELD" }, 1, REPS, "a hand-off there and back between two threads",
+	  { COL("exo_yield", C_YIELD_EXO), COL("sched_yield", C_YIELD_SCHED),
+	    COL("futex", C_YIELD_FUTEX) } },
 };
 
 int main(int argc, char **argv)

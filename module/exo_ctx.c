@@ -67,6 +67,7 @@ static const struct exo_ctx_part exo_ctx_parts[] = {
 	{ exo_fault_ctx_init, exo_fault_ctx_fini },
 	{ exo_net_ctx_init, exo_net_ctx_fini },
 	{ exo_call_ctx_init, exo_call_ctx_fini },
+	{ exo_cpu_ctx_init, exo_cpu_ctx_fini },
 	{ NULL, exo_grants_release },
 	{ exo_revoke_ctx_init, exo_revoke_ctx_fini },
 	{ exo_ctx_register, exo_ctx_unregister },
@@ -195,6 +196,8 @@ int exo_ctx_fop_mmap(struct file *file, struct vm_area_struct *vma)
 		return exo_events_mmap(ctx, vma);
 	case EXO_MMAP_REPO:
 		return exo_repo_mmap(ctx, vma);
+	case EXO_MMAP_THREADS:
+		return exo_cpu_mmap(ctx, vma);
 	default:
 		return -EINVAL;
 	}

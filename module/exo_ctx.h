@@ -16,6 +16,7 @@
 #include "exo_bind.h"
 #include "exo_entry.h"
 #include "exo_cap.h"
+#include "exo_cpu.h"
 #include "exo_events.h"
 #include "exo_fault.h"
 #include "exo_frame.h"
@@ -51,6 +52,7 @@ struct vm_area_struct;
  * @rv: revocation requests, deadline and abort (exo_revoke.h).
  * @net: claims, attachments and rings (exo_net.h).
  * @call: entry points and call capabilities (exo_entry.h).
+ * @cpu: registered threads and the thread table (exo_cpu.h).
  */
 struct exo_ctx {
 	u32 id;
@@ -67,6 +69,7 @@ struct exo_ctx {
 	struct exo_revoke_ctx rv;
 	struct exo_net_ctx net;
 	struct exo_call_ctx call;
+	struct exo_cpu_ctx cpu;
 };
 
 /* Live contexts by id: the targets of requests and grants. */

@@ -179,6 +179,7 @@ int exo_entry_cmd_register(struct exo_ucmd *ucmd)
 		return -ENOMEM;
 	kref_init(&e->ref);
 	e->pc = req->pc;
+	e->ctx_id = ctx->id;
 	INIT_LIST_HEAD(&e->grants);
 	spin_lock_init(&e->lock);
 	INIT_LIST_HEAD(&e->servers);

@@ -90,6 +90,7 @@ struct exo_server {
  * @ref: the serving context's registry holds one, each call capability
  *	one, each call or REPLY in progress one.
  * @id: its id in the serving context's &exo_call_ctx.entries.
+ * @ctx_id: the serving context's id (for %EXO_IOC_YIELD).
  * @pc: where a server thread resumes for a call.
  * @grants: the call capabilities for it, by their grant_node. Under
  *	exo_abort_lock.
@@ -104,6 +105,7 @@ struct exo_server {
 struct exo_entry {
 	struct kref ref;
 	u32 id;
+	u32 ctx_id;
 	unsigned long pc;
 	struct list_head grants;
 	spinlock_t lock;	/* see above */

@@ -171,21 +171,24 @@ struct exo_upcall_work {
 	u64 entry;
 };
 
-/*
- * Runs in the faulting thread just before it returns to user mode: write
- * the frame below the red zone and point the thread at the entry. The
- * exception returns with IRET, so every register is taken from pt_regs.
+/**
+ * exo_upcall_enter() - send the current thread to a library OS's upcall
+ *	entry on its way back to user mode (x86-64, 64-bit mode).
+ * @fr: the frame, but for the registers, which this fills in.
+ * @entry: the user address to resume at.
+ *
+ * Writes @fr below the interrupted stack's red zone and points the thread
+ * at @entry with %rsp and %rdi at the frame. Call it from task work (no
+ * lock held): the return to user mode goes by IRET, so every register is
+ * taken from pt_regs.
+ *
+ * Return: true, or false after a SIGSEGV when the stack has no room.
  */
-static void exo_upcall_run(struct callback_head *cb)
+bool exo_upcall_enter(struct exo_upcall_frame *fr, u64 entry)
 {
-	struct exo_upcall_work *w = container_of(cb, struct exo_upcall_work,
-						 cb);
 	struct pt_regs *regs = task_pt_regs(current);
-	struct exo_upcall_frame *fr = &w->frame;
 	unsigned long sp;
 
-	if (current->flags & PF_EXITING)
-		goto out;
 	fr->r15 = regs->r15;
 	fr->r14 = regs->r14;
 	fr->r13 = regs->r13;
@@ -208,12 +211,22 @@ static void exo_upcall_run(struct callback_head *cb)
 	if (sp > regs->sp || copy_to_user((void __user *)sp, fr, sizeof(*fr))) {
 		/* No room on the stack: as a signal frame would, SIGSEGV. */
 		force_sig(SIGSEGV);
-		goto out;
+		return false;
 	}
-	regs->ip = w->entry;
+	regs->ip = entry;
 	regs->sp = sp;
 	regs->di = sp;
-out:
+	return true;
+}
+
+/* Runs in the faulting thread just before it returns to user mode. */
+static void exo_upcall_run(struct callback_head *cb)
+{
+	struct exo_upcall_work *w = container_of(cb, struct exo_upcall_work,
+						 cb);
+
+	if (!(current->flags & PF_EXITING))
+		exo_upcall_enter(&w->frame, w->entry);
 	kfree(w);
 }
 

@@ -14,6 +14,7 @@
 
 struct exo_ctx;
 struct exo_stlb_map;
+struct exo_upcall_frame;
 struct exo_ucmd;
 struct file;
 
@@ -54,6 +55,9 @@ vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite);
 void exo_fault_wake_range(struct exo_ctx *ctx, unsigned long start,
 			  unsigned long end, int how);
 bool exo_fault_pending(struct exo_ctx *ctx);
+#ifdef CONFIG_X86_64
+bool exo_upcall_enter(struct exo_upcall_frame *fr, u64 entry);
+#endif
 ssize_t exo_fault_fop_read(struct file *file, char __user *buf, size_t len,
 			   loff_t *pos);
 

@@ -19,6 +19,7 @@
 #include "exo_call.h"
 #include "exo_entry.h"
 #include "exo_colour.h"
+#include "exo_cpu.h"
 #include "exo_ctx.h"
 #include "exo_flow.h"
 #include "exo_grant.h"
@@ -63,6 +64,8 @@ union exo_ioctl_buf {
 	struct exo_entry_unregister entry_unregister;
 	struct exo_call_grant call_grant;
 	struct exo_call_revoke call_revoke;
+	struct exo_thread_register thread_register;
+	struct exo_thread_unregister thread_unregister;
 };
 
 /**
@@ -128,6 +131,8 @@ EXO_VER1(exo_entry_register, __reserved, EXO_ENTRY_REGISTER_SIZE_VER1);
 EXO_VER1(exo_entry_unregister, __reserved, EXO_ENTRY_UNREGISTER_SIZE_VER1);
 EXO_VER1(exo_call_grant, cap, EXO_CALL_GRANT_SIZE_VER1);
 EXO_VER1(exo_call_revoke, cap, EXO_CALL_REVOKE_SIZE_VER1);
+EXO_VER1(exo_thread_register, table_size, EXO_THREAD_REGISTER_SIZE_VER1);
+EXO_VER1(exo_thread_unregister, flags, EXO_THREAD_UNREGISTER_SIZE_VER1);
 
 static int exo_ioctl_cmd_api(struct exo_ucmd *ucmd);
 
@@ -190,6 +195,12 @@ static const struct exo_ioctl_op exo_ops[] = {
 	       exo_entry_cmd_grant, exo_entry_cmd_grant_undo),
 	EXO_OP(CALL_REVOKE, exo_call_revoke, EXO_CALL_REVOKE_SIZE_VER1, 0,
 	       EXO_IN, exo_entry_cmd_revoke, NULL),
+	EXO_OP(THREAD_REGISTER, exo_thread_register,
+	       EXO_THREAD_REGISTER_SIZE_VER1, EXO_THREAD_UPCALL, EXO_OUT,
+	       exo_cpu_cmd_register, exo_cpu_cmd_register_undo),
+	EXO_OP(THREAD_UNREGISTER, exo_thread_unregister,
+	       EXO_THREAD_UNREGISTER_SIZE_VER1, 0, EXO_IN,
+	       exo_cpu_cmd_unregister, NULL),
 };
 
 static_assert(ARRAY_SIZE(exo_ops) == EXO_CMD_LAST - EXO_CMD_BASE);
@@ -223,6 +234,8 @@ static int exo_ioctl_cmd_api(struct exo_ucmd *ucmd)
 	a->features = EXO_API_FEATURES;
 	if (!IS_ENABLED(CONFIG_X86_64))
 		a->features &= ~(u64)(EXO_FEAT_UPCALL | EXO_FEAT_CALL);
+	if (!exo_cpu_supported())
+		a->features &= ~(u64)EXO_FEAT_THREADS;
 	a->ioctls = exo_ioctl_supported();
 	a->page_size = PAGE_SIZE;
 	a->nr_colours = exo_nr_colours;
@@ -307,6 +320,11 @@ long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (ctx->mm != current->mm)
 			return -EIO;
 		return exo_call_ioctl(ctx, cmd, arg);
+	}
+	if (cmd == EXO_IOC_YIELD) {
+		if (ctx->mm != current->mm)
+			return -EIO;
+		return exo_cpu_yield(ctx, arg);
 	}
 	op = exo_ioctl_op(cmd);
 	if (!op)

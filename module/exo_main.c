@@ -19,6 +19,7 @@
 
 #include "exo.h"
 #include "exo_colour.h"
+#include "exo_cpu.h"
 #include "exo_main.h"
 #include "exo_ctx.h"
 #include "exo_ioctl.h"
@@ -42,6 +43,7 @@ static const struct attribute_group *exo_groups[] = {
 	&exo_frame_attr_group,
 	&exo_pool_attr_group,
 	&exo_revoke_attr_group,
+	&exo_cpu_attr_group,
 	NULL,
 };
 
@@ -119,6 +121,7 @@ static void __exit exo_exit(void)
 {
 	misc_deregister(&exo_misc);
 	exo_net_exit();
+	exo_cpu_exit();
 	/* Every context has closed (each holds a module reference). */
 	WARN(!exo_frames_idle(), "exo: %ld frames still held at unload\n",
 	     atomic_long_read(&exo_nr_frames));

@@ -93,6 +93,7 @@ enum {
 	FZ_C_CALL = EXO_CMD_LAST - EXO_CMD_BASE,
 	FZ_C_REPLY,
 	FZ_C_SEND,
+	FZ_C_YIELD,
 	FZ_C_BADCMD,
 	FZ_C_MMAP,
 	FZ_C_MUNMAP,
@@ -113,8 +114,8 @@ static const char *const fz_call_names[] = {
 	"REVOKE", "REVOKE_NOTIFY", "FRAME_CRITICAL", "FRAME_GRANT", "RECOVER",
 	"NET_ATTACH", "NET_CLAIM", "NET_UNCLAIM", "NET_HANDLER", "NET_RING",
 	"NET_TX", "NET_STATS", "ENTRY_REGISTER", "ENTRY_UNREGISTER",
-	"CALL_GRANT", "CALL_REVOKE",
-	"CALL", "REPLY", "SEND",
+	"CALL_GRANT", "CALL_REVOKE", "THREAD_REGISTER", "THREAD_UNREGISTER",
+	"CALL", "REPLY", "SEND", "YIELD",
 	"bad command", "mmap", "munmap", "mprotect", "mremap", "read",
 	"poll", "touch", "open", "close", "fork",
 };
@@ -407,9 +408,42 @@ __asm__(".pushsection .text\n"
 	".popsection\n");
 #define FZ_ENTRY	((uintptr_t)fz_upcall_entry)
 #define FZ_TRAP_PAD	((uintptr_t)fz_trap_pad)
+
+/*
+ * The end-of-slice upcall's entry: restore every register from the frame
+ * (struct exo_upcall_frame: r15 at 24 ... rax at 136, rflags at 152) and
+ * return to the interrupted code, dropping the red zone.
+ */
+void fz_slice_entry(void);
+__asm__(".pushsection .text\n"
+	".globl fz_slice_entry\n"
+	".type fz_slice_entry, @function\n"
+	"fz_slice_entry:\n"
+	"	mov 24(%rsp), %r15\n"
+	"	mov 32(%rsp), %r14\n"
+	"	mov 40(%rsp), %r13\n"
+	"	mov 48(%rsp), %r12\n"
+	"	mov 56(%rsp), %r11\n"
+	"	mov 64(%rsp), %r10\n"
+	"	mov 72(%rsp), %r9\n"
+	"	mov 80(%rsp), %r8\n"
+	"	mov 88(%rsp), %rdi\n"
+	"	mov 96(%rsp), %rsi\n"
+	"	mov 104(%rsp), %rbp\n"
+	"	mov 112(%rsp), %rbx\n"
+	"	mov 120(%rsp), %rdx\n"
+	"	mov 128(%rsp), %rcx\n"
+	"	mov 136(%rsp), %rax\n"
+	"	add $152, %rsp\n"
+	"	popfq\n"
+	"	ret $128\n"
+	".size fz_slice_entry, . - fz_slice_entry\n"
+	".popsection\n");
+#define FZ_SLICE_ENTRY	((uintptr_t)fz_slice_entry)
 #else
 #define FZ_ENTRY	((uintptr_t)fz_upcall)
 #define FZ_TRAP_PAD	((uintptr_t)abort)
+#define FZ_SLICE_ENTRY	((uintptr_t)abort)
 #endif
 
 /* fz_reply_raw() came back at fz_call_entry: | the caller's context id. */
@@ -1801,6 +1835,51 @@ static void done_call_grant(struct fz_thread *t, struct fz_ctx *c, void *arg)
 }
 
 /* Mostly a grant @c made, at times with one of its three names wrong. */
+/*
+ * A thread registration: mostly rows only, at times end-of-slice upcalls
+ * at the entry that resumes exactly (the fuzzer then runs preempted by
+ * them), at times a bad entry or slice.
+ */
+static void gen_thread_register(struct fz_thread *t, struct fz_ctx *c,
+				void *arg)
+{
+	struct exo_thread_register *r = arg;
+
+	if (fz_one_in(t, 2))
+		return;
+	r->flags = EXO_THREAD_UPCALL;
+	r->cookie = fz_rand(t);
+	switch (fz_below(t, 12)) {
+	case 0:
+		r->entry = 0;
+		break;
+	case 1:
+		r->entry = fz_kaddr(t);
+		break;
+	case 2:
+		r->flags = 0;
+		r->entry = FZ_SLICE_ENTRY;
+		break;
+	default:
+		r->entry = FZ_SLICE_ENTRY;
+		break;
+	}
+	switch (fz_below(t, 6)) {
+	case 0:
+		r->slice_ns = fz_below(t, EXO_THREAD_SLICE_MIN_NS);
+		break;
+	case 1:
+		r->slice_ns = fz_rand(t);
+		break;
+	case 2:
+	case 3:
+		r->slice_ns = EXO_THREAD_SLICE_MIN_NS + fz_below(t, 5000000);
+		break;
+	default:
+		break;
+	}
+}
+
 static void gen_call_revoke(struct fz_thread *t, struct fz_ctx *c, void *arg)
 {
 	unsigned int n = c->ncgrants < FZ_CALL_CAPS ? c->ncgrants : FZ_CALL_CAPS;
@@ -2025,7 +2104,8 @@ static void op_badcmd(struct fz_thread *t)
 		nr = fz_below(t, EXO_CMD_BASE);
 		if (nr == _IOC_NR(EXO_IOC_CALL) ||
 		    nr == _IOC_NR(EXO_IOC_REPLY) ||
-		    nr == _IOC_NR(EXO_IOC_SEND))
+		    nr == _IOC_NR(EXO_IOC_SEND) ||
+		    nr == _IOC_NR(EXO_IOC_YIELD))
 			nr = EXO_CMD_BASE - 1;
 		cmd = _IO(EXO_IOC_TYPE, nr);
 		break;
@@ -2512,6 +2592,44 @@ static void op_call(struct fz_thread *t)
 	rc = fz_call_raw(fd, cap, m, EXO_IOC_CALL);
 	fz_timer_arm(0);
 	fz_count(t, FZ_C_CALL, (int)rc);
+}
+
+/*
+ * EXO_IOC_YIELD to a row of this context or of one it may call: mostly
+ * nobody (ESRCH), at times a registered thread of this worker.
+ */
+static void op_yield(struct fz_thread *t)
+{
+	uint64_t cap, row = fz_below(t, EXO_THREADS_MAX + 2);
+	struct fz_ctx *c;
+	long rc = SYS_ioctl;
+	int fd;
+
+	fz_lock(t->w);
+	c = fz_ctx_pick(t);
+	if (!c) {
+		fz_unlock(t->w);
+		return;
+	}
+	fd = fz_fd(t, c);
+	cap = fz_one_in(t, 2) ? 0 : fz_call_cap(t, c);
+	fz_unlock(t->w);
+	if (fz_one_in(t, 20))
+		row = fz_rand(t);
+#ifdef __x86_64__
+	{
+		register uint64_t r10 __asm__("r10") = row;
+
+		__asm__ volatile("syscall"
+				 : "+a"(rc)
+				 : "D"((long)fd), "S"((long)EXO_IOC_YIELD),
+				   "d"(cap), "r"(r10)
+				 : "rcx", "r11", "memory");
+	}
+#else
+	rc = ioctl(fd, EXO_IOC_YIELD, (unsigned long)cap) < 0 ? -errno : 0;
+#endif
+	fz_count(t, FZ_C_YIELD, (int)rc);
 }
 
 /*
@@ -3256,6 +3374,12 @@ static const struct fz_op fz_ops[] = {
 	       gen_call_grant, done_call_grant, FZ_RSV(exo_call_grant, cap)),
 	FZ_CMD(CALL_REVOKE, exo_call_revoke, EXO_CALL_REVOKE_SIZE_VER1, 0, 8,
 	       gen_call_revoke, NULL),
+	FZ_CMD(THREAD_REGISTER, exo_thread_register,
+	       EXO_THREAD_REGISTER_SIZE_VER1, EXO_THREAD_UPCALL, 8,
+	       gen_thread_register, NULL, FZ_RSV(exo_thread_register, id),
+	       FZ_RSV(exo_thread_register, table_size)),
+	FZ_CMD(THREAD_UNREGISTER, exo_thread_unregister,
+	       EXO_THREAD_UNREGISTER_SIZE_VER1, 0, 5, gen_none, NULL),
 	FZ_RUN("bad command", 10, op_badcmd, false),
 	FZ_RUN("mmap", 15, op_mmap, false),
 	FZ_RUN("munmap", 8, op_munmap, false),
@@ -3268,6 +3392,7 @@ static const struct fz_op fz_ops[] = {
 	FZ_RUN("fork", 1, op_fork, false),
 	FZ_RUN("call", 15, op_call, false),
 	FZ_RUN("reply", 10, op_reply, false),
+	FZ_RUN("yield", 8, op_yield, false),
 	FZ_RUN("map and touch", 40, sc_map_touch, false),
 	FZ_RUN("ring", 8, sc_ring, false),
 	FZ_RUN("transmit", 15, sc_tx, false),
@@ -3844,7 +3969,7 @@ static void fz_report(struct __test_metadata *_metadata,
 	}
 }
 
-/* Every context gone and every frame back: exo's counters. */
+/* Every context gone, every frame back, every thread let go: exo's counters. */
 static void fz_check_counters(struct __test_metadata *_metadata)
 {
 	struct exo_counters now = { 0 };
@@ -3853,16 +3978,17 @@ static void fz_check_counters(struct __test_metadata *_metadata)
 
 	for (i = 0; i < 1000; i++) {
 		ASSERT_EQ(0, exo_counters_get(&now));
-		if (!now.contexts && !now.frames)
+		if (!now.contexts && !now.frames && !now.threads)
 			break;
 		usleep(10000);
 	}
 	pool = exo_sysfs_u64("pool_frames");
 	pool_free = exo_sysfs_u64("pool_free");
-	ksft_print_msg("fuzz: counters: contexts %" PRIu64 ", frames %" PRIu64 ", allocated %" PRIu64 ", freed %" PRIu64 ", pool %" PRIu64 "/%" PRIu64 " free\n",
+	ksft_print_msg("fuzz: counters: contexts %" PRIu64 ", frames %" PRIu64 ", allocated %" PRIu64 ", freed %" PRIu64 ", threads %" PRIu64 ", pool %" PRIu64 "/%" PRIu64 " free\n",
 		       now.contexts, now.frames, now.allocated, now.freed,
-		       pool_free, pool);
+		       now.threads, pool_free, pool);
 	EXPECT_EQ(0ULL, now.contexts);
+	EXPECT_EQ(0ULL, now.threads);
 	EXPECT_EQ(0ULL, now.frames);
 	EXPECT_EQ(now.allocated, now.freed);
 	EXPECT_EQ(pool, pool_free);

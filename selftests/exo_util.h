@@ -167,6 +167,7 @@ struct exo_counters {
 	uint64_t frames;
 	uint64_t allocated;
 	uint64_t freed;
+	uint64_t threads;	/* registered threads not yet unlinked */
 };
 
 static inline int exo_counters_get(struct exo_counters *c)
@@ -181,6 +182,8 @@ static inline int exo_counters_get(struct exo_counters *c)
 				   &c->allocated);
 	if (!err)
 		err = exo_read_u64(EXO_SYSFS_DIR "/frames_freed", &c->freed);
+	if (!err)
+		err = exo_read_u64(EXO_SYSFS_DIR "/threads", &c->threads);
 	return err;
 }
 
@@ -211,8 +214,8 @@ static inline void __exo_counters_expect(struct __test_metadata *_metadata,
 
 	for (i = 0;; i++) {
 		ASSERT_EQ(0, exo_counters_get(&now));
-		if ((now.contexts == want_ctx && now.frames == want_frames) ||
-		    i >= 200)
+		if ((now.contexts == want_ctx && now.frames == want_frames &&
+		     now.threads == base->threads) || i >= 200)
 			break;
 		usleep(10000);
 	}
@@ -223,6 +226,8 @@ static inline void __exo_counters_expect(struct __test_metadata *_metadata,
 	EXPECT_EQ((uint64_t)dframes, (now.allocated - base->allocated) -
 				     (now.freed - base->freed))
 		TH_LOG("frames_allocated/frames_freed deltas (line %d)", line);
+	EXPECT_EQ(base->threads, now.threads)
+		TH_LOG("module threads counter (checked at line %d)", line);
 	EXPECT_EQ(now.frames, now.allocated - now.freed)
 		TH_LOG("frames != frames_allocated - frames_freed (line %d)",
 		       line);

@@ -126,6 +126,31 @@ int exo_serve(struct exo *exo, uint32_t entry, exo_entry_fn fn, void *arg);
 void exo_serve_entry(void);
 
 /*
+ * The processor (x86-64; see exo_thread_register(3)). A thread registers
+ * with a context: the module keeps its row of the thread table (read with
+ * exo_thread_info()) and, with @on_slice, runs @on_slice on the thread's
+ * own stack when Linux has preempted it (EXO_SLICE_PREEMPTED in
+ * frame->fault) or it has run @slice_ns (EXO_SLICE_EXPIRED); returning
+ * resumes the interrupted code. exo_thread_register() returns the thread's
+ * row, its id for exo_yield(), which gives the rest of the caller's time
+ * slice to a registered thread of the context serving @cap's entry (0:
+ * the caller's own context).
+ */
+struct exo_thread_opts {
+	size_t size;		/* sizeof(struct exo_thread_opts) */
+	uint64_t slice_ns;	/* 0, or >= EXO_THREAD_SLICE_MIN_NS */
+	/* NULL: the table row only; else as an exo_upcall_fn */
+	void (*on_slice)(struct exo_upcall_frame *frame, void *arg);
+	void *arg;
+};
+
+int exo_thread_register(struct exo *exo, const struct exo_thread_opts *opts);
+int exo_thread_unregister(struct exo *exo);
+int exo_thread_info(struct exo *exo, uint32_t id,
+		    struct exo_thread_info *info);
+int exo_yield(struct exo *exo, uint64_t cap, uint32_t thread);
+
+/*
  * The event ring and the repossession vector, read-only, mapped on first
  * use and read without a system call. exo_events() and exo_repo() return
  * the headers, or NULL if they cannot be mapped (errno says why).

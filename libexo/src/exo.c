@@ -53,6 +53,8 @@ int exo_open_path(const char *path, struct exo **out)
 	lx_table_init(&exo->ftable, LX_TABLE_FTABLE, exo->api.ftable_size);
 	lx_table_init(&exo->events, LX_TABLE_EVENTS, exo->api.events_size);
 	lx_table_init(&exo->repo, LX_TABLE_REPO, exo->api.repo_size);
+	/* Its size comes with the first registration (exo_thread_register). */
+	lx_table_init(&exo->threads, LX_TABLE_THREADS, 0);
 	ret = lx_table_map(exo, &exo->ftable, &h);
 	if (ret)
 		goto err_close;
@@ -81,6 +83,7 @@ void exo_close(struct exo *exo)
 	lx_table_unmap(&exo->ftable);
 	lx_table_unmap(&exo->events);
 	lx_table_unmap(&exo->repo);
+	lx_table_unmap(&exo->threads);
 	close(exo->fd);
 	exo_upcall_free(exo);
 	free(exo);

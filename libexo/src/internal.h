@@ -18,11 +18,20 @@ struct exo_upcall_reg {
 	struct exo_upcall_reg *next;	/* on exo->upcall_retired */
 };
 
+/*
+ * Where the module sends a thread for an upcall (upcall_x86_64.S): it
+ * calls the exo_upcall_reg in the frame's cookie. lx_upcall_prepare()
+ * checks that the entry can save the extended state (0 or -EOPNOTSUPP).
+ */
+void exo_upcall_entry(void) __attribute__((visibility("hidden")));
+int lx_upcall_prepare(void) __attribute__((visibility("hidden")));
+
 /* The read-only tables of a context (table.c). */
 enum lx_table_kind {
 	LX_TABLE_FTABLE,
 	LX_TABLE_EVENTS,
 	LX_TABLE_REPO,
+	LX_TABLE_THREADS,
 };
 
 struct lx_table {
@@ -42,6 +51,7 @@ struct exo {
 	struct lx_table ftable;
 	struct lx_table events;
 	struct lx_table repo;
+	struct lx_table threads;	/* mapped on first exo_thread_info() */
 	/* exo_upcall_set(): the handler in force, and the ones it replaced. */
 	struct exo_upcall_reg *upcall;
 	struct exo_upcall_reg *upcall_retired;

@@ -60,13 +60,22 @@ static const struct exo_table_type exo_table_types[] = {
 		.ent_size = sizeof(struct exo_repo_entry),
 		.ent_align = _Alignof(struct exo_repo_entry),
 	},
+	[LX_TABLE_THREADS] = {
+		.offset = EXO_MMAP_THREADS,
+		.magic = EXO_THREADS_MAGIC,
+		.version = EXO_THREADS_VERSION,
+		.hdr_size = sizeof(struct exo_threads_header),
+		.ent_size = sizeof(struct exo_thread_info),
+		.ent_align = _Alignof(struct exo_thread_info),
+	},
 };
 
 /* lx_table_read() copies into a buffer of its own first. */
 #define LX_TABLE_ENTRY_MAX	128
 
 _Static_assert(sizeof(struct exo_ftable_entry) <= LX_TABLE_ENTRY_MAX &&
-	       sizeof(struct exo_repo_entry) <= LX_TABLE_ENTRY_MAX,
+	       sizeof(struct exo_repo_entry) <= LX_TABLE_ENTRY_MAX &&
+	       sizeof(struct exo_thread_info) <= LX_TABLE_ENTRY_MAX,
 	       "a sequence-counted entry outgrew lx_table_read()'s buffer");
 
 void lx_table_init(struct lx_table *t, enum lx_table_kind kind,

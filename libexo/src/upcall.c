@@ -32,8 +32,6 @@ void exo_upcall_free(struct exo *exo)
 /* Bytes XSAVE needs for the features the kernel enabled; 0 until known. */
 __attribute__((visibility("hidden"))) uint64_t exo_upcall_xsave_size;
 
-__attribute__((visibility("hidden"))) void exo_upcall_entry(void);
-
 __attribute__((visibility("hidden")))
 void exo_upcall_dispatch(struct exo_upcall_frame *frame);
 
@@ -46,7 +44,7 @@ void exo_upcall_dispatch(struct exo_upcall_frame *frame)
 }
 
 /* XSAVE must be usable (CPUID.1:ECX.OSXSAVE) for the entry to save state. */
-static int exo_upcall_xsave_probe(void)
+int lx_upcall_prepare(void)
 {
 	unsigned int a, b, c, d;
 
@@ -70,7 +68,7 @@ int exo_upcall_set(struct exo *exo, exo_upcall_fn fn, void *arg)
 	if (!exo)
 		return -EINVAL;
 	if (fn) {
-		ret = exo_upcall_xsave_probe();
+		ret = lx_upcall_prepare();
 		if (ret)
 			return ret;
 		reg = malloc(sizeof(*reg));

@@ -158,12 +158,12 @@ else
 fi
 exec 3<&-
 
-c=$(counter contexts) f=$(counter frames)
+c=$(counter contexts) f=$(counter frames) t=$(counter threads)
 a=$(counter frames_allocated) r=$(counter frames_freed)
 pf=$(counter pool_frames) pr=$(counter pool_free)
-counters="contexts=$c frames=$f allocated=$a freed=$r pool_frames=$pf pool_free=$pr"
+counters="contexts=$c frames=$f threads=$t allocated=$a freed=$r pool_frames=$pf pool_free=$pr"
 echo "# counters before unload: $counters"
-if [ "$c" = 0 ] && [ "$f" = 0 ] && [ "$a" = "$r" ] && [ "$a" -gt 0 ] &&
+if [ "$c" = 0 ] && [ "$f" = 0 ] && [ "$t" = 0 ] && [ "$a" = "$r" ] && [ "$a" -gt 0 ] &&
    [ "$pf" -gt 0 ] && [ "$pf" = "$pr" ]; then
 	report pass "module.counters_back_to_zero"
 else

@@ -62,6 +62,10 @@
  * @EXO_CMD_CALL_GRANT: give another context a call capability for an
  *	entry, &struct exo_call_grant.
  * @EXO_CMD_CALL_REVOKE: take a call capability back, &struct exo_call_revoke.
+ * @EXO_CMD_THREAD_REGISTER: register the calling thread: its row of the
+ *	thread table and its end-of-slice upcalls, &struct exo_thread_register.
+ * @EXO_CMD_THREAD_UNREGISTER: unregister the calling thread,
+ *	&struct exo_thread_unregister.
  * @EXO_CMD_LAST: one past the last command.
  */
 enum exo_cmd {
@@ -94,6 +98,8 @@ enum exo_cmd {
 	EXO_CMD_ENTRY_UNREGISTER,
 	EXO_CMD_CALL_GRANT,
 	EXO_CMD_CALL_REVOKE,
+	EXO_CMD_THREAD_REGISTER,
+	EXO_CMD_THREAD_UNREGISTER,
 	EXO_CMD_LAST,
 };
 
@@ -126,6 +132,8 @@ enum exo_cmd {
 #define EXO_IOC_ENTRY_UNREGISTER _IO(EXO_IOC_TYPE, EXO_CMD_ENTRY_UNREGISTER)
 #define EXO_IOC_CALL_GRANT	_IO(EXO_IOC_TYPE, EXO_CMD_CALL_GRANT)
 #define EXO_IOC_CALL_REVOKE	_IO(EXO_IOC_TYPE, EXO_CMD_CALL_REVOKE)
+#define EXO_IOC_THREAD_REGISTER	_IO(EXO_IOC_TYPE, EXO_CMD_THREAD_REGISTER)
+#define EXO_IOC_THREAD_UNREGISTER _IO(EXO_IOC_TYPE, EXO_CMD_THREAD_UNREGISTER)
 
 /*
  * Register commands: no struct; their arguments and results travel in
@@ -144,10 +152,16 @@ enum exo_cmd {
  * %EXO_IOC_SEND: as %EXO_IOC_CALL, but returns 0 as soon as the message
  *	is queued at the entry or handed to a server thread; nothing is
  *	replied. -EAGAIN while the entry holds %EXO_CALL_MAX_SENDS sends.
+ * %EXO_IOC_YIELD: rdx a call capability (0: this context), r10 a thread
+ *	id in the thread table of the context serving its entry. Gives the
+ *	rest of the caller's time slice to that registered thread: 0 once it
+ *	has run, -EAGAIN when it cannot take the processor (asleep, or
+ *	already running), -ESRCH when no such thread is registered.
  */
 #define EXO_IOC_CALL		_IO(EXO_IOC_TYPE, 0x40)
 #define EXO_IOC_REPLY		_IO(EXO_IOC_TYPE, 0x41)
 #define EXO_IOC_SEND		_IO(EXO_IOC_TYPE, 0x42)
+#define EXO_IOC_YIELD		_IO(EXO_IOC_TYPE, 0x43)
 
 /*
  * In rdx at the entry: the message is a send, and its reply goes nowhere.
@@ -189,6 +203,9 @@ enum exo_reply_flags {
  * @EXO_FEAT_GRANT: %EXO_IOC_FRAME_GRANT.
  * @EXO_FEAT_NET: network attachment, flow claims, downloaded handlers and
  *	the receive and transmit rings (EXO_IOC_NET_*).
+ * @EXO_FEAT_THREADS: registered threads, the thread table
+ *	(%EXO_MMAP_THREADS), end-of-slice upcalls and %EXO_IOC_YIELD (x86-64,
+ *	on kernels with preempt notifiers).
  * @EXO_FEAT_CALL: entry points, call capabilities and protected control
  *	transfer (%EXO_IOC_CALL, %EXO_IOC_REPLY, %EXO_IOC_SEND; x86-64 only).
  */
@@ -207,6 +224,7 @@ enum exo_feature {
 	EXO_FEAT_GRANT = 1 << 11,
 	EXO_FEAT_NET = 1 << 12,
 	EXO_FEAT_CALL = 1 << 13,
+	EXO_FEAT_THREADS = 1 << 14,
 };
 
 /*
@@ -219,7 +237,7 @@ enum exo_feature {
 	 EXO_FEAT_FRAME_CONTIG | EXO_FEAT_FTABLE | EXO_FEAT_MEMCG |	\
 	 EXO_FEAT_VM | EXO_FEAT_STLB | EXO_FEAT_FAULT_EVENTS |		\
 	 EXO_FEAT_UPCALL | EXO_FEAT_REVOKE | EXO_FEAT_GRANT | EXO_FEAT_NET | \
-	 EXO_FEAT_CALL)
+	 EXO_FEAT_CALL | EXO_FEAT_THREADS)
 #define EXO_API_IOCTLS	((1ULL << (EXO_CMD_LAST - EXO_CMD_BASE)) - 1)
 
 /**
@@ -413,6 +431,7 @@ struct exo_frame_free {
 #define EXO_MMAP_VM		0x100000000ULL
 #define EXO_MMAP_EVENTS		0x200000000ULL
 #define EXO_MMAP_REPO		0x300000000ULL
+#define EXO_MMAP_THREADS	0x400000000ULL
 
 /**
  * struct exo_table_header - how each read-only table exo maps begins: the
@@ -1625,5 +1644,121 @@ struct exo_call_revoke {
 
 /* The smallest &struct exo_call_revoke accepted: up to and including @cap. */
 #define EXO_CALL_REVOKE_SIZE_VER1	24
+
+/**
+ * struct exo_thread_register - register the calling thread with its context
+ *	(%EXO_IOC_THREAD_REGISTER): exo keeps its row of the thread table
+ *	(%EXO_MMAP_THREADS) up to date at every switch and, with
+ *	%EXO_THREAD_UPCALL, sends it to @entry on its way back to user mode
+ *	after Linux preempted it or after each @slice_ns of CPU time.
+ * @size: sizeof(struct exo_thread_register) as the caller knows it.
+ * @flags: &enum exo_thread_flags.
+ * @entry: with %EXO_THREAD_UPCALL: the user address the thread enters, at
+ *	a &struct exo_upcall_frame (as %EXO_FAULT_MODE_UPCALL's) whose
+ *	@fault is %EXO_UPCALL_SLICE with the reasons.
+ * @cookie: copied into each frame.
+ * @slice_ns: with %EXO_THREAD_UPCALL: 0, or an upcall each time the
+ *	thread has run this long (at least %EXO_THREAD_SLICE_MIN_NS).
+ * @id: out: the thread's row in the table, its id for %EXO_IOC_YIELD.
+ * @table_size: out: bytes to mmap at %EXO_MMAP_THREADS.
+ */
+struct exo_thread_register {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 entry;
+	__aligned_u64 cookie;
+	__aligned_u64 slice_ns;
+	__u32 id;
+	__u32 table_size;
+};
+
+/* The smallest &struct exo_thread_register accepted: up to and including @table_size. */
+#define EXO_THREAD_REGISTER_SIZE_VER1	40
+
+/**
+ * enum exo_thread_flags - &exo_thread_register.flags.
+ * @EXO_THREAD_UPCALL: deliver end-of-slice upcalls at @entry.
+ */
+enum exo_thread_flags {
+	EXO_THREAD_UPCALL = 1 << 0,
+};
+
+/* The shortest slice a thread may ask for: 100 microseconds. */
+#define EXO_THREAD_SLICE_MIN_NS	100000ULL
+
+/* Threads a context may register at once: the thread table's rows. */
+#define EXO_THREADS_MAX		63
+
+/*
+ * &exo_upcall_frame.fault of an end-of-slice upcall: %EXO_UPCALL_SLICE
+ * with one or both reasons.
+ */
+#define EXO_UPCALL_SLICE	0x10000u
+#define EXO_SLICE_PREEMPTED	0x20000u	/* Linux switched it out while runnable */
+#define EXO_SLICE_EXPIRED	0x40000u	/* it ran @slice_ns */
+
+/**
+ * struct exo_thread_unregister - unregister the calling thread
+ *	(%EXO_IOC_THREAD_UNREGISTER).
+ * @size: sizeof(struct exo_thread_unregister) as the caller knows it.
+ * @flags: must be 0.
+ */
+struct exo_thread_unregister {
+	__u32 size;
+	__u32 flags;
+};
+
+/* The smallest &struct exo_thread_unregister accepted: up to and including @flags. */
+#define EXO_THREAD_UNREGISTER_SIZE_VER1	8
+
+#define EXO_THREADS_MAGIC	0x54505845u	/* "EXPT" in little-endian bytes */
+#define EXO_THREADS_VERSION	1
+
+/**
+ * struct exo_threads_header - first bytes of the read-only thread table.
+ * @magic: %EXO_THREADS_MAGIC.
+ * @version: %EXO_THREADS_VERSION.
+ * @ctx_id: the context.
+ * @nr_entries: rows that follow (%EXO_THREADS_MAX).
+ * @entry_size: sizeof(struct exo_thread_info) as the module knows it.
+ * @entries_offset: byte offset of row 0 from the start of the mapping.
+ * @__reserved: zero.
+ */
+struct exo_threads_header {
+	__u32 magic;
+	__u32 version;
+	__u32 ctx_id;
+	__u32 nr_entries;
+	__u32 entry_size;
+	__u32 entries_offset;
+	__aligned_u64 __reserved[5];
+};
+
+/**
+ * struct exo_thread_info - one row of the thread table: a registered
+ *	thread as the scheduler last saw it (the sequence protocol of
+ *	&struct exo_table_header). Written by the thread's own switches.
+ * @seq: sequence count, odd while the row changes.
+ * @live: 1 while a thread is registered in the row, else 0.
+ * @tid: its thread id, in the pid namespace it registered from.
+ * @cpu: the CPU it last ran on.
+ * @switches: times it was switched out.
+ * @preempted: of those, times it was still runnable: preempted (or it
+ *	called sched_yield(2)); %EXO_IOC_YIELD does not count.
+ * @run_ns: CPU time it had used when last switched out.
+ * @upcalls: end-of-slice upcalls it entered.
+ * @__reserved: zero.
+ */
+struct exo_thread_info {
+	__u32 seq;
+	__u32 live;
+	__u32 tid;
+	__u32 cpu;
+	__aligned_u64 switches;
+	__aligned_u64 preempted;
+	__aligned_u64 run_ns;
+	__aligned_u64 upcalls;
+	__aligned_u64 __reserved[2];
+};
 
 #endif /* _UAPI_LINUX_EXO_H */
