@@ -570,7 +570,7 @@ struct exo_uthread *exo_uthread_self(void);
 int exo_uthread_wait(struct exo_uthread_waitq *wq);
 int exo_uthread_wake(struct exo_uthread_waitq *wq, int nr);
 void exo_uthread_preempt(void);
-void exo_uthread_on_slice(const struct exo_upcall_frame *frame, void *arg);
+void exo_uthread_on_slice(struct exo_upcall_frame *frame, void *arg);
 void exo_uthread_preempt_disable(void);
 void exo_uthread_preempt_enable(void);
 int exo_uthread_stats(struct exo_uthread_stats *out);

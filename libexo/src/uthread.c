@@ -225,7 +225,7 @@ void exo_uthread_preempt(void)
 	errno = err;
 }
 
-void exo_uthread_on_slice(const struct exo_upcall_frame *frame, void *arg)
+void exo_uthread_on_slice(struct exo_upcall_frame *frame, void *arg)
 {
 	(void)frame;
 	(void)arg;
@@ -595,9 +595,20 @@ static int lx_preempt_start(struct lx_sched *s,
 			return ret;
 		}
 		return 0;
+	case EXO_UTHREAD_PREEMPT_UPCALL: {
+		/* This kernel thread's end-of-slice upcall runs the hook. */
+		struct exo_thread_opts to = {
+			.size = sizeof(to),
+			.slice_ns = o->slice_ns,
+			.on_slice = exo_uthread_on_slice,
+		};
+
+		s->exo = o->exo;
+		ret = exo_thread_register(o->exo, &to);
+		return ret < 0 ? ret : 0;
+	}
 	default:
-		/* PREEMPT_UPCALL needs exo_thread_register() (not yet). */
-		return -EOPNOTSUPP;
+		return -EINVAL;
 	}
 }
 
@@ -607,6 +618,10 @@ static void lx_preempt_stop(struct lx_sched *s)
 	case EXO_UTHREAD_PREEMPT_SIGNAL:
 		timer_delete(s->timer);
 		lx_sig_put(s->signo);
+		break;
+	case EXO_UTHREAD_PREEMPT_UPCALL:
+		exo_thread_unregister(s->exo);
+		s->exo = NULL;
 		break;
 	default:
 		break;
@@ -685,7 +700,7 @@ int exo_uthread_wake(struct exo_uthread_waitq *wq, int nr)
 	return -EINVAL;
 }
 void exo_uthread_preempt(void) {}
-void exo_uthread_on_slice(const struct exo_upcall_frame *frame, void *arg)
+void exo_uthread_on_slice(struct exo_upcall_frame *frame, void *arg)
 {
 	(void)frame; (void)arg;
 }
