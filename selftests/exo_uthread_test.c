@@ -523,6 +523,83 @@ TEST(preempt_upcall_spinner)
 	exo_close(exo);
 }
 
+/*
+ * A library OS that registers the kernel thread itself, with
+ * exo_uthread_on_slice() as its handler, gets the same preemption with
+ * run() asked for none.
+ */
+TEST(preempt_upcall_registered_by_caller)
+{
+	struct exo_thread_opts to = {
+		.size = sizeof(to),
+		.slice_ns = 2000000,
+		.on_slice = exo_uthread_on_slice,
+	};
+	struct exo *exo;
+
+	ASSERT_EQ(0, exo_open(&exo));
+	ASSERT_LE(0, exo_thread_register(exo, &to));
+	run_preempt_spinner(_metadata, NULL);
+	/* run() with the upcall too: the thread is registered already. */
+	{
+		EXO_UTHREAD_OPTS(o, .preempt = EXO_UTHREAD_PREEMPT_UPCALL);
+
+		o.exo = exo;
+		ASSERT_EQ(-EEXIST, exo_uthread_run(&o));
+	}
+	ASSERT_EQ(0, exo_thread_unregister(exo));
+	exo_close(exo);
+}
+
+/* errno belongs to each uthread, preempted or not. */
+static volatile int errno_bad, errno_done;
+
+static void *errno_fn(void *arg)
+{
+	int mine = (int)(uintptr_t)arg, i;
+	uint64_t end = now_ns() + SPIN_LIMIT_NS;
+
+	errno = mine;
+	for (i = 0; i < 4 && now_ns() < end; ) {
+		uint64_t start = cpu_ns();
+
+		/* Spin a few slices, checking errno all the while. */
+		while (cpu_ns() - start < 6000000)
+			if (errno != mine)
+				errno_bad = 1;
+		i++;
+		exo_uthread_yield();
+		if (errno != mine)
+			errno_bad = 1;
+	}
+	errno_done++;
+	return NULL;
+}
+
+TEST(errno_per_uthread)
+{
+	EXO_UTHREAD_OPTS(o, .preempt = EXO_UTHREAD_PREEMPT_SIGNAL,
+			 .slice_ns = 2000000);
+	struct exo_uthread *t[2];
+	struct exo_uthread_stats a, b;
+
+	errno_bad = errno_done = 0;
+	errno = EIO;
+	ASSERT_EQ(0, exo_uthread_stats(&a));
+	ASSERT_EQ(0, exo_uthread_create(&t[0], errno_fn, (void *)EPIPE, NULL));
+	ASSERT_EQ(0, exo_uthread_create(&t[1], errno_fn, (void *)ENOENT,
+					NULL));
+	errno = EIO;
+	ASSERT_EQ(0, exo_uthread_run(&o));
+	ASSERT_EQ(EIO, errno);
+	ASSERT_EQ(0, exo_uthread_stats(&b));
+	ASSERT_EQ(2, errno_done);
+	ASSERT_EQ(0, errno_bad);
+	ASSERT_GT(b.preempts - a.preempts, 0u);
+	ASSERT_EQ(0, exo_uthread_join(t[0], NULL));
+	ASSERT_EQ(0, exo_uthread_join(t[1], NULL));
+}
+
 /* preempt_disable(): the holder runs its whole section, then yields. */
 static volatile int in_section, section_violated, section_done;
 static volatile uint64_t section_cpu_ns;
