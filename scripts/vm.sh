@@ -97,6 +97,7 @@ demo)
 	install -m 755 "$EXO_BUILD/examples/exo-demo" "$root/exo-demo"
 	install -m 755 "$EXO_BUILD/examples/exo-vm-demo" "$root/exo-vm-demo"
 	install -m 755 "$EXO_BUILD/examples/exo-net-demo" "$root/exo-net-demo"
+	install -m 755 "$EXO_BUILD/examples/exo-uthread-demo" "$root/exo-uthread-demo"
 	;;
 bench)
 	install -m 755 "$EXO_BUILD/bench/exo-vm-bench" "$root/exo-vm-bench"

@@ -9,7 +9,8 @@
  * exo_fault_mode_set(3), exo_vm_create(3), exo_vm_trap(3),
  * exo_revoke_request(3), exo_events(3), exo_repo_recover(3),
  * exo_frame_critical(3), exo_frame_grant(3), exo_vm_handle_events(3),
- * exo_entry_register(3), exo_call_grant(3), exo_call(3), exo_serve(3).
+ * exo_entry_register(3), exo_call_grant(3), exo_call(3), exo_serve(3),
+ * exo_uthread_create(3).
  */
 #ifndef LIBEXO_H
 #define LIBEXO_H
@@ -484,6 +485,95 @@ int exo_stack_arp_add(struct exo_stack *stack, uint32_t ip,
 int exo_stack_poll(struct exo_stack *stack, int timeout_ms);
 int exo_stack_stats(const struct exo_stack *stack,
 		    struct exo_stack_stats *out);
+
+/*
+ * User-level threads (x86-64; exo_uthread_create(3)): many uthreads on one
+ * kernel thread, run round robin by a scheduler of that kernel thread's own
+ * (thread-local) until all have exited. A uthread gives up the processor
+ * when it yields, yields to a named uthread, waits on a wait queue or joins
+ * one still running, and, if the scheduler was asked to, when its slice
+ * ends: a per-thread CPU-time timer's signal or the end-of-slice upcall
+ * calls exo_uthread_preempt(), which switches uthreads unless the running
+ * one is in a critical section (then it switches when the section ends).
+ */
+struct exo_uthread;
+
+typedef void *(*exo_uthread_fn)(void *arg);
+
+/* exo_uthread_create_opts.flags */
+#define EXO_UTHREAD_DETACHED	(1u << 0)	/* freed at exit; not joinable */
+
+#define EXO_UTHREAD_STACK_DEFAULT	(256u << 10)
+#define EXO_UTHREAD_STACK_MIN		(16u << 10)
+
+struct exo_uthread_create_opts {
+	size_t sz;		/* sizeof(struct exo_uthread_create_opts) */
+	size_t stack_size;	/* 0: EXO_UTHREAD_STACK_DEFAULT */
+	void *stack;		/* the caller's stack of stack_size bytes;
+				   NULL: libexo maps one with a guard page */
+	uint32_t flags;		/* EXO_UTHREAD_DETACHED */
+	uint32_t __reserved;	/* must be 0 */
+};
+
+#define EXO_UTHREAD_CREATE_OPTS(name, ...)				\
+	struct exo_uthread_create_opts name = {				\
+		.sz = sizeof(struct exo_uthread_create_opts), __VA_ARGS__ \
+	}
+
+/* What ends a uthread's slice (exo_uthread_opts.preempt). */
+enum exo_uthread_preempt {
+	EXO_UTHREAD_PREEMPT_NONE = 0,	/* uthreads run until they yield */
+	EXO_UTHREAD_PREEMPT_SIGNAL = 1,	/* a CPU-time timer's signal */
+	EXO_UTHREAD_PREEMPT_UPCALL = 2,	/* exo's end-of-slice upcall */
+};
+
+struct exo_uthread_opts {
+	size_t sz;		/* sizeof(struct exo_uthread_opts) */
+	uint32_t preempt;	/* enum exo_uthread_preempt */
+	int signo;		/* PREEMPT_SIGNAL: 0 is SIGVTALRM */
+	uint64_t slice_ns;	/* 0: EXO_UTHREAD_SLICE_DEFAULT_NS (SIGNAL);
+				   UPCALL: only when Linux preempts */
+	struct exo *exo;	/* PREEMPT_UPCALL: the context */
+};
+
+#define EXO_UTHREAD_SLICE_DEFAULT_NS	10000000ull
+
+#define EXO_UTHREAD_OPTS(name, ...)					\
+	struct exo_uthread_opts name = {				\
+		.sz = sizeof(struct exo_uthread_opts), __VA_ARGS__	\
+	}
+
+/* A wait queue: zero (EXO_UTHREAD_WAITQ_INIT) is an empty one. */
+struct exo_uthread_waitq {
+	struct exo_uthread *first;
+	struct exo_uthread *last;
+};
+
+#define EXO_UTHREAD_WAITQ_INIT	{ 0, 0 }
+
+struct exo_uthread_stats {
+	uint64_t switches;	/* context switches, the scheduler's included */
+	uint64_t yields;	/* voluntary: yield, yield_to, wait, join */
+	uint64_t preempts;	/* switches exo_uthread_preempt() made */
+	uint64_t deferred;	/* preemptions held off by a critical section */
+};
+
+int exo_uthread_create(struct exo_uthread **out, exo_uthread_fn fn, void *arg,
+		       const struct exo_uthread_create_opts *opts);
+int exo_uthread_run(const struct exo_uthread_opts *opts);
+int exo_uthread_yield(void);
+int exo_uthread_yield_to(struct exo_uthread *t);
+/* Does not return when called from a uthread; -EPERM otherwise. */
+int exo_uthread_exit(void *retval);
+int exo_uthread_join(struct exo_uthread *t, void **retval);
+struct exo_uthread *exo_uthread_self(void);
+int exo_uthread_wait(struct exo_uthread_waitq *wq);
+int exo_uthread_wake(struct exo_uthread_waitq *wq, int nr);
+void exo_uthread_preempt(void);
+void exo_uthread_on_slice(struct exo_upcall_frame *frame, void *arg);
+void exo_uthread_preempt_disable(void);
+void exo_uthread_preempt_enable(void);
+int exo_uthread_stats(struct exo_uthread_stats *out);
 
 #ifdef __cplusplus
 }
