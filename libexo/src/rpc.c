@@ -4,8 +4,10 @@
  * server's frames (shm.c) for what does not fit in the message words.
  *
  * Wire format (Documentation/ipc.rst), six words each way:
- *   call  w[0] = proc | len << 32 | BUF;  w[1..5] the arguments (len <= 40
- *               bytes) unless BUF: then they are in the client's buffer
+ *   call  w[0] = proc | len << 32 | room << 56 | BUF;  w[1..5] the
+ *               arguments (len <= 40 bytes, room <= 40: the client's room
+ *               for results) unless BUF: then the arguments are in the
+ *               client's buffer and w[1] is the room
  *   reply w[0] = status | len << 32 | BUF;  w[1..5] or the buffer: results
  * status is the procedure's: 0 or a positive errno value. Procedure 0
  * binds (w[1] frames wanted; the reply's w[1] the granted capability,
@@ -29,6 +31,8 @@
 #define LX_RPC_UNBIND	0xfffffffeu
 #define LX_RPC_BUF	(1ull << 63)
 #define LX_RPC_LEN(w)	((uint32_t)((w) >> 32) & 0xffffffu)
+/* A call in words: the room for results, bits 56..62 (at most 40). */
+#define LX_RPC_ROOM(w)	((uint32_t)((w) >> 56) & 0x7fu)
 #define LX_RPC_STATUS_MAX 4095
 
 struct rpc_proc {
@@ -234,13 +238,17 @@ static uint64_t rpc_dispatch(struct exo_rpc_server *srv, struct exo_msg *m)
 		req.in = exo_shm_addr(c->shm);
 		req.out = exo_shm_addr(c->shm);
 		req.out_max = exo_shm_len(c->shm);
+		if (m->w[1] < req.out_max)
+			req.out_max = m->w[1];
 	} else {
 		if (len > EXO_RPC_WORDS_MAX)
 			return EMSGSIZE;
 		memcpy(in, &m->w[1], sizeof(in));
 		req.in = in;
 		req.out = out;
-		req.out_max = EXO_RPC_WORDS_MAX;
+		req.out_max = LX_RPC_ROOM(m->w[0]);
+		if (req.out_max > EXO_RPC_WORDS_MAX)
+			return EMSGSIZE;
 	}
 	req.in_len = len;
 	status = p.fn(p.arg, &req);
@@ -352,7 +360,10 @@ int exo_rpc_call(struct exo_rpc_client *cl, uint32_t proc, const void *in,
 	} else {
 		memcpy(&w[1], in, in_len);
 	}
-	w[0] = proc | (uint64_t)in_len << 32 | (buf ? LX_RPC_BUF : 0);
+	if (buf)
+		w[1] = out_max;
+	w[0] = proc | (uint64_t)in_len << 32 |
+	       (buf ? LX_RPC_BUF : (uint64_t)out_max << 56);
 	ret = exo_call(cl->exo, cl->cap, w);
 	if (ret)
 		goto unlock;
