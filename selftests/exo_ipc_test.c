@@ -639,14 +639,15 @@ TEST_F(rpc, large_args_1mib)
 /* The procedure's own error is positive; the transport's negative. */
 TEST_F(rpc, server_error_apart)
 {
-	uint64_t w = 1;
+	uint64_t w = 1, o[2];
 	size_t len = 99;
 
 	EXPECT_EQ(EDOM, exo_rpc_call(self->cl, P_FAIL, &w, 8, &w, 8, &len));
 	EXPECT_EQ(0u, len);
 	EXPECT_EQ(ENOSYS, exo_rpc_call(self->cl, 77, &w, 8, &w, 8, &len));
-	EXPECT_EQ(0, exo_rpc_call(self->cl, P_SUM, &w, 8, &w, 8, NULL));
-	EXPECT_EQ(1u, w);
+	EXPECT_EQ(0, exo_rpc_call(self->cl, P_SUM, &w, 8, o, 16, &len));
+	EXPECT_EQ(16u, len);
+	EXPECT_EQ(1u, o[0]);
 }
 
 /* The server revokes the client's capability mid-stream. */

@@ -16,12 +16,13 @@
  * grants the peer a call capability for it, published in the header. A
  * side that must wait (reader: ring empty; writer: ring full) calls the
  * peer's entry with its capability: the call queues with no server and
- * sleeps in the kernel. The peer wakes it by granting it a new capability,
- * publishing that, and revoking the old one, which fails the queued call
- * (ECONNRESET) or, if the call is not made yet, makes it fail at once
- * (ENOENT). A call that fails while the published capability is still the
- * one it was made with means the peer's entry is gone: the peer closed or
- * its context died (exit, kill -9). No thread, no signal, no futex.
+ * sleeps in the kernel. The peer wakes it by registering a new entry,
+ * granting and publishing a capability for it, and unregistering the old
+ * entry, which fails the queued call (ECONNRESET) or, if the call is not
+ * made yet, makes it fail at once (ENOENT or ECONNRESET). A call that
+ * fails while the published capability is still the one it was made with
+ * means the peer's entry went otherwise: the peer closed or its context
+ * died (exit, kill -9). No thread, no signal, no futex.
  *
  * No lost wake-up (flag + re-check). The reader, before it sleeps:
  *   (R1) waiting = 1;  fence(seq_cst);  (R2) look at tail;  sleep if empty.
@@ -31,10 +32,10 @@
  * The two fences are totally ordered. If the reader's comes first, W2
  * sees waiting == 1 and the writer wakes it; if the writer's comes first,
  * R2 sees the new tail and the reader does not sleep. A wake-up aimed at a
- * reader that then did not sleep (both saw each other) is a revoked
- * capability it has not used yet: its next call fails at once and it looks
- * again, so extra wake-ups cost one loop, never a hang. The writer waiting
- * for room is the same with head and the writer's flag. Closing sets the
+ * reader that then did not sleep (both saw each other) leaves it holding
+ * a capability for an entry that is gone: its next call fails at once and
+ * it looks again, so extra wake-ups cost one loop, never a hang. The
+ * writer waiting for room is the same with head and the writer's flag. Closing sets the
  * side's closed bit before unregistering its entry, which fails the peer's
  * call: the peer then sees the bit.
  */
@@ -122,26 +123,47 @@ static bool ring_ok(struct exo_pipe *p)
 	return false;
 }
 
-/* Wake the peer: a new capability published, then the old one revoked. */
+/*
+ * Wake the peer: a new entry and a capability for it, published, then the
+ * old entry unregistered, which fails the peer's call on it. Not a
+ * revocation of the old capability: a call that found its capability just
+ * before EXO_IOC_CALL_REVOKE dropped it still queues after it, and nothing
+ * would fail it (the module checks the capability outside the entry's
+ * lock); an unregistered entry is marked dead under that lock, which every
+ * call checks before it queues.
+ */
 static void pipe_wake(struct exo_pipe *p)
 {
-	uint64_t cap, old = p->peer_cap;
+	uint32_t entry, old = p->entry;
+	uint64_t cap;
 	int ret;
 
-	ret = exo_call_grant(p->exo, p->entry, p->peer_ctx, &cap);
+	ret = exo_entry_register(p->exo, &entry);
 	if (ret) {
+		/*
+		 * No entry to spare (64 in this context): wake by revoking
+		 * the capability, which misses a call in that window.
+		 */
+		if (exo_call_grant(p->exo, old, p->peer_ctx, &cap) ||
+		    !ring_ok(p))
+			return;
+		atomic_store(peer_wait_cap(p), cap);
+		exo_call_revoke(p->exo, old, p->peer_ctx, p->peer_cap);
+		p->peer_cap = cap;
+		return;
+	}
+	ret = exo_call_grant(p->exo, entry, p->peer_ctx, &cap);
+	if (ret || !ring_ok(p)) {
 		/* ESRCH: the peer's context is gone. */
 		if (ret == -ESRCH)
 			p->peer_gone = true;
-		return;
-	}
-	if (!ring_ok(p)) {
-		exo_call_revoke(p->exo, p->entry, p->peer_ctx, cap);
+		exo_entry_unregister(p->exo, entry);
 		return;
 	}
 	atomic_store(peer_wait_cap(p), cap);
+	p->entry = entry;
 	p->peer_cap = cap;
-	exo_call_revoke(p->exo, p->entry, p->peer_ctx, old);
+	exo_entry_unregister(p->exo, old);
 }
 
 /* After moving data: wake the peer if it sleeps (W1/W2 above). */
@@ -189,7 +211,7 @@ static int pipe_sleep(struct exo_pipe *p, bool (*ready)(struct exo_pipe *))
 	atomic_exchange(my_waiting(p), 0);
 	if (ret == -EINTR)
 		return -EINTR;
-	/* Woken: the peer published a new capability before revoking. */
+	/* Woken: the peer published a new capability before it unregistered the old entry. */
 	if (!ret || atomic_load(my_wait_cap(p)) != cap)
 		return 0;
 	p->peer_gone = true;
