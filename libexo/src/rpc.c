@@ -44,6 +44,8 @@ struct rpc_proc {
 struct rpc_client_buf {
 	uint32_t ctx;
 	struct exo_shm *shm;
+	unsigned int busy;	/* procedures running on it */
+	bool dead;		/* unbound while busy: the last one frees it */
 };
 
 struct exo_rpc_server {
@@ -148,12 +150,29 @@ static struct rpc_client_buf *rpc_slot(struct exo_rpc_server *srv,
 	unsigned int i;
 
 	for (i = 0; i < EXO_RPC_MAX_CLIENTS; i++) {
-		if (srv->clients[i].shm && srv->clients[i].ctx == ctx)
+		if (srv->clients[i].shm && !srv->clients[i].dead &&
+		    srv->clients[i].ctx == ctx)
 			return &srv->clients[i];
 		if (!srv->clients[i].shm && !free_slot)
 			free_slot = &srv->clients[i];
 	}
 	return alloc ? free_slot : NULL;
+}
+
+/*
+ * Let a client's buffer go: now, or when the last procedure running on it
+ * returns (another thread of the client may unbind during a call; the
+ * server must not lose the memory under its procedure). srv->lock held.
+ */
+static void rpc_slot_drop(struct rpc_client_buf *c)
+{
+	if (c->busy) {
+		c->dead = true;
+		return;
+	}
+	exo_shm_destroy(c->shm);
+	c->shm = NULL;
+	c->dead = false;
 }
 
 /* Procedure 0: a buffer of w[1] frames for the caller, granted to it. */
@@ -168,14 +187,13 @@ static uint32_t rpc_bind(struct exo_rpc_server *srv, struct exo_msg *m)
 	if (!frames || frames > EXO_RPC_FRAMES_MAX || (frames & (frames - 1)))
 		return EINVAL;
 	pthread_mutex_lock(&srv->lock);
+	c = rpc_slot(srv, m->caller, false);
+	if (c)
+		rpc_slot_drop(c);
 	c = rpc_slot(srv, m->caller, true);
 	if (!c) {
 		ret = -ENOSPC;
 		goto unlock;
-	}
-	if (c->shm) {
-		exo_shm_destroy(c->shm);
-		c->shm = NULL;
 	}
 	ret = exo_shm_create(srv->exo, (uint32_t)frames, &shm);
 	if (ret)
@@ -200,39 +218,62 @@ static void rpc_unbind(struct exo_rpc_server *srv, uint32_t caller)
 
 	pthread_mutex_lock(&srv->lock);
 	c = rpc_slot(srv, caller, false);
-	if (c) {
-		exo_shm_destroy(c->shm);
-		c->shm = NULL;
-	}
+	if (c)
+		rpc_slot_drop(c);
 	pthread_mutex_unlock(&srv->lock);
 }
+
+static uint64_t rpc_run(const struct rpc_proc *pp, struct exo_rpc_req *reqp,
+			struct exo_msg *m, struct rpc_client_buf *c);
 
 /* Run the procedure; return the reply's w[0] (a bare status if it did not). */
 static uint64_t rpc_dispatch(struct exo_rpc_server *srv, struct exo_msg *m)
 {
 	struct exo_rpc_req req = { .proc = (uint32_t)m->w[0],
 				   .caller = m->caller };
-	uint64_t in[EXO_CALL_WORDS - 1], out[EXO_CALL_WORDS - 1] = { 0 };
-	uint32_t len = LX_RPC_LEN(m->w[0]);
 	bool buf = m->w[0] & LX_RPC_BUF;
 	struct rpc_client_buf *c = NULL;
 	struct rpc_proc p = { 0 };
 	unsigned int i;
-	int status;
+	uint64_t ret;
 
 	pthread_mutex_lock(&srv->lock);
 	for (i = 0; i < srv->nprocs; i++)
 		if (srv->procs[i].num == req.proc)
 			p = srv->procs[i];
-	if (buf)
+	if (buf && p.fn) {
 		c = rpc_slot(srv, m->caller, false);
+		if (c)
+			c->busy++;
+	}
 	pthread_mutex_unlock(&srv->lock);
 	if (!p.fn)
 		return ENOSYS;
+	if (buf && !c)
+		return ENOBUFS;
+	ret = rpc_run(&p, &req, m, c);
+	if (c) {
+		pthread_mutex_lock(&srv->lock);
+		if (!--c->busy && c->dead)
+			rpc_slot_drop(c);
+		pthread_mutex_unlock(&srv->lock);
+	}
+	return ret;
+}
+
+/* Run the procedure on the words or on @c's buffer (busy: it stays). */
+static uint64_t rpc_run(const struct rpc_proc *pp, struct exo_rpc_req *reqp,
+			struct exo_msg *m, struct rpc_client_buf *c)
+{
+	struct exo_rpc_req req = *reqp;
+	struct rpc_proc p = *pp;
+	uint64_t in[EXO_CALL_WORDS - 1], out[EXO_CALL_WORDS - 1] = { 0 };
+	uint32_t len = LX_RPC_LEN(m->w[0]);
+	bool buf = c != NULL;
+	int status;
+
 	if (buf) {
 		/* The buffer is ours; the length is the caller's claim. */
-		if (!c)
-			return ENOBUFS;
 		if (len > exo_shm_len(c->shm))
 			return EMSGSIZE;
 		req.in = exo_shm_addr(c->shm);
@@ -256,6 +297,9 @@ static uint64_t rpc_dispatch(struct exo_rpc_server *srv, struct exo_msg *m)
 		status = -status;
 	if (status > LX_RPC_STATUS_MAX)
 		status = EPROTO;
+	/* An error carries no results. */
+	if (status)
+		return (uint32_t)status;
 	if (req.out_len > req.out_max)
 		return EOVERFLOW;
 	if (!buf)
