@@ -3,10 +3,11 @@
  * libexo's IPC (Documentation/ipc.rst): shared memory's errors; pipes
  * byte-exact over 1 MiB between two processes with their own contexts, in
  * 64-byte and 4 KiB writes, end of file, EPIPE, non-blocking and partial
- * transfers, a writer or a reader killed mid-transfer; RPC with small and
- * large arguments, a procedure's own error apart from the transport's, a
- * capability revoked mid-stream, a server killed mid-call. Every test ends
- * with the module's counters back at their baseline.
+ * transfers, a writer or a reader killed mid-transfer, a peer scribbling
+ * on the ring's indices; RPC with small and large arguments, a
+ * procedure's own error apart from the transport's, a capability revoked
+ * mid-stream, a server killed mid-call. Every test ends with the module's
+ * counters back at their baseline.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -317,6 +318,53 @@ TEST(pipe_nonblock_partial_eof)
 	exo_counters_expect_baseline(&base);
 }
 
+/*
+ * A hostile peer scribbles on the ring's header (tail at byte 64, head at
+ * 128: libexo/src/pipe.c): the other side fails with EPROTO and reads or
+ * writes nothing outside the ring.
+ */
+TEST(pipe_hostile_indices)
+{
+	struct exo_counters base;
+	struct exo_pipe_token tok;
+	struct exo_pipe *r, *w;
+	struct exo_shm *raw;
+	struct exo *x, *y;
+	volatile uint64_t *hdr;
+	char out[64];
+	uint64_t keep;
+
+	exo_counters_read(&base);
+	ASSERT_EQ(0, exo_open(&x));
+	ASSERT_EQ(0, exo_open(&y));
+	ASSERT_EQ(0, exo_pipe_create(x, ctx_id(y), 4, &r, &tok));
+	ASSERT_EQ(0, exo_pipe_attach(y, &tok, &w));
+	/* The writer's context maps the ring a second time, to scribble. */
+	ASSERT_EQ(0, exo_shm_attach(y, tok.ring, tok.nframes, &raw));
+	hdr = exo_shm_addr(raw);
+	EXPECT_EQ(10, exo_pipe_write(w, "0123456789", 10, 0));
+	keep = hdr[8];
+	EXPECT_EQ(10u, keep);
+	hdr[8] = keep + (1ull << 40);
+	EXPECT_EQ(-EPROTO, exo_pipe_read(r, out, sizeof(out), 0));
+	hdr[8] = keep - 20;	/* behind the reader: as bad */
+	EXPECT_EQ(-EPROTO, exo_pipe_read(r, out, sizeof(out), 0));
+	hdr[8] = keep;
+	EXPECT_EQ(10, exo_pipe_read(r, out, sizeof(out), 0));
+	/* And the reader's head, against the writer. */
+	keep = hdr[16];
+	hdr[16] = keep + 4096;
+	EXPECT_EQ(-EPROTO, exo_pipe_write(w, "x", 1, 0));
+	hdr[16] = keep;
+	EXPECT_EQ(1, exo_pipe_write(w, "x", 1, 0));
+	EXPECT_EQ(0, exo_shm_detach(raw));
+	EXPECT_EQ(0, exo_pipe_close(w));
+	EXPECT_EQ(0, exo_pipe_close(r));
+	exo_close(y);
+	exo_close(x);
+	exo_counters_expect_baseline(&base);
+}
+
 /* The reader child: read @arg bytes, then close (or hang, to be killed). */
 static int pipe_reader(struct exo *exo, int fd, long arg)
 {
@@ -366,19 +414,20 @@ static void pipe_write_to_reader(struct __test_metadata *_metadata,
 	ASSERT_EQ(4, write(sv[0], &id, 4));
 	ASSERT_EQ((ssize_t)sizeof(tok), read(sv[0], &tok, sizeof(tok)));
 	ASSERT_EQ(0, exo_pipe_attach(exo, &tok, &p));
-	/* Write until the reader has taken what it wanted and gone. */
+	/*
+	 * Once the reader has taken what it wanted it stops reading, its
+	 * ring fills, and we wait for room: then kill it.
+	 */
+	if (arg < 0 && fork() == 0) {
+		if (read(sv[0], &got, 8) == 8)
+			usleep(200000);
+		kill(pid, SIGKILL);
+		_exit(0);
+	}
+	/* Write until the reader has gone. */
 	t0 = now_ms();
 	do {
 		n = exo_pipe_write(p, buf, sizeof(buf), 0);
-		if (n == sizeof(buf) && arg < 0 &&
-		    recv(sv[0], &got, 8, MSG_DONTWAIT) == 8) {
-			/* Its ring fills; kill it while we wait for room. */
-			if (fork() == 0) {
-				usleep(200000);
-				kill(pid, SIGKILL);
-				_exit(0);
-			}
-		}
 	} while (n == sizeof(buf) && now_ms() - t0 < 60000);
 	EXPECT_EQ(-EPIPE, n);
 	EXPECT_EQ(-EPIPE, exo_pipe_write(p, buf, 1, 0));

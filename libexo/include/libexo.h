@@ -153,9 +153,10 @@ int exo_shm_destroy(struct exo_shm *shm);
  * through a ring in the reader's frames, granted to the writer. The reader
  * creates the pipe and hands the token to the writer by any means; the
  * writer attaches. Data moves with no system call while the other side is
- * awake; a side that must wait waits in an exo_call() that the other side
- * ends by revoking the capability it made it with. Reads and writes return
- * bytes moved or -errno; a read returns 0 at end of file.
+ * awake; a side that must wait waits in an exo_call() to an entry of the
+ * other side's, which ends it by replacing that entry (or by dying).
+ * Reads and writes return bytes moved or -errno; a read returns 0 at end
+ * of file.
  */
 struct exo_pipe;
 

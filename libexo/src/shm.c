@@ -154,10 +154,14 @@ int exo_shm_detach(struct exo_shm *shm)
 	ret = shm_unmap(shm);
 	if (ret)
 		return ret;
-	/* The owner may have taken the frames back already. */
+	/*
+	 * The owner may have taken the frames back already (ENOENT), or
+	 * another region of this context binds the same grant (EBUSY): its
+	 * detach drops the capability.
+	 */
 	ret = exo_frame_free(shm->exo, shm->cap);
 	free(shm);
-	return ret == -ENOENT ? 0 : ret;
+	return ret == -ENOENT || ret == -EBUSY ? 0 : ret;
 }
 
 int exo_shm_destroy(struct exo_shm *shm)
