@@ -363,23 +363,6 @@ detach:
 	return ret;
 }
 
-/*
- * memcpy() for the ring. On x86-64 a plain "rep movsb": glibc's vector
- * copies are what TCG emulates slowest, and the kernel's own pipe copies
- * with rep movs (Documentation/benchmarks.rst, PIPE-TP).
- */
-static void ring_memcpy(void *dst, const void *src, size_t n)
-{
-#ifdef __x86_64__
-	__asm__ volatile("rep movsb"
-			 : "+D"(dst), "+S"(src), "+c"(n)
-			 :
-			 : "memory");
-#else
-	memcpy(dst, src, n);
-#endif
-}
-
 /* Copy @n bytes at ring position @pos to or from @buf. */
 static void ring_copy(struct exo_pipe *p, uint64_t pos, void *buf, size_t n,
 		      bool to_ring)
@@ -389,11 +372,11 @@ static void ring_copy(struct exo_pipe *p, uint64_t pos, void *buf, size_t n,
 	if (first > n)
 		first = n;
 	if (to_ring) {
-		ring_memcpy(p->data + off, buf, first);
-		ring_memcpy(p->data, (char *)buf + first, n - first);
+		memcpy(p->data + off, buf, first);
+		memcpy(p->data, (char *)buf + first, n - first);
 	} else {
-		ring_memcpy(buf, p->data + off, first);
-		ring_memcpy((char *)buf + first, p->data, n - first);
+		memcpy(buf, p->data + off, first);
+		memcpy((char *)buf + first, p->data, n - first);
 	}
 }
 
