@@ -6,7 +6,7 @@
  * PIPE-64, PIPE-4K: a ping-pong round trip of 64 bytes or 4 KiB over two
  * exo pipes between two processes, against the same over two pipe(2)s.
  * PIPE-TP: streaming 16 MiB in 4 KiB writes to another process (which
- * answers 8 bytes at the end), per MiB; MB/s = 1e6 / (us per MiB) / 1.048576.
+ * answers 8 bytes at the end), per MiB; MB/s = 1.048576e6 / (us per MiB).
  * RPC: an exo_rpc_call() with an 8-byte argument and result, against a
  * 16-byte request and reply over a Unix stream socket to a server that
  * dispatches on a procedure number.
