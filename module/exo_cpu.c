@@ -124,7 +124,6 @@ static void exo_thread_free(struct exo_thread *th)
 	put_task_struct(th->task);
 	kfree(th);
 	atomic_long_dec(&exo_nr_threads);
-	preempt_notifier_dec();
 	module_put(THIS_MODULE);
 }
 
@@ -432,9 +431,6 @@ int exo_cpu_cmd_register(struct exo_ucmd *ucmd)
 		return -ENOMEM;
 	if (ctx->cpu.nr == EXO_THREADS_MAX)
 		exo_cpu_reap_rows(ctx);
-	/* May sleep (a static key): before the lock, undone on failure. */
-	preempt_notifier_inc();
-
 	spin_lock(&ctx->cpu.lock);
 	id = exo_cpu_find_current(ctx);
 	if (id < 0) {
@@ -447,7 +443,6 @@ int exo_cpu_cmd_register(struct exo_ucmd *ucmd)
 	}
 	if (ret) {
 		spin_unlock(&ctx->cpu.lock);
-		preempt_notifier_dec();
 		kfree(th);
 		return ret;
 	}
@@ -673,12 +668,27 @@ void exo_cpu_ctx_fini(struct exo_ctx *ctx)
 }
 
 /**
+ * exo_cpu_init() - at load: turn the scheduler's preempt-notifier hook on
+ *	for as long as the module is loaded.
+ *
+ * The hook is a static key: turning it on and off patches the scheduler's
+ * code. Done once here, at a quiet moment, rather than at each first and
+ * last registration (under TCG a context switch racing that patching
+ * stalled both vCPUs); the cost is a test of an empty list per switch.
+ */
+void exo_cpu_init(void)
+{
+	preempt_notifier_inc();
+}
+
+/**
  * exo_cpu_exit() - at unload: nothing is left to reap (every registered
  *	thread holds the module), but the reaper may still be queued.
  */
 void exo_cpu_exit(void)
 {
 	cancel_delayed_work_sync(&exo_reaper);
+	preempt_notifier_dec();
 }
 
 #else /* no preempt notifiers, or not x86-64 */
@@ -719,6 +729,10 @@ int exo_cpu_ctx_init(struct exo_ctx *ctx)
 void exo_cpu_ctx_fini(struct exo_ctx *ctx)
 {
 	exo_table_fini(&ctx->cpu.table);
+}
+
+void exo_cpu_init(void)
+{
 }
 
 void exo_cpu_exit(void)

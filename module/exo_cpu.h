@@ -43,6 +43,7 @@ void exo_cpu_cmd_register_undo(struct exo_ucmd *ucmd);
 int exo_cpu_cmd_unregister(struct exo_ucmd *ucmd);
 long exo_cpu_yield(struct exo_ctx *ctx, unsigned long arg);
 
+void exo_cpu_init(void);
 void exo_cpu_exit(void);
 
 extern const struct attribute_group exo_cpu_attr_group;

@@ -102,15 +102,17 @@ static int __init exo_init(void)
 	ret = exo_net_init();
 	if (ret)
 		goto err_core;
+	exo_cpu_init();
 	ret = misc_register(&exo_misc);
 	if (ret)
-		goto err_net;
+		goto err_cpu;
 	pr_info("loaded: api %d, %u colours, region of %u frames at pfn %#lx\n",
 		EXO_API_VERSION, exo_nr_colours, exo_pool.nr,
 		exo_pool.base_pfn);
 	return 0;
 
-err_net:
+err_cpu:
+	exo_cpu_exit();
 	exo_net_exit();
 err_core:
 	exo_core_exit();

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # exo's benchmarks (make bench): install what is missing, build exo.ko
 # against Debian's stock kernel, bench/exo-vm-bench, exo-net-bench,
-# exo-call-bench and the BPF handlers, boot the stock kernel under QEMU,
+# exo-call-bench, exo-ipc-bench and the BPF handlers, boot the stock kernel under QEMU,
 # load the module and run the benchmarks, then print their tables.
 # EXO_BENCH_SCALE multiplies every round count (default 1: about five
-# minutes under TCG); EXO_BENCH picks benchmarks ("vm", "net", "call" or a
-# list such as "vm,call"; all three by default); EXO_ACCEL and
+# minutes under TCG); EXO_BENCH picks benchmarks ("vm", "net", "call",
+# "ipc" or a list such as "vm,call"; all four by default); EXO_ACCEL and
 # EXO_VM_TIMEOUT as for scripts/vm.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -4,7 +4,7 @@
 # exo.ko and the built programs, and run one job in it:
 #   scripts/vm.sh test   run the selftests (scripts/guest/run-tests.sh)
 #   scripts/vm.sh demo   run the example library OS
-#   scripts/vm.sh bench  run the benchmarks (bench/exo-{vm,net,call}-bench)
+#   scripts/vm.sh bench  run the benchmarks (bench/exo-{vm,net,call,ipc}-bench)
 # The guest's console goes to stdout and to build/vm-JOB.log.
 # EXO_ACCEL=tcg|kvm (default tcg: nested KVM hangs on many hosts),
 # EXO_VM_TIMEOUT seconds (default 1800), EXO_VM_MEM (default 1G),
@@ -98,11 +98,13 @@ demo)
 	install -m 755 "$EXO_BUILD/examples/exo-vm-demo" "$root/exo-vm-demo"
 	install -m 755 "$EXO_BUILD/examples/exo-net-demo" "$root/exo-net-demo"
 	install -m 755 "$EXO_BUILD/examples/exo-uthread-demo" "$root/exo-uthread-demo"
+	install -m 755 "$EXO_BUILD/examples/exo-ipc-demo" "$root/exo-ipc-demo"
 	;;
 bench)
 	install -m 755 "$EXO_BUILD/bench/exo-vm-bench" "$root/exo-vm-bench"
 	install -m 755 "$EXO_BUILD/bench/exo-net-bench" "$root/exo-net-bench"
 	install -m 755 "$EXO_BUILD/bench/exo-call-bench" "$root/exo-call-bench"
+	install -m 755 "$EXO_BUILD/bench/exo-ipc-bench" "$root/exo-ipc-bench"
 	;;
 *) die "unknown job $job" ;;
 esac

@@ -194,6 +194,8 @@ TEST_F_TIMEOUT(cpu, preemption_visible, 60)
 	a.stop = b.stop = 1;
 	pthread_join(ta_t, NULL);
 	pthread_join(tb_t, NULL);
+	/* the rows as the threads left them: after the last upcall */
+	ASSERT_EQ(0, exo_thread_info(self->exo, a.id, &ta));
 
 	EXPECT_LE(3ULL, ta.preempted);
 	EXPECT_LE(3ULL, tb.preempted);

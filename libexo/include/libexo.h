@@ -10,7 +10,7 @@
  * exo_revoke_request(3), exo_events(3), exo_repo_recover(3),
  * exo_frame_critical(3), exo_frame_grant(3), exo_vm_handle_events(3),
  * exo_entry_register(3), exo_call_grant(3), exo_call(3), exo_serve(3),
- * exo_uthread_create(3).
+ * exo_uthread_create(3), exo_shm_create(3), exo_pipe_create(3), exo_rpc_server_create(3).
  */
 #ifndef LIBEXO_H
 #define LIBEXO_H
@@ -149,6 +149,108 @@ int exo_thread_unregister(struct exo *exo);
 int exo_thread_info(struct exo *exo, uint32_t id,
 		    struct exo_thread_info *info);
 int exo_yield(struct exo *exo, uint64_t cap, uint32_t thread);
+
+/*
+ * Inter-process communication at user level, ExOS's way, over frame grants
+ * and protected calls (Documentation/ipc.rst; exo_shm_create(3),
+ * exo_pipe_create(3), exo_rpc_server_create(3)).
+ *
+ * Shared memory: exo_shm_create() allocates 2^k frames under one
+ * capability and binds them into an exo VMA of their own; exo_shm_grant()
+ * names them to another context, which exo_shm_attach()es the granted
+ * capability. exo_shm_valid() is 1 while the frames are still there (an
+ * attached region loses them when its owner frees them or goes), 0 after.
+ */
+struct exo_shm;
+
+int exo_shm_create(struct exo *exo, uint32_t nframes, struct exo_shm **out);
+int exo_shm_grant(struct exo_shm *shm, uint32_t ctx_id, exo_cap_t *cap);
+int exo_shm_attach(struct exo *exo, exo_cap_t cap, uint32_t nframes,
+		   struct exo_shm **out);
+void *exo_shm_addr(const struct exo_shm *shm);
+size_t exo_shm_len(const struct exo_shm *shm);
+int exo_shm_valid(const struct exo_shm *shm);
+int exo_shm_detach(struct exo_shm *shm);
+int exo_shm_destroy(struct exo_shm *shm);
+
+/*
+ * Pipes: a byte stream from one writer context to one reader context
+ * through a ring in the reader's frames, granted to the writer. The reader
+ * creates the pipe and hands the token to the writer by any means; the
+ * writer attaches. Data moves with no system call while the other side is
+ * awake; a side that must wait waits in an exo_call() to an entry of the
+ * other side's, which ends it by replacing that entry (or by dying).
+ * Reads and writes return bytes moved or -errno; a read returns 0 at end
+ * of file.
+ */
+struct exo_pipe;
+
+struct exo_pipe_token {
+	uint64_t magic;		/* EXO_PIPE_MAGIC */
+	exo_cap_t ring;		/* the writer's capability for the ring */
+	uint32_t nframes;	/* frames in the ring, the header's included */
+	uint32_t reader_ctx;	/* the reader's context id */
+};
+
+#define EXO_PIPE_MAGIC		0x65786f2d70697065ull	/* "exo-pipe" */
+#define EXO_PIPE_NONBLOCK	0x1
+#define EXO_PIPE_FRAMES		16	/* nframes 0: this many */
+
+int exo_pipe_create(struct exo *exo, uint32_t writer_ctx, uint32_t nframes,
+		    struct exo_pipe **out, struct exo_pipe_token *tok);
+int exo_pipe_attach(struct exo *exo, const struct exo_pipe_token *tok,
+		    struct exo_pipe **out);
+long exo_pipe_read(struct exo_pipe *p, void *buf, size_t len, int flags);
+long exo_pipe_write(struct exo_pipe *p, const void *buf, size_t len,
+		    int flags);
+int exo_pipe_close(struct exo_pipe *p);
+
+/*
+ * RPC: stubs over exo_call(). A server registers procedures by number and
+ * serves its entry with exo_rpc_serve() (one thread each); a client binds
+ * to the entry with a call capability the server granted it and calls by
+ * procedure number. Arguments and results of up to EXO_RPC_WORDS_MAX bytes
+ * travel in the message words; larger ones (up to the client's buffer, in
+ * frames of the server granted at bind) in shared memory. exo_rpc_call()
+ * returns the procedure's own status (0 or a positive errno value) or a
+ * negative errno for the transport.
+ */
+struct exo_rpc_server;
+struct exo_rpc_client;
+
+struct exo_rpc_req {
+	uint32_t proc;		/* the procedure number */
+	uint32_t caller;	/* the calling context's id (the kernel's) */
+	const void *in;		/* the arguments */
+	size_t in_len;
+	void *out;		/* room for the results */
+	size_t out_max;
+	size_t out_len;		/* set by the procedure; 0 at entry */
+};
+
+/* Returns 0 or a positive errno value, delivered to the client as is. */
+typedef int (*exo_rpc_fn)(void *arg, struct exo_rpc_req *req);
+
+#define EXO_RPC_WORDS_MAX	((EXO_CALL_WORDS - 1) * 8)	/* 40 bytes */
+#define EXO_RPC_PROC_MAX	0x7fffffffu	/* procedures 1..MAX */
+#define EXO_RPC_MAX_PROCS	64
+#define EXO_RPC_MAX_CLIENTS	64
+#define EXO_RPC_FRAMES_MAX	64
+
+int exo_rpc_server_create(struct exo *exo, struct exo_rpc_server **out);
+int exo_rpc_server_destroy(struct exo_rpc_server *srv);
+int exo_rpc_register(struct exo_rpc_server *srv, uint32_t proc,
+		     exo_rpc_fn fn, void *arg);
+int exo_rpc_grant(struct exo_rpc_server *srv, uint32_t ctx_id,
+		  uint64_t *cap);
+int exo_rpc_revoke(struct exo_rpc_server *srv, uint32_t ctx_id,
+		   uint64_t cap);
+int exo_rpc_serve(struct exo_rpc_server *srv);
+int exo_rpc_bind(struct exo *exo, uint64_t cap, uint32_t buf_frames,
+		 struct exo_rpc_client **out);
+int exo_rpc_call(struct exo_rpc_client *cl, uint32_t proc, const void *in,
+		 size_t in_len, void *out, size_t out_max, size_t *out_len);
+int exo_rpc_unbind(struct exo_rpc_client *cl);
 
 /*
  * The event ring and the repossession vector, read-only, mapped on first
