@@ -370,6 +370,7 @@ int exo_entry_cmd_revoke(struct exo_ucmd *ucmd)
 	}
 	e = cc->entry;
 	spin_lock(&e->lock);
+	cc->revoked = true;	/* in the same section as the sweep */
 	list_for_each_entry_safe(c, tmp, &e->pending, node) {
 		if (c->cap != cc)
 			continue;
