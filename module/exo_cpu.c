@@ -631,21 +631,6 @@ long exo_cpu_yield(struct exo_ctx *ctx, unsigned long arg)
 }
 
 /**
- * exo_cpu_ctx_init() - an empty thread table.
- * @ctx: a new context.
- *
- * Return: 0 or -ENOMEM.
- */
-int exo_cpu_ctx_init(struct exo_ctx *ctx)
-{
-	spin_lock_init(&ctx->cpu.lock);
-	return exo_table_init(&ctx->cpu.table, EXO_THREADS_MAGIC,
-			      EXO_THREADS_VERSION, ctx->id,
-			      sizeof(struct exo_threads_header),
-			      sizeof(struct exo_thread_info), EXO_THREADS_MAX);
-}
-
-/**
  * exo_cpu_ctx_fini() - end every registration of a closing context: the
  *	rows go now, each thread unlinks its notifier itself.
  * @ctx: a dying context.
@@ -717,15 +702,6 @@ long exo_cpu_yield(struct exo_ctx *ctx, unsigned long arg)
 	return -EOPNOTSUPP;
 }
 
-int exo_cpu_ctx_init(struct exo_ctx *ctx)
-{
-	spin_lock_init(&ctx->cpu.lock);
-	return exo_table_init(&ctx->cpu.table, EXO_THREADS_MAGIC,
-			      EXO_THREADS_VERSION, ctx->id,
-			      sizeof(struct exo_threads_header),
-			      sizeof(struct exo_thread_info), EXO_THREADS_MAX);
-}
-
 void exo_cpu_ctx_fini(struct exo_ctx *ctx)
 {
 	exo_table_fini(&ctx->cpu.table);
@@ -761,6 +737,21 @@ static struct attribute *exo_cpu_attrs[] = {
 const struct attribute_group exo_cpu_attr_group = {
 	.attrs = exo_cpu_attrs,
 };
+
+/**
+ * exo_cpu_ctx_init() - an empty thread table.
+ * @ctx: a new context.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int exo_cpu_ctx_init(struct exo_ctx *ctx)
+{
+	spin_lock_init(&ctx->cpu.lock);
+	return exo_table_init(&ctx->cpu.table, EXO_THREADS_MAGIC,
+			      EXO_THREADS_VERSION, ctx->id,
+			      sizeof(struct exo_threads_header),
+			      sizeof(struct exo_thread_info), EXO_THREADS_MAX);
+}
 
 /**
  * exo_cpu_mmap() - map the thread table read-only into the caller.
