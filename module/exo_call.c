@@ -159,14 +159,19 @@ static long exo_call_call(struct exo_ctx *ctx, u64 cap)
 	struct exo_entry *e;
 	int status;
 
+	/* Under RCU until queued: the capability is checked again then. */
+	rcu_read_lock();
 	e = exo_entry_by_cap(ctx, cap, &c.cap);
-	if (!e)
+	if (!e) {
+		rcu_read_unlock();
 		return -ENOENT;
+	}
 	exo_call_regs_get(regs, c.w);
 
 	spin_lock(&e->lock);
-	if (e->dead) {
+	if (e->dead || c.cap->revoked) {
 		spin_unlock(&e->lock);
+		rcu_read_unlock();
 		exo_entry_put(e);
 		return -ECONNRESET;
 	}
@@ -174,6 +179,7 @@ static long exo_call_call(struct exo_ctx *ctx, u64 cap)
 	/* Asleep before the server can run: its reply cannot be missed. */
 	set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock(&e->lock);
+	rcu_read_unlock();
 	exo_call_wake(srv);
 
 	status = exo_call_wait(e, &c);
@@ -196,15 +202,18 @@ static long exo_call_async(struct exo_ctx *ctx, u64 cap)
 	if (!c)
 		return -ENOMEM;
 	c->caller = ctx->id;
+	exo_call_regs_get(task_pt_regs(current), c->w);
+	/* Under RCU until queued: the capability is checked again then. */
+	rcu_read_lock();
 	e = exo_entry_by_cap(ctx, cap, &c->cap);
 	if (!e) {
+		rcu_read_unlock();
 		kfree(c);
 		return -ENOENT;
 	}
-	exo_call_regs_get(task_pt_regs(current), c->w);
 
 	spin_lock(&e->lock);
-	if (e->dead)
+	if (e->dead || c->cap->revoked)
 		ret = -ECONNRESET;
 	else if (e->nr_sends >= EXO_CALL_MAX_SENDS)
 		ret = -EAGAIN;
@@ -214,6 +223,7 @@ static long exo_call_async(struct exo_ctx *ctx, u64 cap)
 		c = NULL;
 	}
 	spin_unlock(&e->lock);
+	rcu_read_unlock();
 	exo_call_wake(srv);
 	kfree(c);
 	exo_entry_put(e);

@@ -64,6 +64,10 @@ struct exo_entry *exo_entry_get(struct exo_ctx *ctx, u32 id)
 static void exo_call_cap_drop(struct exo_call_cap *cc)
 {
 	lockdep_assert_held(&exo_abort_lock);
+	/* A call that found it and has not queued yet sees this and fails. */
+	spin_lock(&cc->entry->lock);
+	cc->revoked = true;
+	spin_unlock(&cc->entry->lock);
 	xa_erase(&cc->holder->call.caps, cc->index);
 	list_del(&cc->grant_node);
 	exo_entry_put(cc->entry);
@@ -366,6 +370,7 @@ int exo_entry_cmd_revoke(struct exo_ucmd *ucmd)
 	}
 	e = cc->entry;
 	spin_lock(&e->lock);
+	cc->revoked = true;	/* in the same section as the sweep */
 	list_for_each_entry_safe(c, tmp, &e->pending, node) {
 		if (c->cap != cc)
 			continue;

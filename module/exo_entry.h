@@ -124,6 +124,8 @@ struct exo_entry {
  * @entry: the entry (a reference).
  * @holder: the context holding it.
  * @grant_node: link in the entry's @grants.
+ * @revoked: taken back; set under the entry's lock, where a call that
+ *	found the capability before checks it again.
  * @rcu: freed after a grace period: calls look capabilities up under RCU.
  */
 struct exo_call_cap {
@@ -132,6 +134,7 @@ struct exo_call_cap {
 	struct exo_entry *entry;
 	struct exo_ctx *holder;
 	struct list_head grant_node;
+	bool revoked;
 	struct rcu_head rcu;
 };
 

@@ -2,8 +2,9 @@
 /*
  * Protected control transfer: entry registration and call capabilities
  * and their errors; calls that carry their six words and the caller's
- * identity exactly; sends, queued in order up to their bound; forged, stale and revoked capabilities refused with
- * nothing run on the server; and every way a call can end early: the
+ * identity exactly; sends, queued in order up to their bound; forged,
+ * stale and revoked capabilities refused with nothing run on the server,
+ * even a send racing the revoke; and every way a call can end early: the
  * entry unregistered, the server's process killed, its thread exiting, the
  * caller interrupted or killed, its capability revoked while it waits.
  * Most tests put the server and the caller in two contexts of this one
@@ -356,6 +357,77 @@ TEST_F(call, revoke_fails_queued_calls)
 	pthread_join(a.self, NULL);
 	EXPECT_EQ(0, a.ret);
 	EXPECT_EQ(1, st.served);
+}
+
+struct sender_arg {
+	struct exo *exo;
+	uint64_t cap;
+	int ret;
+	pthread_t self;
+};
+
+/* Send until the capability is gone; a full queue is no reason to stop. */
+static void *sender_thread(void *p)
+{
+	struct sender_arg *a = p;
+	uint64_t w[EXO_CALL_WORDS] = { 0 };
+
+	do
+		a->ret = exo_call_send(a->exo, a->cap, w);
+	while (!a->ret || a->ret == -EAGAIN);
+	return NULL;
+}
+
+/*
+ * Revocation races sends that looked the capability up a moment before:
+ * none may be queued after the revoke returns, so once the blocked server
+ * is let go it serves no send at all. Many rounds, to meet the window.
+ */
+TEST_F(call, revoke_races_senders)
+{
+	struct sender_arg s[3];
+	int round, i;
+
+	st.mode = BLOCK;
+	start_servers(_metadata, self, 1);
+	for (round = 0; round < 40; round++) {
+		struct caller_arg a = { .exo = self->cli, .cap = self->cap,
+					.n = 1 };
+		uint64_t cap;
+
+		st.blocked = 0;
+		st.released = 0;
+		st.sends = 0;
+		ASSERT_EQ(0, pthread_create(&a.self, NULL, caller_thread, &a));
+		while (!st.blocked)
+			usleep(1000);
+		for (i = 0; i < 3; i++) {
+			s[i] = (struct sender_arg){ .exo = self->cli,
+						    .cap = self->cap };
+			ASSERT_EQ(0, pthread_create(&s[i].self, NULL,
+						    sender_thread, &s[i]));
+		}
+		usleep(5000 + round * 500);
+		ASSERT_EQ(0, exo_call_revoke(self->srv, self->entry,
+					     ctx_id(self->cli), self->cap));
+		for (i = 0; i < 3; i++) {
+			pthread_join(s[i].self, NULL);
+			/* ECONNRESET: it met the revoke between the two. */
+			EXPECT_TRUE(s[i].ret == -ENOENT ||
+				    s[i].ret == -ECONNRESET)
+				TH_LOG("send: %d", s[i].ret);
+		}
+		/* The call being served was taken before the revoke. */
+		st.released = 1;
+		pthread_join(a.self, NULL);
+		EXPECT_EQ(0, a.ret);
+		ASSERT_EQ(0, exo_call_grant(self->srv, self->entry,
+					    ctx_id(self->cli), &cap));
+		/* A call on the new capability comes after any late send. */
+		ASSERT_EQ(0, exo_call(self->cli, cap, (uint64_t[6]){ 0 }));
+		ASSERT_EQ(0, st.sends) TH_LOG("round %d", round);
+		self->cap = cap;
+	}
 }
 
 /* The server thread exits inside the call: the caller hears of it. */
