@@ -109,30 +109,29 @@ static int exo_grant_new(struct exo_ctx *g, struct exo_cap *f,
 }
 
 /**
- * exo_grant_cmd_give() - give another context a capability for frames this
- *	one owns (%EXO_IOC_FRAME_GRANT).
- * @ucmd: the command; its grant_cap is set.
+ * exo_grant_give() - give context @ctx_id a capability for frames @ctx owns.
+ * @ctx: the owner.
+ * @cap: its capability for them.
+ * @ctx_id: the grantee: a context of the same user, not @ctx.
+ * @grant_cap: set to the grantee's capability.
  *
- * Return: 0, -EINVAL, -ENOENT, -ESRCH, -EPERM, -EDQUOT or -ENOMEM.
+ * Return: 0, -EINVAL (@cap is itself a grant, or @ctx_id is @ctx),
+ * -ENOENT, -ESRCH, -EPERM, -EDQUOT or -ENOMEM.
  */
-int exo_grant_cmd_give(struct exo_ucmd *ucmd)
+int exo_grant_give(struct exo_ctx *ctx, u64 cap, u32 ctx_id, u64 *grant_cap)
 {
-	struct exo_frame_grant *req = ucmd->cmd;
-	struct exo_ctx *ctx = ucmd->ctx;
 	struct exo_cap *f, *c;
 	struct exo_ctx *g;
 	int ret = 0;
 
-	if (req->__reserved || req->grant_cap)
-		return -EINVAL;
-	if (req->ctx_id == ctx->id)
+	if (ctx_id == ctx->id)
 		return -EINVAL;
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
 
 	mutex_lock(&exo_abort_lock);
-	g = exo_ctx_find(req->ctx_id);
+	g = exo_ctx_find(ctx_id);
 	if (!g) {
 		ret = -ESRCH;
 		goto out;
@@ -142,7 +141,7 @@ int exo_grant_cmd_give(struct exo_ucmd *ucmd)
 		goto out;
 	}
 	mutex_lock(&ctx->lock);
-	f = exo_cap_lookup(ctx, req->cap);
+	f = exo_cap_lookup(ctx, cap);
 	if (!f || f->src) {
 		ret = f ? -EINVAL : -ENOENT;
 		mutex_unlock(&ctx->lock);
@@ -159,12 +158,54 @@ int exo_grant_cmd_give(struct exo_ucmd *ucmd)
 		list_del(&c->grant_node);
 		goto out;
 	}
-	req->grant_cap = exo_cap_make(c->index, c->gen);
+	*grant_cap = exo_cap_make(c->index, c->gen);
 	c = NULL;
 out:
 	mutex_unlock(&exo_abort_lock);
 	kfree(c);
 	return ret;
+}
+
+/**
+ * exo_grant_take_back() - undo exo_grant_give() before the grantee was
+ *	told of it: its capability goes, unless it has bound it already.
+ * @ctx_id: the grantee.
+ * @grant_cap: its capability.
+ */
+void exo_grant_take_back(u32 ctx_id, u64 grant_cap)
+{
+	struct exo_cap *c;
+	struct exo_ctx *g;
+
+	mutex_lock(&exo_abort_lock);
+	g = exo_ctx_find(ctx_id);
+	if (g) {
+		mutex_lock(&g->lock);
+		c = exo_cap_lookup(g, grant_cap);
+		if (c && c->src && !c->nr_bindings) {
+			list_del(&c->grant_node);
+			exo_frame_put(g, c);
+		}
+		mutex_unlock(&g->lock);
+	}
+	mutex_unlock(&exo_abort_lock);
+}
+
+/**
+ * exo_grant_cmd_give() - give another context a capability for frames this
+ *	one owns (%EXO_IOC_FRAME_GRANT).
+ * @ucmd: the command; its grant_cap is set.
+ *
+ * Return: 0, -EINVAL, -ENOENT, -ESRCH, -EPERM, -EDQUOT or -ENOMEM.
+ */
+int exo_grant_cmd_give(struct exo_ucmd *ucmd)
+{
+	struct exo_frame_grant *req = ucmd->cmd;
+
+	if (req->__reserved || req->grant_cap)
+		return -EINVAL;
+	return exo_grant_give(ucmd->ctx, req->cap, req->ctx_id,
+			      &req->grant_cap);
 }
 
 /**
@@ -175,19 +216,6 @@ out:
 void exo_grant_cmd_give_undo(struct exo_ucmd *ucmd)
 {
 	const struct exo_frame_grant *req = ucmd->cmd;
-	struct exo_cap *c;
-	struct exo_ctx *g;
 
-	mutex_lock(&exo_abort_lock);
-	g = exo_ctx_find(req->ctx_id);
-	if (g) {
-		mutex_lock(&g->lock);
-		c = exo_cap_lookup(g, req->grant_cap);
-		if (c && c->src && !c->nr_bindings) {
-			list_del(&c->grant_node);
-			exo_frame_put(g, c);
-		}
-		mutex_unlock(&g->lock);
-	}
-	mutex_unlock(&exo_abort_lock);
+	exo_grant_take_back(req->ctx_id, req->grant_cap);
 }

@@ -8,6 +8,7 @@
 #define _EXO_GRANT_H
 
 #include <linux/mutex.h>
+#include <linux/types.h>
 
 struct exo_cap;
 struct exo_ctx;
@@ -23,6 +24,9 @@ extern struct mutex exo_abort_lock;
 
 void exo_grants_break(struct exo_cap *c);
 void exo_grants_release(struct exo_ctx *ctx);
+
+int exo_grant_give(struct exo_ctx *ctx, u64 cap, u32 ctx_id, u64 *grant_cap);
+void exo_grant_take_back(u32 ctx_id, u64 grant_cap);
 
 int exo_grant_cmd_give(struct exo_ucmd *ucmd);
 void exo_grant_cmd_give_undo(struct exo_ucmd *ucmd);
