@@ -22,6 +22,7 @@
 #include "exo_call.h"
 #include "exo_ctx.h"
 #include "exo_entry.h"
+#include "exo_grant.h"
 
 #define EXO_CALL_MAX_SERVERS	64
 
@@ -150,11 +151,16 @@ static void exo_call_wake(struct task_struct *srv)
 	}
 }
 
-/* %EXO_IOC_CALL: see exo_call_ioctl(). */
-static long exo_call_call(struct exo_ctx *ctx, u64 cap)
+/*
+ * %EXO_IOC_CALL: see exo_call_ioctl(). @frame: the server's capability
+ * for a frame granted with the call, or 0. *@taken: a server took it.
+ */
+static long exo_call_call(struct exo_ctx *ctx, u64 cap, u64 frame,
+			  bool *taken)
 {
 	struct pt_regs *regs = task_pt_regs(current);
-	struct exo_call c = { .caller = ctx->id, .task = current };
+	struct exo_call c = { .caller = ctx->id, .task = current,
+			      .frame = frame };
 	struct task_struct *srv;
 	struct exo_entry *e;
 	int status;
@@ -164,11 +170,13 @@ static long exo_call_call(struct exo_ctx *ctx, u64 cap)
 	e = exo_entry_by_cap(ctx, cap, &c.cap);
 	if (!e) {
 		rcu_read_unlock();
+		*taken = false;
 		return -ENOENT;
 	}
 	exo_call_regs_get(regs, c.w);
 
 	spin_lock(&e->lock);
+	*taken = false;
 	if (e->dead || c.cap->revoked) {
 		spin_unlock(&e->lock);
 		rcu_read_unlock();
@@ -184,10 +192,40 @@ static long exo_call_call(struct exo_ctx *ctx, u64 cap)
 
 	status = exo_call_wait(e, &c);
 	exo_entry_put(e);
+	/* Settled: nothing touches c now, and a server set c.srv if any. */
+	*taken = !!c.srv;
 	if (status < 0)
 		return status;
 	exo_call_regs_set(regs, c.w);
 	return 0;
+}
+
+/*
+ * %EXO_IOC_CALL_FRAME: a call that first grants the server's context the
+ * frames of rbx's capability. Until a server takes the call the grant is
+ * the caller's to take back, which it does if the call fails before.
+ */
+static long exo_call_frame(struct exo_ctx *ctx, u64 cap)
+{
+	struct exo_call_cap *cc;
+	struct exo_entry *e;
+	bool taken;
+	u32 srv_ctx;
+	u64 frame;
+	long ret;
+
+	e = exo_entry_by_cap(ctx, cap, &cc);
+	if (!e)
+		return -ENOENT;
+	srv_ctx = e->ctx_id;
+	exo_entry_put(e);
+	ret = exo_grant_give(ctx, task_pt_regs(current)->bx, srv_ctx, &frame);
+	if (ret)
+		return ret == -ESRCH ? -ECONNRESET : ret;
+	ret = exo_call_call(ctx, cap, frame, &taken);
+	if (ret < 0 && !taken)
+		exo_grant_take_back(srv_ctx, frame);
+	return ret;
 }
 
 /* %EXO_IOC_SEND: see exo_call_ioctl(). */
@@ -318,7 +356,7 @@ static long exo_call_reply(struct exo_ctx *ctx, u64 arg)
 {
 	struct pt_regs *regs = task_pt_regs(current);
 	u32 flags = arg >> 32;
-	u64 w[EXO_CALL_WORDS];
+	u64 w[EXO_CALL_WORDS], frame;
 	struct exo_server *s, *new = NULL;
 	struct exo_call *c;
 	struct exo_entry *e;
@@ -372,12 +410,14 @@ static long exo_call_reply(struct exo_ctx *ctx, u64 arg)
 	memcpy(w, c->w, sizeof(w));
 	ret = c->caller;
 	regs->dx = c->task ? 0 : EXO_CALL_SEND;
+	frame = c->frame;
 	spin_unlock(&e->lock);
 
 	exo_call_regs_set(regs, w);
 	regs->ip = e->pc;
 	if (regs->bx)
 		regs->sp = regs->bx;
+	regs->bx = frame;
 	/* SYSRET, not IRET: rcx and r11 are what the syscall clobbers. */
 	regs->cx = regs->ip;
 	regs->r11 = regs->flags;
@@ -392,8 +432,8 @@ out:
 
 /**
  * exo_call_ioctl() - the register commands: %EXO_IOC_CALL,
- *	%EXO_IOC_REPLY and %EXO_IOC_SEND (uapi/linux/exo.h has their
- *	convention).
+ *	%EXO_IOC_CALL_FRAME, %EXO_IOC_REPLY and %EXO_IOC_SEND
+ *	(uapi/linux/exo.h has their convention).
  * @ctx: the calling context, of the caller's address space.
  * @cmd: the command.
  * @arg: rdx: the call capability, or the entry id | flags << 32.
@@ -401,7 +441,10 @@ out:
  * Return: for a call, 0 (the reply is in the message registers), -ENOENT
  * (no such capability), -ECONNRESET (the entry went, its context closed
  * or its server thread died), -EINTR (a signal, while the call was being
- * served); a call no server had taken is restarted after a signal. For a
+ * served); a call no server had taken is restarted after a signal. A call
+ * with a frame also -ENOENT (no such frame capability), -EINVAL (a
+ * granted one, or the caller's own entry), -EPERM (a server of another
+ * user), -EDQUOT or -ENOMEM (as %EXO_IOC_FRAME_GRANT). For a
  * reply that waits, the caller's context id, with rdx %EXO_CALL_SEND for
  * a send (at the entry); -ENOENT (no
  * such entry, or it went while waiting), -EINVAL (unknown flags), -EPIPE
@@ -417,9 +460,13 @@ long exo_call_ioctl(struct exo_ctx *ctx, unsigned int cmd, unsigned long arg)
 	/* The convention is x86-64's registers; a 32-bit task has none. */
 	if (in_compat_syscall())
 		return -EOPNOTSUPP;
+	bool taken;
+
 	switch (cmd) {
 	case EXO_IOC_CALL:
-		return exo_call_call(ctx, arg);
+		return exo_call_call(ctx, arg, 0, &taken);
+	case EXO_IOC_CALL_FRAME:
+		return exo_call_frame(ctx, arg);
 	case EXO_IOC_REPLY:
 		return exo_call_reply(ctx, arg);
 	case EXO_IOC_SEND:

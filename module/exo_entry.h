@@ -50,6 +50,7 @@ struct exo_call_ctx {
  * @status: 0 while in flight, 1 once replied, or a negative errno.
  * @task: the calling thread; NULL for a send, which nobody waits for.
  * @cap: the call capability it came through (compared, never followed).
+ * @frame: the server's capability for a frame granted with the call, or 0.
  * @srv: the server thread serving it, or NULL while it waits in @node.
  * @node: link in &exo_entry.pending.
  *
@@ -62,6 +63,7 @@ struct exo_call {
 	int status;
 	struct task_struct *task;
 	struct exo_call_cap *cap;
+	u64 frame;
 	struct exo_server *srv;
 	struct list_head node;
 };

@@ -316,7 +316,7 @@ long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	/* The register commands: no struct, nothing copied. */
 	if (cmd == EXO_IOC_CALL || cmd == EXO_IOC_REPLY ||
-	    cmd == EXO_IOC_SEND) {
+	    cmd == EXO_IOC_SEND || cmd == EXO_IOC_CALL_FRAME) {
 		if (ctx->mm != current->mm)
 			return -EIO;
 		return exo_call_ioctl(ctx, cmd, arg);

@@ -147,8 +147,14 @@ enum exo_cmd {
  *	reply in the six registers; rbx, with %EXO_REPLY_WAIT, the stack
  *	pointer to enter with (0: keep). With %EXO_REPLY_WAIT the thread
  *	resumes at the entry's pc with rax the caller's context id, rdx
- *	%EXO_CALL_SEND for a send (0 for a call) and the message in the six
- *	registers.
+ *	%EXO_CALL_SEND for a send (0 for a call), rbx the server context's
+ *	capability for a frame granted with the call (0: none) and the
+ *	message in the six registers.
+ * %EXO_IOC_CALL_FRAME: as %EXO_IOC_CALL, and rbx a capability for frames
+ *	the caller owns: before the call queues, the serving context is
+ *	granted them as by %EXO_IOC_FRAME_GRANT, and its capability reaches
+ *	the server in rbx. If the call fails before a server takes it, the
+ *	grant is taken back.
  * %EXO_IOC_SEND: as %EXO_IOC_CALL, but returns 0 as soon as the message
  *	is queued at the entry or handed to a server thread; nothing is
  *	replied. -EAGAIN while the entry holds %EXO_CALL_MAX_SENDS sends.
@@ -162,6 +168,7 @@ enum exo_cmd {
 #define EXO_IOC_REPLY		_IO(EXO_IOC_TYPE, 0x41)
 #define EXO_IOC_SEND		_IO(EXO_IOC_TYPE, 0x42)
 #define EXO_IOC_YIELD		_IO(EXO_IOC_TYPE, 0x43)
+#define EXO_IOC_CALL_FRAME	_IO(EXO_IOC_TYPE, 0x44)
 
 /*
  * In rdx at the entry: the message is a send, and its reply goes nowhere.
@@ -207,7 +214,8 @@ enum exo_reply_flags {
  *	(%EXO_MMAP_THREADS), end-of-slice upcalls and %EXO_IOC_YIELD (x86-64,
  *	on kernels with preempt notifiers).
  * @EXO_FEAT_CALL: entry points, call capabilities and protected control
- *	transfer (%EXO_IOC_CALL, %EXO_IOC_REPLY, %EXO_IOC_SEND; x86-64 only).
+ *	transfer (%EXO_IOC_CALL, %EXO_IOC_CALL_FRAME, %EXO_IOC_REPLY,
+ *	%EXO_IOC_SEND; x86-64 only).
  */
 enum exo_feature {
 	EXO_FEAT_FRAMES = 1 << 0,
