@@ -106,6 +106,7 @@ struct exo_msg {
 	uint64_t w[EXO_CALL_WORDS];
 	uint32_t caller;
 	uint32_t flags;		/* EXO_MSG_SEND: nobody waits for the reply */
+	exo_cap_t frame;	/* this context's grant of the caller's frame, or 0 */
 };
 
 #define EXO_MSG_SEND	1u
@@ -119,6 +120,8 @@ int exo_call_grant(struct exo *exo, uint32_t entry, uint32_t ctx_id,
 int exo_call_revoke(struct exo *exo, uint32_t entry, uint32_t ctx_id,
 		    uint64_t cap);
 int exo_call(struct exo *exo, uint64_t cap, uint64_t w[EXO_CALL_WORDS]);
+int exo_call_frame(struct exo *exo, uint64_t cap, uint64_t w[EXO_CALL_WORDS],
+		   exo_cap_t frame);
 int exo_call_send(struct exo *exo, uint64_t cap,
 		  const uint64_t w[EXO_CALL_WORDS]);
 int exo_serve(struct exo *exo, uint32_t entry, exo_entry_fn fn, void *arg);
@@ -169,6 +172,7 @@ int exo_shm_attach(struct exo *exo, exo_cap_t cap, uint32_t nframes,
 		   struct exo_shm **out);
 void *exo_shm_addr(const struct exo_shm *shm);
 size_t exo_shm_len(const struct exo_shm *shm);
+exo_cap_t exo_shm_cap(const struct exo_shm *shm);
 int exo_shm_valid(const struct exo_shm *shm);
 int exo_shm_detach(struct exo_shm *shm);
 int exo_shm_destroy(struct exo_shm *shm);

@@ -23,12 +23,14 @@ struct lx_server {
 _Static_assert(offsetof(struct lx_server, fd) == 0, "S_FD");
 _Static_assert(offsetof(struct lx_server, reply_arg) == 8, "S_ARG");
 _Static_assert(offsetof(struct exo_msg, caller) == 48, "the spill");
-_Static_assert(sizeof(struct exo_msg) <= 64, "the spill");
+_Static_assert(offsetof(struct exo_msg, frame) == 56 &&
+	       sizeof(struct exo_msg) == 64, "the spill");
 _Static_assert(EXO_IOC_REPLY == 0x7841, "call_x86_64.S");
 _Static_assert(offsetof(struct exo_msg, flags) == 52 &&
 	       EXO_CALL_SEND == EXO_MSG_SEND, "rdx at the entry");
 
-long exo_call_raw(int fd, uint64_t cap, uint64_t *w, unsigned int cmd);
+long exo_call_raw(int fd, uint64_t cap, uint64_t *w, unsigned int cmd,
+		  uint64_t frame);
 long exo_serve_loop(struct lx_server *s);
 /* Called from call_x86_64.S only. */
 void exo_serve_one(struct lx_server *s, struct exo_msg *m);
@@ -94,9 +96,10 @@ int exo_call_revoke(struct exo *exo, uint32_t entry, uint32_t ctx_id,
 
 #ifndef __x86_64__
 /* The register convention is x86-64's (call_x86_64.S). */
-long exo_call_raw(int fd, uint64_t cap, uint64_t *w, unsigned int cmd)
+long exo_call_raw(int fd, uint64_t cap, uint64_t *w, unsigned int cmd,
+		  uint64_t frame)
 {
-	(void)fd, (void)cap, (void)w, (void)cmd;
+	(void)fd, (void)cap, (void)w, (void)cmd, (void)frame;
 	return -EOPNOTSUPP;
 }
 
@@ -116,7 +119,15 @@ int exo_call(struct exo *exo, uint64_t cap, uint64_t w[EXO_CALL_WORDS])
 {
 	if (!exo || !w)
 		return -EINVAL;
-	return exo_call_raw(exo->fd, cap, w, EXO_IOC_CALL);
+	return exo_call_raw(exo->fd, cap, w, EXO_IOC_CALL, 0);
+}
+
+int exo_call_frame(struct exo *exo, uint64_t cap, uint64_t w[EXO_CALL_WORDS],
+		   exo_cap_t frame)
+{
+	if (!exo || !w)
+		return -EINVAL;
+	return exo_call_raw(exo->fd, cap, w, EXO_IOC_CALL_FRAME, frame);
 }
 
 int exo_call_send(struct exo *exo, uint64_t cap,
@@ -127,7 +138,7 @@ int exo_call_send(struct exo *exo, uint64_t cap,
 	if (!exo || !w)
 		return -EINVAL;
 	memcpy(m, w, sizeof(m));
-	return exo_call_raw(exo->fd, cap, m, EXO_IOC_SEND);
+	return exo_call_raw(exo->fd, cap, m, EXO_IOC_SEND, 0);
 }
 
 void exo_serve_one(struct lx_server *s, struct exo_msg *m)

@@ -2,16 +2,18 @@
 /*
  * Protected control transfer in registers (Documentation/cpu.rst).
  *
- * long exo_call_raw(int fd, uint64_t cap, uint64_t w[6], unsigned int cmd):
- * EXO_IOC_CALL or EXO_IOC_SEND with the message in r10 r8 r9 r12 r13 r14;
- * a call's reply comes back in them and is stored in w[] (a send leaves
- * them as they were). Returns 0 or -errno.
+ * long exo_call_raw(int fd, uint64_t cap, uint64_t w[6], unsigned int cmd,
+ *		     uint64_t frame):
+ * EXO_IOC_CALL, EXO_IOC_CALL_FRAME (the frame capability in rbx) or
+ * EXO_IOC_SEND with the message in r10 r8 r9 r12 r13 r14; a call's reply
+ * comes back in them and is stored in w[] (a send leaves them as they
+ * were). Returns 0 or -errno.
  *
  * long exo_serve_loop(struct exo_server *s): make this thread a server of
  * s->entry. Its REPLY (with EXO_REPLY_WAIT, rbx 0: keep this stack)
  * resumes at exo_serve_entry with rax the caller's context id, rdx the
- * call's flags (EXO_CALL_SEND) and the message in the six registers, at
- * the stack pointer it was issued with.
+ * call's flags (EXO_CALL_SEND), rbx a frame granted with it (or 0) and the
+ * message in the six registers, at the stack pointer it was issued with.
  * exo_serve_entry spills them into a struct exo_msg on the stack, calls
  * exo_serve_one(s, msg), loads the reply and replies with the next wait.
  * r15 holds s throughout: the kernel and C code both preserve it. A REPLY
@@ -29,6 +31,8 @@
 	.type	exo_call_raw, @function
 exo_call_raw:
 	.cfi_startproc
+	push	%rbx
+	.cfi_adjust_cfa_offset 8
 	push	%r12
 	.cfi_adjust_cfa_offset 8
 	push	%r13
@@ -38,6 +42,7 @@ exo_call_raw:
 	push	%rdx			/* w */
 	.cfi_adjust_cfa_offset 8
 	mov	%rsi, %rax
+	mov	%r8, %rbx		/* the frame, for EXO_IOC_CALL_FRAME */
 	mov	0(%rdx), %r10
 	mov	8(%rdx), %r8
 	mov	16(%rdx), %r9
@@ -64,6 +69,8 @@ exo_call_raw:
 	.cfi_adjust_cfa_offset -8
 	pop	%r12
 	.cfi_adjust_cfa_offset -8
+	pop	%rbx
+	.cfi_adjust_cfa_offset -8
 	ret
 	.cfi_endproc
 	.size	exo_call_raw, .-exo_call_raw
@@ -86,7 +93,7 @@ exo_serve_loop:
 	.globl	exo_serve_entry
 	.type	exo_serve_entry, @function
 exo_serve_entry:
-	sub	$64, %rsp		/* struct exo_msg: w[6], caller */
+	sub	$64, %rsp		/* struct exo_msg */
 	mov	%r10, 0(%rsp)
 	mov	%r8, 8(%rsp)
 	mov	%r9, 16(%rsp)
@@ -95,6 +102,7 @@ exo_serve_entry:
 	mov	%r14, 40(%rsp)
 	mov	%eax, 48(%rsp)		/* caller */
 	mov	%edx, 52(%rsp)		/* flags: EXO_CALL_SEND */
+	mov	%rbx, 56(%rsp)		/* frame */
 	mov	%r15, %rdi
 	mov	%rsp, %rsi
 	call	exo_serve_one

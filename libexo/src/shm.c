@@ -132,6 +132,11 @@ size_t exo_shm_len(const struct exo_shm *shm)
 	return shm ? shm->len : 0;
 }
 
+exo_cap_t exo_shm_cap(const struct exo_shm *shm)
+{
+	return shm ? shm->cap : 0;
+}
+
 int exo_shm_valid(const struct exo_shm *shm)
 {
 	if (!shm)
