@@ -4,7 +4,8 @@
  * and their errors; calls that carry their six words and the caller's
  * identity exactly; sends, queued in order up to their bound; forged,
  * stale and revoked capabilities refused with nothing run on the server,
- * even a send racing the revoke; and every way a call can end early: the
+ * even a send racing the revoke; frames granted with a call, and taken
+ * back when it fails unserved; and every way a call can end early: the
  * entry unregistered, the server's process killed, its thread exiting, the
  * caller interrupted or killed, its capability revoked while it waits.
  * Most tests put the server and the caller in two contexts of this one
@@ -23,7 +24,7 @@
 
 #define MAX_THREADS	8
 
-enum mode { ECHO, BLOCK, EXIT_THREAD };
+enum mode { ECHO, BLOCK, EXIT_THREAD, FRAME };
 
 /* What the server's handler does, and what it saw. */
 static struct {
@@ -34,6 +35,9 @@ static struct {
 	_Atomic long sends;
 	_Atomic long out_of_order;
 	uint64_t next_seq;	/* the sends' w[0], in order */
+	struct exo *srv;	/* FRAME: the serving context */
+	exo_cap_t frame;	/* the last call's m->frame */
+	uint64_t word;		/* FRAME: the granted frame's first word */
 } st;
 
 static void handler(void *arg, struct exo_msg *m)
@@ -42,6 +46,7 @@ static void handler(void *arg, struct exo_msg *m)
 
 	(void)arg;
 	st.served++;
+	st.frame = m->frame;
 	if (m->flags & EXO_MSG_SEND) {
 		st.sends++;
 		if (m->w[0] != st.next_seq++ || m->w[1] != ~m->w[0])
@@ -56,6 +61,19 @@ static void handler(void *arg, struct exo_msg *m)
 	case EXIT_THREAD:
 		syscall(SYS_exit, 0);
 		break;
+	case FRAME: {
+		struct exo_shm *shm;
+		uint64_t *p;
+
+		/* Read the caller's word, answer in place, drop the grant. */
+		if (!m->frame || exo_shm_attach(st.srv, m->frame, 1, &shm))
+			break;
+		p = exo_shm_addr(shm);
+		st.word = p[0];
+		p[1] = ~p[0];
+		exo_shm_detach(shm);
+		break;
+	}
 	default:
 		break;
 	}
@@ -106,6 +124,7 @@ FIXTURE_SETUP(call)
 	exo_counters_read(&self->base);
 	memset(&st, 0, sizeof(st));
 	ASSERT_EQ(0, exo_open(&self->srv));
+	st.srv = self->srv;
 	ASSERT_EQ(0, exo_open(&self->cli));
 	ASSERT_EQ(0, exo_entry_register(self->srv, &self->entry));
 	ASSERT_EQ(0, exo_call_grant(self->srv, self->entry,
@@ -428,6 +447,111 @@ TEST_F(call, revoke_races_senders)
 		ASSERT_EQ(0, st.sends) TH_LOG("round %d", round);
 		self->cap = cap;
 	}
+}
+
+static uint32_t granted(struct exo *exo)
+{
+	struct exo_ctx_info info;
+
+	if (exo_ctx_info(exo, &info))
+		return ~0u;
+	return info.granted;
+}
+
+/* A call with a frame: the server finds its grant in m->frame. */
+TEST_F(call, call_frame_grants_the_frame)
+{
+	uint64_t w[EXO_CALL_WORDS] = { 0 };
+	struct exo_shm *shm;
+	uint64_t *p;
+
+	st.mode = FRAME;
+	start_servers(_metadata, self, 1);
+	ASSERT_EQ(0, exo_shm_create(self->cli, 1, &shm));
+	p = exo_shm_addr(shm);
+	p[0] = 0x0123456789abcdefull;
+	ASSERT_EQ(0, exo_call_frame(self->cli, self->cap, w, exo_shm_cap(shm)));
+	EXPECT_NE(0ull, st.frame);
+	EXPECT_EQ(0x0123456789abcdefull, st.word);
+	EXPECT_EQ(~0x0123456789abcdefull, p[1]);
+	EXPECT_EQ(ctx_id(self->cli), w[5]);
+	/* The handler dropped its grant; a plain call brings none. */
+	EXPECT_EQ(0u, granted(self->srv));
+	ASSERT_EQ(0, exo_call(self->cli, self->cap, w));
+	EXPECT_EQ(0ull, st.frame);
+	EXPECT_EQ(2, st.served);
+	EXPECT_EQ(0, exo_shm_destroy(shm));
+}
+
+/* A frame the caller may not give: refused, nothing runs or is granted. */
+TEST_F(call, call_frame_errors_grant_nothing)
+{
+	uint64_t w[EXO_CALL_WORDS] = { 0 };
+	struct exo_frame mine, theirs;
+	exo_cap_t grant;
+
+	start_servers(_metadata, self, 1);
+	ASSERT_EQ(0, exo_frame_alloc(self->cli, &mine));
+	ASSERT_EQ(0, exo_frame_alloc(self->srv, &theirs));
+	ASSERT_EQ(0, exo_frame_grant(self->srv, theirs.cap, ctx_id(self->cli),
+				     &grant));
+	EXPECT_EQ(-ENOENT, exo_call_frame(self->cli, self->cap, w,
+					  mine.cap ^ (1ull << 40)));
+	EXPECT_EQ(-EINVAL, exo_call_frame(self->cli, self->cap, w, grant));
+	EXPECT_EQ(-ENOENT, exo_call_frame(self->cli, self->cap + 1, w,
+					  mine.cap));
+	EXPECT_EQ(0, st.served);
+	EXPECT_EQ(0u, granted(self->srv));
+	ASSERT_EQ(0, exo_call_revoke(self->srv, self->entry,
+				     ctx_id(self->cli), self->cap));
+	EXPECT_EQ(-ENOENT, exo_call_frame(self->cli, self->cap, w, mine.cap));
+	EXPECT_EQ(0, st.served);
+	EXPECT_EQ(0u, granted(self->srv));
+	EXPECT_EQ(0, exo_frame_free(self->cli, grant));
+	EXPECT_EQ(0, exo_frame_free(self->srv, theirs.cap));
+	EXPECT_EQ(0, exo_frame_free(self->cli, mine.cap));
+}
+
+struct frame_caller {
+	struct exo *exo;
+	uint64_t cap;
+	exo_cap_t frame;
+	int ret;
+};
+
+static void *frame_caller_thread(void *p)
+{
+	struct frame_caller *a = p;
+	uint64_t w[EXO_CALL_WORDS] = { 0 };
+
+	a->ret = exo_call_frame(a->exo, a->cap, w, a->frame);
+	return NULL;
+}
+
+/* A call that fails before any server took it takes its grant back. */
+TEST_F(call, call_frame_failed_takes_grant_back)
+{
+	struct frame_caller a = { .exo = self->cli, .cap = self->cap };
+	struct exo_frame mine;
+	pthread_t th;
+	long t0;
+
+	ASSERT_EQ(0, exo_frame_alloc(self->cli, &mine));
+	a.frame = mine.cap;
+	ASSERT_EQ(0, pthread_create(&th, NULL, frame_caller_thread, &a));
+	/* Granted before it queues: visible while it waits. */
+	t0 = now_ms();
+	while (granted(self->srv) != 1 && now_ms() - t0 < 10000)
+		usleep(1000);
+	EXPECT_EQ(1u, granted(self->srv));
+	usleep(100000);
+	ASSERT_EQ(0, exo_entry_unregister(self->srv, self->entry));
+	pthread_join(th, NULL);
+	EXPECT_EQ(-ECONNRESET, a.ret);
+	EXPECT_EQ(0u, granted(self->srv));
+	EXPECT_EQ(0, st.served);
+	EXPECT_EQ(0, exo_frame_free(self->cli, mine.cap));
+	ASSERT_EQ(0, exo_entry_register(self->srv, &self->entry));
 }
 
 /* The server thread exits inside the call: the caller hears of it. */

@@ -94,6 +94,7 @@ enum {
 	FZ_C_REPLY,
 	FZ_C_SEND,
 	FZ_C_YIELD,
+	FZ_C_CALL_FRAME,
 	FZ_C_BADCMD,
 	FZ_C_MMAP,
 	FZ_C_MUNMAP,
@@ -115,7 +116,7 @@ static const char *const fz_call_names[] = {
 	"NET_ATTACH", "NET_CLAIM", "NET_UNCLAIM", "NET_HANDLER", "NET_RING",
 	"NET_TX", "NET_STATS", "ENTRY_REGISTER", "ENTRY_UNREGISTER",
 	"CALL_GRANT", "CALL_REVOKE", "THREAD_REGISTER", "THREAD_UNREGISTER",
-	"CALL", "REPLY", "SEND", "YIELD",
+	"CALL", "REPLY", "SEND", "YIELD", "CALL_FRAME",
 	"bad command", "mmap", "munmap", "mprotect", "mremap", "read",
 	"poll", "touch", "open", "close", "fork",
 };
@@ -512,11 +513,13 @@ __asm__(".pushsection .text\n"
 #define FZ_CALL_ENTRY	((uintptr_t)fz_call_entry)
 
 /*
- * EXO_IOC_CALL or EXO_IOC_SEND (@cmd): rdx @cap, the message from m[] in
- * the six registers, a call's reply back in them (into m[]); the syscall
- * clobbers rcx and r11. Return: 0 or -errno.
+ * EXO_IOC_CALL, EXO_IOC_CALL_FRAME or EXO_IOC_SEND (@cmd): rdx @cap, rbx
+ * @frame, the message from m[] in the six registers, a call's reply back
+ * in them (into m[]); the syscall clobbers rcx and r11. Return: 0 or
+ * -errno.
  */
-static long fz_call_raw(int fd, uint64_t cap, uint64_t *m, unsigned int cmd)
+static long fz_call_raw(int fd, uint64_t cap, uint64_t *m, unsigned int cmd,
+			uint64_t frame)
 {
 	register uint64_t r10 __asm__("r10") = m[0];
 	register uint64_t r8 __asm__("r8") = m[1];
@@ -529,7 +532,8 @@ static long fz_call_raw(int fd, uint64_t cap, uint64_t *m, unsigned int cmd)
 	__asm__ volatile("syscall"
 			 : "+a"(ret), "+r"(r10), "+r"(r8), "+r"(r9),
 			   "+r"(r12), "+r"(r13), "+r"(r14)
-			 : "D"((long)fd), "S"((unsigned long)cmd), "d"(cap)
+			 : "D"((long)fd), "S"((unsigned long)cmd), "d"(cap),
+			   "b"(frame)
 			 : "rcx", "r11", "memory");
 	m[0] = r10;
 	m[1] = r8;
@@ -546,7 +550,8 @@ static long fz_reply_raw(int fd, uint64_t arg, uint64_t *m, uint64_t stack)
 	return ioctl(fd, EXO_IOC_REPLY, (unsigned long)arg) < 0 ? -errno : 0;
 }
 
-static long fz_call_raw(int fd, uint64_t cap, uint64_t *m, unsigned int cmd)
+static long fz_call_raw(int fd, uint64_t cap, uint64_t *m, unsigned int cmd,
+			uint64_t frame)
 {
 	return ioctl(fd, cmd, (unsigned long)cap) < 0 ? -errno : 0;
 }
@@ -2105,7 +2110,8 @@ static void op_badcmd(struct fz_thread *t)
 		if (nr == _IOC_NR(EXO_IOC_CALL) ||
 		    nr == _IOC_NR(EXO_IOC_REPLY) ||
 		    nr == _IOC_NR(EXO_IOC_SEND) ||
-		    nr == _IOC_NR(EXO_IOC_YIELD))
+		    nr == _IOC_NR(EXO_IOC_YIELD) ||
+		    nr == _IOC_NR(EXO_IOC_CALL_FRAME))
 			nr = EXO_CMD_BASE - 1;
 		cmd = _IO(EXO_IOC_TYPE, nr);
 		break;
@@ -2560,14 +2566,16 @@ static void op_fork(struct fz_thread *t)
 }
 
 /*
- * EXO_IOC_CALL with a message, or now and then EXO_IOC_SEND. A call no
- * server takes waits, and one being served waits for the answer: the timer
- * takes either back (EINTR). A send never waits.
+ * EXO_IOC_CALL with a message, or now and then EXO_IOC_SEND or
+ * EXO_IOC_CALL_FRAME with a frame capability (the context's, mostly). A
+ * call no server takes waits, and one being served waits for the answer:
+ * the timer takes either back (EINTR). A send never waits.
  */
 static void op_call(struct fz_thread *t)
 {
 	struct fz_worker *w = t->w;
-	uint64_t m[EXO_CALL_WORDS], cap;
+	uint64_t m[EXO_CALL_WORDS], cap, frame = 0;
+	unsigned int cmd = EXO_IOC_CALL;
 	struct fz_ctx *c;
 	long rc;
 	int fd;
@@ -2580,18 +2588,23 @@ static void op_call(struct fz_thread *t)
 	}
 	fd = fz_fd(t, c);
 	cap = fz_call_cap(t, c);
+	if (fz_one_in(t, 4)) {
+		cmd = EXO_IOC_CALL_FRAME;
+		frame = fz_cap(t, c);
+	}
 	fz_unlock(w);
 	fz_words(t, m);
 
 	if (fz_one_in(t, 3)) {
-		rc = fz_call_raw(fd, cap, m, EXO_IOC_SEND);
+		rc = fz_call_raw(fd, cap, m, EXO_IOC_SEND, 0);
 		fz_count(t, FZ_C_SEND, (int)rc);
 		return;
 	}
 	fz_timer_arm(fz_escape_ms(t));
-	rc = fz_call_raw(fd, cap, m, EXO_IOC_CALL);
+	rc = fz_call_raw(fd, cap, m, cmd, frame);
 	fz_timer_arm(0);
-	fz_count(t, FZ_C_CALL, (int)rc);
+	fz_count(t, cmd == EXO_IOC_CALL ? FZ_C_CALL : FZ_C_CALL_FRAME,
+		 (int)rc);
 }
 
 /*
@@ -3216,7 +3229,7 @@ static void sc_call(struct fz_thread *t)
 	if (fz_thread_start(w, 1, &tid, fz_server_main, &s))
 		goto out;
 	fz_timer_arm(50);
-	rc = fz_call_raw(o->fd, g.cap, m, EXO_IOC_CALL);
+	rc = fz_call_raw(o->fd, g.cap, m, EXO_IOC_CALL, 0);
 	fz_timer_arm(0);
 	fz_count(t, FZ_C_CALL, (int)rc);
 	pthread_join(tid, NULL);

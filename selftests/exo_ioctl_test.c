@@ -2138,7 +2138,8 @@ TEST_F(exo, unknown_cmd_other_type)
 static bool register_nr(unsigned int nr)
 {
 	return nr == _IOC_NR(EXO_IOC_CALL) || nr == _IOC_NR(EXO_IOC_REPLY) ||
-	       nr == _IOC_NR(EXO_IOC_SEND) || nr == _IOC_NR(EXO_IOC_YIELD);
+	       nr == _IOC_NR(EXO_IOC_SEND) || nr == _IOC_NR(EXO_IOC_YIELD) ||
+	       nr == _IOC_NR(EXO_IOC_CALL_FRAME);
 }
 
 /* Every number of our type other than the commands. */
@@ -2164,7 +2165,7 @@ TEST_F_TIMEOUT(exo, unknown_cmd_all_nr, 180)
 TEST_F(exo, register_cmds)
 {
 	static const unsigned long ioc[] = {
-		EXO_IOC_CALL, EXO_IOC_REPLY, EXO_IOC_SEND,
+		EXO_IOC_CALL, EXO_IOC_REPLY, EXO_IOC_SEND, EXO_IOC_CALL_FRAME,
 	};
 	int err = self->ctx.api.features & EXO_FEAT_CALL ? ENOENT : EOPNOTSUPP;
 	unsigned int i, nr;
