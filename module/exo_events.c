@@ -16,6 +16,7 @@
 #include <linux/sched/signal.h>
 
 #include "exo.h"
+#include "exo_compat.h"
 #include "exo_ctx.h"
 #include "exo_events.h"
 
@@ -126,7 +127,7 @@ void exo_event_post(struct exo_ctx *ctx, u32 type, u64 id, u64 nr,
 	smp_store_release(&h->head, n + 1);
 
 	if (ctx->ev.efd)
-		eventfd_signal(ctx->ev.efd, 1);
+		exo_eventfd_signal(ctx->ev.efd);
 	if (signal && ctx->ev.pid && ctx->ev.signo)
 		kill_pid(ctx->ev.pid, ctx->ev.signo, 1);
 	wake_up_interruptible(&ctx->ev.wq);

@@ -23,6 +23,7 @@
 #include "exo.h"
 #include "exo_cap.h"
 #include "exo_colour.h"
+#include "exo_compat.h"
 #include "exo_ctx.h"
 #include "exo_frame.h"
 #include "exo_grant.h"
@@ -34,10 +35,10 @@ module_param_named(frame_quota, exo_frame_quota, uint, 0644);
 MODULE_PARM_DESC(frame_quota,
 		 "Frames one context may hold; taken at open (default 8192)");
 
-static unsigned int exo_max_order = MAX_ORDER - 1;
+static unsigned int exo_max_order = MAX_PAGE_ORDER;
 module_param_named(max_order, exo_max_order, uint, 0644);
 MODULE_PARM_DESC(max_order,
-		 "Largest order of a contiguous run (default and ceiling MAX_ORDER - 1)");
+		 "Largest order of a contiguous run (default and ceiling MAX_PAGE_ORDER)");
 
 unsigned int exo_critical_max = 64;
 module_param_named(critical_max, exo_critical_max, uint, 0644);
@@ -60,7 +61,7 @@ static DEFINE_XARRAY(exo_pfn_owner);
  */
 unsigned int exo_frame_max_order(void)
 {
-	return min_t(unsigned int, READ_ONCE(exo_max_order), MAX_ORDER - 1);
+	return min_t(unsigned int, READ_ONCE(exo_max_order), MAX_PAGE_ORDER);
 }
 
 /*

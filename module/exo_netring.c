@@ -21,6 +21,7 @@
 
 #include "exo.h"
 #include "exo_cap.h"
+#include "exo_compat.h"
 #include "exo_ctx.h"
 #include "exo_netring.h"
 
@@ -369,7 +370,7 @@ bool exo_netring_rx_deliver(struct exo_ctx *ctx, struct sk_buff *skb,
 	spin_unlock(&r->lock);
 	if (wake) {
 		if (r->efd)
-			eventfd_signal(r->efd, 1);
+			exo_eventfd_signal(r->efd);
 		wake_up_interruptible(&ctx->fault.readq);
 	}
 	return true;

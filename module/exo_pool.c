@@ -13,12 +13,13 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 
+#include "exo_compat.h"
 #include "exo_pool.h"
 
 static unsigned int exo_pool_order = 10;
 module_param_named(pool_order, exo_pool_order, uint, 0444);
 MODULE_PARM_DESC(pool_order,
-		 "exo's own region for named frames: 2^pool_order frames taken at load, 0..MAX_ORDER - 1 (default 10)");
+		 "exo's own region for named frames: 2^pool_order frames taken at load, 0..MAX_PAGE_ORDER (default 10)");
 
 struct exo_pool exo_pool = {
 	.lock = __SPIN_LOCK_UNLOCKED(exo_pool.lock),
@@ -39,7 +40,7 @@ int exo_pool_init(void)
 
 	if (!order)
 		return 0;
-	if (order > MAX_ORDER - 1)
+	if (order > MAX_PAGE_ORDER)
 		return -EINVAL;
 	exo_pool.free = bitmap_zalloc(1U << order, GFP_KERNEL);
 	if (!exo_pool.free)

@@ -39,6 +39,7 @@
 #include "exo.h"
 #include "exo_bind.h"
 #include "exo_cap.h"
+#include "exo_compat.h"
 #include "exo_ctx.h"
 #include "exo_events.h"
 #include "exo_frame.h"
@@ -595,11 +596,7 @@ static unsigned long exo_shrink_scan(struct shrinker *s,
 	return SHRINK_STOP;
 }
 
-static struct shrinker exo_shrinker = {
-	.count_objects = exo_shrink_count,
-	.scan_objects = exo_shrink_scan,
-	.seeks = DEFAULT_SEEKS,
-};
+static struct shrinker *exo_shrinker;
 
 /**
  * exo_revoke_init() - the work queue for deadlines and the shrinker.
@@ -610,18 +607,18 @@ static struct shrinker exo_shrinker = {
  */
 int exo_revoke_init(void)
 {
-	int ret;
-
 	exo_revoke_wq = alloc_workqueue("exo_revoke", WQ_UNBOUND |
 					WQ_MEM_RECLAIM, 0);
 	if (!exo_revoke_wq)
 		return -ENOMEM;
-	ret = register_shrinker(&exo_shrinker, "exo");
-	if (ret) {
+	exo_shrinker = exo_shrinker_create("exo", exo_shrink_count,
+					   exo_shrink_scan);
+	if (!exo_shrinker) {
 		destroy_workqueue(exo_revoke_wq);
 		exo_revoke_wq = NULL;
+		return -ENOMEM;
 	}
-	return ret;
+	return 0;
 }
 
 /**
@@ -631,7 +628,8 @@ void exo_revoke_exit(void)
 {
 	if (!exo_revoke_wq)
 		return;
-	unregister_shrinker(&exo_shrinker);
+	exo_shrinker_destroy(exo_shrinker);
+	exo_shrinker = NULL;
 	destroy_workqueue(exo_revoke_wq);
 	exo_revoke_wq = NULL;
 }

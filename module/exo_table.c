@@ -12,6 +12,7 @@
 #include <linux/vmalloc.h>
 
 #include "exo.h"
+#include "exo_compat.h"
 #include "exo_table.h"
 
 /* Each table's header starts with the common one (uapi). */
@@ -83,7 +84,7 @@ int exo_table_mmap(struct exo_table *t, struct vm_area_struct *vma)
 	if (vma->vm_end - vma->vm_start > t->size)
 		return -EINVAL;
 	/* Never writable later, and not handed to a forked child. */
-	vma->vm_flags &= ~VM_MAYWRITE;
-	vma->vm_flags |= VM_DONTCOPY;
+	vm_flags_clear(vma, VM_MAYWRITE);
+	vm_flags_set(vma, VM_DONTCOPY);
 	return remap_vmalloc_range(vma, t->hdr, 0);
 }

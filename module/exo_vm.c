@@ -20,6 +20,7 @@
 #include "exo.h"
 #include "exo_bind.h"
 #include "exo_cap.h"
+#include "exo_compat.h"
 #include "exo_ctx.h"
 #include "exo_fault.h"
 #include "exo_vm.h"
@@ -91,8 +92,8 @@ int exo_vm_mmap(struct exo_ctx *ctx, struct vm_area_struct *vma)
 	 * has no context, so it gets no exo VMA. VM_DONTEXPAND refuses
 	 * growth by mremap; exo_vm_mremap() refuses moves.
 	 */
-	vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
-			 VM_DONTCOPY;
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+		     VM_DONTCOPY);
 	vma->vm_ops = &exo_vm_ops;
 	vma->vm_private_data = ctx;
 	return 0;
