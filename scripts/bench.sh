@@ -7,16 +7,18 @@
 # EXO_BENCH_SCALE multiplies every round count (default 1: about five
 # minutes under TCG); EXO_BENCH picks benchmarks ("vm", "net", "call",
 # "ipc" or a list such as "vm,call"; all four by default); EXO_ACCEL and
-# EXO_VM_TIMEOUT as for scripts/vm.sh.
+# EXO_VM_TIMEOUT as for scripts/vm.sh; EXO_KERNEL_SERIES the stock kernel
+# (6.1, the default, or 6.12): every row names the series it ran on.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
 
-"$EXO_TOP/scripts/deps.sh"
-abi=$(cached_abi)
+sr=$(series)
+"$EXO_TOP/scripts/deps.sh" "$sr"
+abi=$(cached_abi "$sr")
 say "building exo.ko against $abi, libexo, the handlers and the benchmarks"
 mkdir -p "$EXO_BUILD"
-make -s KDIR="/lib/modules/$abi/build" module libexo benchmarks bpf-filters \
+make -s KDIR="$(kernel_build "$abi")" module libexo benchmarks bpf-filters \
 	> "$EXO_BUILD/make-bench.log" 2>&1 || {
 	cat "$EXO_BUILD/make-bench.log"
 	die "build failed"

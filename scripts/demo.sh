@@ -3,16 +3,18 @@
 # exo's main job (make demo): install what is missing, build exo.ko against
 # Debian's stock kernel, the example library OSes and the packet handlers
 # they download, boot the stock kernel under QEMU, load the module and run
-# the examples, which print what they did.
+# the examples, which print what they did. EXO_KERNEL_SERIES=6.12 boots
+# Debian's 6.12 instead of 6.1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
 
-"$EXO_TOP/scripts/deps.sh"
-abi=$(cached_abi)
+sr=$(series)
+"$EXO_TOP/scripts/deps.sh" "$sr"
+abi=$(cached_abi "$sr")
 say "building exo.ko against $abi, libexo, the example library OSes and the handlers"
 mkdir -p "$EXO_BUILD"
-make -s KDIR="/lib/modules/$abi/build" module libexo examples bpf-filters \
+make -s KDIR="$(kernel_build "$abi")" module libexo examples bpf-filters \
 	> "$EXO_BUILD/make-demo.log" 2>&1 || {
 	cat "$EXO_BUILD/make-demo.log"
 	die "build failed"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Install what exo needs from Debian's packages, and unpack Debian's stock
-# kernel (linux-image-amd64's current ABI) into the cache for the VM.
-# Idempotent: a second run installs and downloads nothing.
+# Install what exo needs from Debian's packages, and unpack the stock
+# kernel of each kernel series asked for (default: EXO_KERNEL_SERIES, else
+# 6.1) into the cache for the VM: scripts/deps.sh [SERIES...], e.g.
+# "scripts/deps.sh 6.1 6.12". Idempotent: a second run installs and
+# downloads nothing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +13,7 @@ command -v apt-get >/dev/null || die "exo's scripts need Debian (apt-get)"
 PKGS=(make gcc libc6-dev cpio gzip xz-utils kmod busybox-static
       qemu-system-x86 linux-source-6.1 sparse perl python3
       clang llvm libbpf-dev bpftool man-db groff-base
-      flex bison bc libelf-dev zlib1g-dev
+      flex bison bc libelf-dev zlib1g-dev dwarves
       iproute2 iputils-ping socat netcat-openbsd)
 
 missing() {
@@ -30,17 +32,30 @@ apt_update() {
 	updated=1
 }
 
-abi=$(stock_abi)
-# Anything to fetch: refresh the lists first, so the ABI and the packages
-# come from the same, current lists.
-if [ -z "$abi" ] || [ ! -f "$(kernel_dir "$abi")/vmlinuz" ] ||
-   [ -n "$(missing "${PKGS[@]}" "linux-headers-$abi")" ]; then
-	apt_update
-	abi=$(stock_abi)
-fi
-[ -n "$abi" ] || die "cannot resolve linux-image-amd64's kernel ABI from apt"
+serieses=("$@")
+[ ${#serieses[@]} -gt 0 ] || serieses=("$(series)")
+for sr in "${serieses[@]}"; do series_ok "$sr"; done
 
-need=$(missing "${PKGS[@]}" "linux-headers-$abi")
+# Everything a series needs: its kernel's image unpacked, and a build tree
+# (6.1: the installed headers package; others: their headers unpacked).
+kernel_ready() { # series abi
+	[ -n "$2" ] && [ -f "$(kernel_dir "$2")/vmlinuz" ] || return 1
+	[ "$1" = 6.1 ] || [ -f "$(kernel_dir "$2")/build/Makefile" ]
+}
+# The packages to install: the tools, and 6.1's headers.
+wanted() { # series...
+	printf '%s\n' "${PKGS[@]}"
+	case " $* " in *" 6.1 "*) echo "linux-headers-$(stock_abi 6.1)" ;; esac
+}
+# Anything to fetch: refresh the lists first, so the ABIs and the packages
+# come from the same, current lists.
+for sr in "${serieses[@]}"; do
+	kernel_ready "$sr" "$(stock_abi "$sr")" || apt_update
+done
+# shellcheck disable=SC2046
+[ -z "$(missing $(wanted "${serieses[@]}"))" ] || apt_update
+# shellcheck disable=SC2046
+need=$(missing $(wanted "${serieses[@]}"))
 if [ -n "$need" ]; then
 	say "installing:" $need
 	# shellcheck disable=SC2086
@@ -49,21 +64,51 @@ if [ -n "$need" ]; then
 		die "apt-get install failed for: $need"
 fi
 
-kdir=$(kernel_dir "$abi")
-if [ ! -f "$kdir/vmlinuz" ]; then
-	say "downloading the stock kernel linux-image-$abi"
+# Download Debian packages into a fresh directory and unpack them in DEST.
+unpack_debs() { # dest package...
+	local dest=$1 tmp d
+	shift
 	tmp=$(mktemp -d)
 	# apt-get download writes as the _apt user where it exists.
 	id _apt >/dev/null 2>&1 && as_root chown _apt "$tmp"
-	trap 'rm -rf "$tmp"' EXIT
-	(cd "$tmp" && apt-get download -q "linux-image-$abi" >/dev/null) ||
-		die "apt-get download linux-image-$abi failed"
-	mkdir -p "$tmp/x"
-	dpkg-deb -x "$tmp"/linux-image-*.deb "$tmp/x"
-	rm -rf "$kdir" && mkdir -p "$kdir"
-	cp "$tmp/x/boot/vmlinuz-$abi" "$kdir/vmlinuz"
-	mv "$tmp/x/lib/modules/$abi" "$kdir/modules"
-fi
-printf '%s\n' "$abi" > "$EXO_CACHE/kernel/abi"
-[ -d "/lib/modules/$abi/build" ] || die "/lib/modules/$abi/build missing after installing linux-headers-$abi"
-say "dependencies ready; stock kernel $abi"
+	(cd "$tmp" && apt-get download -q "$@" >/dev/null) ||
+		{ rm -rf "$tmp"; die "apt-get download $* failed"; }
+	mkdir -p "$dest"
+	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$dest"; done
+	rm -rf "$tmp"
+}
+
+for sr in "${serieses[@]}"; do
+	abi=$(stock_abi "$sr")
+	[ -n "$abi" ] || die "cannot resolve $(series_meta "$sr")'s kernel ABI from apt (Debian 12 serves 6.12 from bookworm-security: is it in the apt sources?)"
+	kdir=$(kernel_dir "$abi")
+	if [ ! -f "$kdir/vmlinuz" ]; then
+		say "downloading the stock kernel linux-image-$abi"
+		rm -rf "$kdir.tmp"
+		unpack_debs "$kdir.tmp" "linux-image-$abi"
+		rm -rf "$kdir" && mkdir -p "$kdir"
+		cp "$kdir.tmp/boot/vmlinuz-$abi" "$kdir/vmlinuz"
+		mv "$kdir.tmp/lib/modules/$abi" "$kdir/modules"
+		rm -rf "$kdir.tmp"
+	fi
+	if [ "$sr" != 6.1 ] && [ ! -f "$kdir/build/Makefile" ]; then
+		# Its headers package depends on its image: unpacked here, the
+		# host gets no kernel it would never boot. The tree's Makefile
+		# names its common half by an absolute path; point it here.
+		say "downloading and unpacking linux-headers-$abi"
+		ver=${abi%-amd64}
+		rm -rf "$kdir/headers" "$kdir/build"
+		unpack_debs "$kdir/headers" "linux-headers-$abi" \
+			"linux-headers-$ver-common" "linux-kbuild-$ver"
+		sed -i "s#^include /usr/src/#include $kdir/headers/usr/src/#" \
+			"$kdir/headers/usr/src/linux-headers-$abi/Makefile"
+		ln -s "headers/usr/src/linux-headers-$abi" "$kdir/build"
+	fi
+	mkdir -p "$EXO_CACHE/kernel"
+	f=$EXO_CACHE/kernel/abi
+	[ "$sr" = 6.1 ] || f=$f-$sr
+	printf '%s\n' "$abi" > "$f"
+	[ -f "$(kernel_build "$abi")/Makefile" ] ||
+		die "$(kernel_build "$abi") missing after installing its headers"
+	say "dependencies ready; $sr stock kernel $abi"
+done

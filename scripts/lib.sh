@@ -12,18 +12,50 @@ as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# The ABI of Debian's stock kernel (e.g. 6.1.0-56-amd64): what
-# linux-image-amd64 depends on. Needs the apt lists.
-stock_abi() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
+# The kernel series exo supports (Documentation/kernels.rst): 6.1, Debian
+# 12's own kernel (linux-image-amd64), and 6.12, Debian 13's, which Debian
+# 12 serves too, from its security archive (linux-image-6.12-amd64).
+# EXO_KERNEL_SERIES picks the one make demo and make bench boot.
+EXO_SERIES_ALL="6.1 6.12"
+series() { printf '%s\n' "${EXO_KERNEL_SERIES:-6.1}"; }
+series_ok() { # series
+	case " $EXO_SERIES_ALL " in *" $1 "*) return 0 ;; esac
+	die "kernel series $1 is not one exo supports ($EXO_SERIES_ALL)"
+}
+
+# The metapackage whose dependency names a series' current kernel.
+series_meta() { # series
+	case "$1" in
+	6.1) echo linux-image-amd64 ;;
+	*) echo "linux-image-$1-amd64" ;;
+	esac
+}
+
+# The ABI of a series' stock kernel (e.g. 6.1.0-56-amd64): what its
+# metapackage depends on. Needs the apt lists.
+stock_abi() { # [series]
+	apt-cache depends "$(series_meta "${1:-6.1}")" 2>/dev/null |
 		sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1
 }
 
-# Where the stock kernel image is unpacked (scripts/deps.sh fills it).
+# Where a stock kernel image is unpacked (scripts/deps.sh fills it).
 kernel_dir() { printf '%s/kernel/%s\n' "$EXO_CACHE" "$1"; }
 
-# The ABI deps.sh resolved last; empty if it has not run.
-cached_abi() { cat "$EXO_CACHE/kernel/abi" 2>/dev/null || true; }
+# The build tree (KDIR) for a stock kernel: the headers deps.sh unpacked
+# beside its image where there are some (6.12, whose headers package
+# would install its image on the host), else the installed headers.
+kernel_build() { # abi
+	local d
+	d=$(kernel_dir "$1")/build
+	if [ -d "$d" ]; then echo "$d"; else echo "/lib/modules/$1/build"; fi
+}
+
+# The ABI deps.sh resolved last for a series; empty if it has not run.
+cached_abi() { # [series]
+	local f=$EXO_CACHE/kernel/abi
+	[ "${1:-6.1}" = 6.1 ] || f=$f-$1
+	cat "$f" 2>/dev/null || true
+}
 
 # Extract a few files of Debian's linux-source-6.1 into the cache once
 # (again when the package is newer, or a file the list names is missing).

@@ -8,6 +8,7 @@
 # The guest's console goes to stdout and to build/vm-JOB.log.
 # EXO_ACCEL=tcg|kvm (default tcg: nested KVM hangs on many hosts),
 # EXO_VM_TIMEOUT seconds (default 1800), EXO_VM_MEM (default 1G),
+# EXO_KERNEL_SERIES (the stock kernel's series: 6.1, the default, or 6.12),
 # EXO_KERNEL (a bzImage to boot instead of the stock kernel, e.g. the debug
 # kernel: scripts/debug-kernel.sh --bzimage), EXO_APPEND (more kernel
 # command-line arguments), EXO_MODULE (the exo.ko to load; default
@@ -26,8 +27,10 @@ if [ -n "${EXO_KERNEL:-}" ]; then
 	[ -f "$kernel" ] || die "EXO_KERNEL=$kernel: no such file"
 	what="the kernel $kernel"
 else
-	abi=$(cached_abi)
-	[ -n "$abi" ] || die "no stock kernel in the cache: run scripts/deps.sh"
+	sr=$(series)
+	series_ok "$sr"
+	abi=$(cached_abi "$sr")
+	[ -n "$abi" ] || die "no $sr stock kernel in the cache: run scripts/deps.sh $sr"
 	kernel=$(kernel_dir "$abi")/vmlinuz
 	[ -f "$kernel" ] || die "$kernel missing: run scripts/deps.sh"
 	what="Debian's stock kernel $abi"
@@ -78,7 +81,12 @@ mkdir -p "$root/modules"
 if [ -z "${EXO_KERNEL:-}" ]; then
 	kmods=$(kernel_dir "$abi")/modules/kernel
 	for m in drivers/net/veth net/llc/llc net/802/stp net/bridge/bridge; do
-		cp "$kmods/$m.ko" "$root/modules/"
+		# 6.12's modules come xz-compressed; busybox insmod wants them plain.
+		if [ -f "$kmods/$m.ko.xz" ]; then
+			xz -dc "$kmods/$m.ko.xz" > "$root/modules/${m##*/}.ko"
+		else
+			cp "$kmods/$m.ko" "$root/modules/"
+		fi
 	done
 	printf '%s\n' veth llc stp bridge > "$root/modules/order"
 fi
