@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 size_t bench_page;
 
 static char accel[16] = "unknown";
+static char tag[48];
 static uint64_t rng = 0x9e3779b97f4a7c15ull;	/* fixed: runs are repeatable */
 
 void die(const char *fmt, ...)
@@ -90,6 +92,21 @@ static void read_accel(void)
 			accel[i] -= 'a' - 'A';
 }
 
+/*
+ * What every row's figures are tagged with: the accelerator and the
+ * kernel series ("TCG, 6.12"), since exo is measured on more than one.
+ */
+static void read_tag(void)
+{
+	struct utsname u;
+	unsigned int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		snprintf(tag, sizeof(tag), "%s, kernel unknown", accel);
+	else
+		snprintf(tag, sizeof(tag), "%s, %u.%u", accel, major, minor);
+}
+
 void bench_init(void)
 {
 	long pg = sysconf(_SC_PAGESIZE);
@@ -98,6 +115,7 @@ void bench_init(void)
 		die("sysconf(_SC_PAGESIZE): %s", strerror(errno));
 	bench_page = pg;
 	read_accel();
+	read_tag();
 }
 
 /*
@@ -123,6 +141,11 @@ double bench_start(int argc, char **argv)
 const char *bench_accel(void)
 {
 	return accel;
+}
+
+const char *bench_tag(void)
+{
+	return tag;
 }
 
 uint64_t bench_now(void)
@@ -224,7 +247,7 @@ static void print_out(struct bench_row *row, unsigned int o)
 			printf(", vs %s %s", row->cols[i].name,
 			       ratio(st[0].median / st[i].median, a,
 				     sizeof(a)));
-	printf(" (%s)\n", accel);
+	printf(" (%s)\n", tag);
 }
 
 void bench_run(struct bench_row *row, unsigned int warmup)
@@ -268,7 +291,7 @@ void bench_run(struct bench_row *row, unsigned int warmup)
 
 	for (o = 0; o < row->nout; o++) {
 		if (row->cols[0].skipped)
-			printf("%-13s skipped (%s)\n", row->names[o], accel);
+			printf("%-13s skipped (%s)\n", row->names[o], tag);
 		else
 			print_out(row, o);
 	}

@@ -48,6 +48,7 @@ extern size_t bench_page;
 void bench_init(void);
 double bench_start(int argc, char **argv);
 const char *bench_accel(void);
+const char *bench_tag(void);
 const char *bench_cmdline(const char *key);
 uint64_t bench_now(void);
 uint64_t bench_rand(uint64_t below);

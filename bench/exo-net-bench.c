@@ -88,7 +88,7 @@ static void print_lost(const struct bench_row *row)
 		       (unsigned long long)sent);
 		free(row->cols[i].priv);
 	}
-	printf(" (%s)\n", bench_accel());
+	printf(" (%s)\n", bench_tag());
 }
 
 static void run_demux(double scale)
@@ -121,7 +121,7 @@ static void run_echo(double scale)
 	if (why) {
 		for (i = 0; i < NROWS(echo); i++)
 			printf("%-13s skipped: %s (%s)\n", echo[i].names[0],
-			       why, bench_accel());
+			       why, bench_tag());
 		ne_fini();
 		return;
 	}
@@ -194,10 +194,10 @@ int main(int argc, char **argv)
 	if (why) {
 		for (i = 0; i < NROWS(demux); i++)
 			printf("%-13s skipped: %s (%s)\n", demux[i].names[0],
-			       why, bench_accel());
+			       why, bench_tag());
 		for (i = 0; i < NROWS(echo); i++)
 			printf("%-13s skipped: %s (%s)\n", echo[i].names[0],
-			       why, bench_accel());
+			       why, bench_tag());
 	} else {
 		printf("# peer host: a network namespace behind 3 veth pairs "
 		       "(exo, AF_PACKET, UDP: one each)\n");
