@@ -20,6 +20,8 @@
  *              unprotects the faulting page (per page)
  *   DIRTY      report and clear the dirty pages of 4096, of which 256 were
  *              written; DIRTY-WRITE is the cost per page of those writes
+ *              (Linux: soft-dirty, mprotect tracking, and from 6.7
+ *              PAGEMAP_SCAN over userfaultfd's asynchronous write-protect)
  *   MAPn       map n pages and write each once
  *   REVOKE-RTn the round trip of a revocation request for n frames to a
  *              library OS that gives them back (Linux: an eventfd to a
@@ -132,7 +134,9 @@ static struct bench_row rows[] = {
 	  "each first write after it",
 	  { EXO(vx_setup_dirty, vx_dirty, VM_BIG_PAGES),
 	    LX("soft-dirty", lx_setup_softdirty, lx_softdirty, VM_BIG_PAGES, 0),
-	    LX("mprotect-tracking", lx_setup_track, lx_track, VM_BIG_PAGES, 0) } },
+	    LX("mprotect-tracking", lx_setup_track, lx_track, VM_BIG_PAGES, 0),
+	    COL("pagemap-scan", pm_setup_dirty, pm_dirty, pm_teardown,
+		VM_BIG_PAGES, 0) } },
 	{ { "MAP1" }, 1, 10000, "map 1 page and write it",
 	  { EXO(vx_setup_empty, vx_map, 1),
 	    LX("mmap+touch", lx_setup_map, lx_map, 1, LX_MAP_TOUCH),

@@ -78,4 +78,9 @@ void uf_unprot(struct bench_col *c, double *out);
 void uf_appel1(struct bench_col *c, double *out);
 void uf_appel2(struct bench_col *c, double *out);
 
+/* PAGEMAP_SCAN over a userfaultfd-WP_ASYNC range (Linux 6.7). */
+const char *pm_setup_dirty(struct bench_col *c);
+void pm_teardown(struct bench_col *c);
+void pm_dirty(struct bench_col *c, double *out);
+
 #endif /* EXO_VM_BENCH_H */
