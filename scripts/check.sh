@@ -3,8 +3,9 @@
 # exo's test command (make check; .ci/run calls it). Installs what is
 # missing, builds everything against Debian's stock kernel, runs the host
 # checks (checkpatch, sparse, kernel-doc, man pages and their errors,
-# library exports, kernel and library names apart, and make demo in a
-# fresh copy of the tree), then boots
+# library exports, kernel and library names apart, make install into a
+# staging root, a dkms build, and make demo in a fresh copy of the tree),
+# then boots
 # the stock kernel under QEMU and runs the selftests there. Prints KTAP per
 # test and ends with "N passed, N failed[, N skipped]"; exits non-zero on
 # any failure.
@@ -90,6 +91,10 @@ names_apart() {
 		sed 's/^/in both exo.ko and libexo: /'
 }
 check host.names_apart names_apart
+# make install into a staging root (DESTDIR), and a dkms build of the
+# sources it gives DKMS, with a DKMS tree of its own (Documentation/install.rst).
+check host.install_staging env KDIR="$kdir" scripts/check-install.sh staging
+check host.dkms_build env KDIR="$kdir" scripts/check-install.sh dkms
 
 # The README's first command as a new user meets it: make demo in a copy
 # of the source tree with nothing built (the demo once needed something
