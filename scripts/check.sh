@@ -5,10 +5,11 @@
 # module against its 6.12 too, runs the host checks (checkpatch, sparse,
 # kernel-doc, man pages and their errors, library exports, kernel and
 # library names apart, the 6.12 build, the kernel symbols each build uses,
-# and make demo in a fresh copy of the tree), then boots each stock kernel
-# under QEMU, and a debug build of 6.1, and runs the selftests there.
-# Prints KTAP per test and ends with "N passed, N failed[, N skipped]";
-# exits non-zero on any failure.
+# make install into a staging root, a dkms build, and make demo in a fresh
+# copy of the tree), then boots each stock kernel under QEMU, and a debug
+# build of 6.1, and runs the selftests there. Prints KTAP per test and
+# ends with "N passed, N failed[, N skipped]"; exits non-zero on any
+# failure.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
@@ -128,6 +129,10 @@ symbols_exported() {
 	done
 }
 check host.symbols_exported symbols_exported
+# make install into a staging root (DESTDIR), and a dkms build of the
+# sources it gives DKMS, with a DKMS tree of its own (Documentation/install.rst).
+check host.install_staging env KDIR="$kdir" scripts/check-install.sh staging
+check host.dkms_build env KDIR="$kdir" scripts/check-install.sh dkms
 
 # The README's first command as a new user meets it: make demo in a copy
 # of the source tree with nothing built (the demo once needed something

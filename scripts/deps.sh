@@ -14,7 +14,8 @@ PKGS=(make gcc libc6-dev cpio gzip xz-utils kmod busybox-static
       qemu-system-x86 linux-source-6.1 sparse perl python3
       clang llvm libbpf-dev bpftool man-db groff-base
       flex bison bc libelf-dev zlib1g-dev dwarves
-      iproute2 iputils-ping socat netcat-openbsd)
+      iproute2 iputils-ping socat netcat-openbsd
+      dkms pkgconf)
 
 missing() {
 	local p
