@@ -161,7 +161,7 @@ ifeq ($(DESTDIR),)
 	getent group exo >/dev/null || groupadd --system exo
 endif
 
-# exoctl (issue 18) is to be installed here, into $(DESTDIR)$(BINDIR).
+# Tools (exoctl, when it exists) are installed here, into $(DESTDIR)$(BINDIR).
 install-tools:
 
 uninstall: uninstall-lib uninstall-module uninstall-udev
