@@ -3,7 +3,8 @@
 # exo's benchmarks (make bench): install what is missing, build exo.ko
 # against Debian's stock kernel, bench/exo-vm-bench, exo-net-bench,
 # exo-call-bench, exo-ipc-bench and the BPF handlers, boot the stock kernel under QEMU,
-# load the module and run the benchmarks, then print their tables.
+# load the module and run the benchmarks, then print their tables and
+# write build/bench/results.csv and the plots (scripts/bench-report.py).
 # EXO_BENCH_SCALE multiplies every round count (default 1: about five
 # minutes under TCG); EXO_BENCH picks benchmarks ("vm", "net", "call",
 # "ipc" or a list such as "vm,call"; all four by default); EXO_ACCEL and
@@ -15,6 +16,8 @@ cd "$EXO_TOP"
 
 sr=$(series)
 "$EXO_TOP/scripts/deps.sh" "$sr"
+command -v gnuplot > /dev/null ||
+	die "gnuplot is missing (Debian's gnuplot-nox, which scripts/deps.sh installs)"
 abi=$(cached_abi "$sr")
 say "building exo.ko against $abi, libexo, the handlers and the benchmarks"
 mkdir -p "$EXO_BUILD"
@@ -38,3 +41,10 @@ fi
 say "results (the guest's console is in build/vm-bench.log):"
 sed -n '/^exo-[a-z]*-bench: accelerator/,/^exo-[a-z]*-bench: OK/p' "$log" |
 	grep -v '^#'
+# The host's CPU: the guest's, under TCG, says nothing of the machine.
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+files=$(python3 "$EXO_TOP/scripts/bench-report.py" --cpu-model "$cpu" \
+	--out "$EXO_BUILD/bench" "$log") ||
+	die "scripts/bench-report.py could not read build/vm-bench.log"
+say "the table as CSV, and the plots (Documentation/benchmarks.rst):"
+printf '%s\n' "$files" | sed "s|^$EXO_TOP/|  |"
