@@ -3,13 +3,13 @@
 # exo's test command (make check; .ci/run calls it). Installs what is
 # missing, builds everything against Debian's stock 6.1 kernel and the
 # module against its 6.12 too, runs the host checks (checkpatch, sparse,
-# kernel-doc, man pages and their errors, library exports, kernel and
-# library names apart, the 6.12 build, the kernel symbols each build uses,
-# make install into a staging root, a dkms build, and make demo in a fresh
-# copy of the tree), then boots each stock kernel under QEMU, and a debug
-# build of 6.1, and runs the selftests there. Prints KTAP per test and
-# ends with "N passed, N failed[, N skipped]"; exits non-zero on any
-# failure.
+# kernel-doc, man pages and their errors, the benchmark report (CSV and
+# plots), library exports, kernel and library names apart, the 6.12
+# build, the kernel symbols each build uses, make install into a staging
+# root, a dkms build, and make demo in a fresh copy of the tree), then
+# boots each stock kernel under QEMU, and a debug build of 6.1, and runs
+# the selftests there. Prints KTAP per test and ends with "N passed, N
+# failed[, N skipped]"; exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
@@ -94,6 +94,8 @@ man_check() {
 check host.man_pages man_check
 # Each command's errors as Documentation/uapi.rst lists them, in its man page.
 check host.man_errnos python3 scripts/check-errnos.py
+# make bench's results.csv and plots, from the trimmed logs in bench/testdata.
+check host.bench_report scripts/check-bench-report.sh
 exports() {
 	nm -D --defined-only "$EXO_BUILD/libexo/libexo.so" |
 		awk '$2 == "T" && $3 !~ /^exo_/ { print "not exo_: " $3 }'
