@@ -382,7 +382,7 @@ def ratio_plot(runs, goals, outdir):
                         gp_str("exo / Linux, %s" % runs.label[g])))
     gcol = n + 3
     plots.append("%s using ($1-0.45):%d:(0.9):(0) with vectors nohead "
-                 "lw 3 lc rgb 'black' title 'goal (issues 14, 15)'"
+                 "lw 3 lc rgb 'black' title 'goal (Documentation/benchmarks.rst)'"
                  % (gp_str(dat), gcol))
     body = "set datafile missing '?'\n"
     body += "set title %s\n" % gp_str(
