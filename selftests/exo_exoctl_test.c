@@ -2,15 +2,16 @@
 /*
  * exoctl against what the test set up: two contexts with known frames (any
  * frames in one, a contiguous run bound into an exo VMA in the other), a
- * revocation request made through exoctl itself; exoctl's --json output is
- * parsed and compared field by field, its text output and its errors
- * checked (Documentation/exoctl.rst).
+ * revocation request made through exoctl itself, claims on lo with and
+ * without a handler; exoctl's --json output is parsed and compared field
+ * by field, its text output and its errors checked
+ * (Documentation/exoctl.rst).
  *
  * exoctl is /usr/sbin/exoctl in the VM (scripts/vm.sh), or $EXOCTL.
  */
 #include <sys/mount.h>
 
-#include "exo_util.h"
+#include "exo_net_bpf.h"
 
 #define EXOCTL_DEFAULT	"/usr/sbin/exoctl"
 #define DEBUGFS_EXO	"/sys/kernel/debug/exo"
@@ -552,6 +553,56 @@ TEST_F(exoctl, revoke)
 	/* b was never asked: no row. */
 	snprintf(id, sizeof(id), "%u", self->idb);
 	exoctl_json("revocations", "--ctx", id);
+	EXPECT_EQ(0, self->doc->nr);
+}
+
+TEST_F(exoctl, claims)
+{
+	unsigned int lo = if_nametoindex("lo");
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info), c1, c2;
+	const struct jrow *r;
+	char id[16], tag[17];
+	int prog, i;
+
+	ASSERT_NE(0U, lo);
+	prog = net_prog_verdict(BPF_PROG_TYPE_SCHED_CLS, EXO_NET_PASS);
+	ASSERT_LE(0, prog) TH_LOG("loading a handler: %s", strerror(-prog));
+	ASSERT_EQ(0, bpf_obj_get_info_by_fd(prog, &info, &len));
+	test_net_attach(self->a.fd, lo);
+	test_net_claim_udp(self->a.fd, lo, 47001, -1, &c1);
+	test_net_claim_udp(self->a.fd, lo, 47002, prog, &c2);
+	close(prog);	/* the claim holds it */
+
+	snprintf(id, sizeof(id), "%u", self->ida);
+	exoctl_json("claims", "--ctx", id);
+	ASSERT_EQ(2, self->doc->nr) TH_LOG("%s", self->out);
+	for (i = 0; i < 2; i++) {
+		r = j_find(self->doc, "claim", i ? c2 : c1);
+		ASSERT_NE(NULL, r) TH_LOG("%s", self->out);
+		EXPECT_EQ((uint64_t)self->ida, j_num(r, "ctx"));
+		EXPECT_EQ((uint64_t)lo, j_num(r, "ifindex"));
+		EXPECT_EQ((uint64_t)NET_ETH_P_IP, j_num(r, "ethertype"));
+		EXPECT_EQ((uint64_t)IPPROTO_UDP, j_num(r, "proto"));
+		EXPECT_EQ(i ? 47002ULL : 47001ULL, j_num(r, "port"));
+		EXPECT_EQ(i ? (uint64_t)info.id : 0ULL, j_num(r, "handler"));
+		EXPECT_EQ(0ULL, j_num(r, "packets"));
+	}
+
+	exoctl_json("handlers", "--ctx", id);
+	ASSERT_EQ(1, self->doc->nr) TH_LOG("%s", self->out);
+	r = &self->doc->rows[0];
+	EXPECT_EQ((uint64_t)c2, j_num(r, "claim"));
+	EXPECT_EQ((uint64_t)lo, j_num(r, "ifindex"));
+	EXPECT_EQ((uint64_t)info.id, j_num(r, "prog_id"));
+	for (i = 0; i < 8; i++)
+		snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
+	EXPECT_STREQ(tag, j_s(r, "tag"));
+	EXPECT_STREQ(info.name, j_s(r, "name"));
+
+	/* b claims nothing. */
+	snprintf(id, sizeof(id), "%u", self->idb);
+	exoctl_json("claims", "--ctx", id);
 	EXPECT_EQ(0, self->doc->nr);
 }
 
