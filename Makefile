@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # exo: make            build exo.ko (against the running kernel), libexo,
-#                      the example and the selftests
+#                      the examples, exoctl and the selftests
 #      make demo       the demo library OS on Debian's stock kernel in a VM
 #      make check      the test suite (what CI runs)
 #      make bench      exo's VM primitives against Linux's, in a VM
@@ -9,8 +9,9 @@
 #      make format FILES="module/exo_vm.c ..."
 #                      rewrite files with the kernel's .clang-format
 #      make install    exo.ko (through DKMS where it is installed), libexo,
-#                      its headers, pkg-config file and man pages, the udev
-#                      rule; DESTDIR, PREFIX, MODULE_INSTALL below
+#                      its headers, pkg-config file and man pages, exoctl
+#                      and its man page, the udev rule; DESTDIR, PREFIX,
+#                      MODULE_INSTALL below
 #      make uninstall  the same, removed
 #
 # KDIR selects the kernel build tree (KVER names its release); the VM
@@ -24,13 +25,13 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD ?= $(CURDIR)/build
 KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
 
-.PHONY: all module libexo examples benchmarks selftests bpf-filters demo \
+.PHONY: all module libexo examples benchmarks selftests bpf-filters exoctl demo \
 	check bench fuzz deps sparse clean install format uninstall \
 	install-lib install-module install-dkms-src install-udev install-tools \
 	install-module-dkms install-module-kbuild install-module-none \
-	uninstall-lib uninstall-module uninstall-udev
+	uninstall-lib uninstall-module uninstall-udev uninstall-tools
 
-all: module libexo examples benchmarks selftests bpf-filters
+all: module libexo examples benchmarks selftests bpf-filters exoctl
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -50,6 +51,9 @@ selftests: libexo bpf-filters
 
 bpf-filters:
 	$(MAKE) -C bpf-filters O=$(BUILD)/bpf-filters
+
+exoctl:
+	$(MAKE) -C exoctl O=$(BUILD)/exoctl
 
 sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules
@@ -102,7 +106,8 @@ MODULE_INSTALL ?= $(if $(DESTDIR),kbuild,$(if $(shell command -v $(firstword $(D
 DKMSDIR ?= /usr/src/exo-$(VERSION)
 MODDIR ?= /lib/modules/$(KVER)/updates
 UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
-BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
 INSTALL ?= install
 # The dkms command, with options if need be (--dkmstree, --no-depmod, ...).
 DKMS ?= dkms
@@ -161,10 +166,13 @@ ifeq ($(DESTDIR),)
 	getent group exo >/dev/null || groupadd --system exo
 endif
 
-# Tools (exoctl, when it exists) are installed here, into $(DESTDIR)$(BINDIR).
-install-tools:
+# exoctl (Documentation/exoctl.rst), an administrator's command, and its
+# man page.
+install-tools: exoctl
+	$(INSTALL) -D -m 755 $(BUILD)/exoctl/exoctl "$(DESTDIR)$(SBINDIR)/exoctl"
+	$(INSTALL) -D -m 644 exoctl/exoctl.8 "$(DESTDIR)$(MANDIR)/man8/exoctl.8"
 
-uninstall: uninstall-lib uninstall-module uninstall-udev
+uninstall: uninstall-lib uninstall-module uninstall-udev uninstall-tools
 
 uninstall-lib:
 	$(MAKE) -C libexo PREFIX=$(PREFIX) uninstall
@@ -185,6 +193,9 @@ endif
 
 uninstall-udev:
 	rm -f "$(DESTDIR)$(UDEVRULESDIR)/60-exo.rules"
+
+uninstall-tools:
+	rm -f "$(DESTDIR)$(SBINDIR)/exoctl" "$(DESTDIR)$(MANDIR)/man8/exoctl.8"
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true

@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -84,6 +85,7 @@ static void exo_ctx_fini_from(struct exo_ctx *ctx, int n)
 static void exo_ctx_free(struct exo_ctx *ctx)
 {
 	mem_cgroup_put(ctx->memcg);
+	put_pid(ctx->pid);
 	if (ctx->mm)
 		mmdrop(ctx->mm);
 	mutex_destroy(&ctx->lock);
@@ -113,6 +115,8 @@ struct exo_ctx *exo_ctx_create(struct mm_struct *mm)
 	if (mm) {
 		mmgrab(mm);
 		ctx->memcg = get_mem_cgroup_from_mm(mm);
+		ctx->pid = get_task_pid(current, PIDTYPE_TGID);
+		get_task_comm(ctx->comm, current);
 	}
 	for (i = 0; i < ARRAY_SIZE(exo_ctx_parts) && !ret; i++)
 		if (exo_ctx_parts[i].init)

@@ -9,6 +9,7 @@
 
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
@@ -30,6 +31,7 @@ struct file;
 struct inode;
 struct mem_cgroup;
 struct mm_struct;
+struct pid;
 struct vm_area_struct;
 
 /**
@@ -37,6 +39,9 @@ struct vm_area_struct;
  * @id: context id, unique while the module is loaded (0 is none).
  * @mm: the opener's address space; other address spaces get -EIO. NULL
  *	for a context a KUnit suite made.
+ * @pid: the opener's process (thread group), or NULL for a context a
+ *	KUnit suite made; shown in debugfs (exo_debugfs.c).
+ * @comm: the opener's command name at open; shown in debugfs.
  * @uid: the opener's effective uid; grants stay within one user.
  * @memcg: the opener's memory cgroup, charged for saved contents.
  * @lock: the context lock. It serialises what changes the context's
@@ -57,6 +62,8 @@ struct vm_area_struct;
 struct exo_ctx {
 	u32 id;
 	struct mm_struct *mm;
+	struct pid *pid;
+	char comm[TASK_COMM_LEN];
 	kuid_t uid;
 	struct mem_cgroup *memcg;
 	struct mutex lock;	/* see above */

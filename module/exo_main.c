@@ -5,9 +5,10 @@
  * /dev/exo is a misc device; each open file is one library-OS context
  * (exo_ctx.c). This file is the module's entry: it sets up what every
  * context relies on, registers the device with its file operations and
- * the rooms' sysfs attributes, and takes it all down at unload. The module
- * only protects: what to allocate, map or give back is decided by the
- * library OS (libexo). Documentation/design.rst maps the rooms.
+ * the rooms' sysfs attributes, makes the debugfs tables, and takes it all
+ * down at unload. The module only protects: what to allocate, map or give
+ * back is decided by the library OS (libexo). Documentation/design.rst
+ * maps the rooms.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,6 +23,7 @@
 #include "exo_cpu.h"
 #include "exo_main.h"
 #include "exo_ctx.h"
+#include "exo_debugfs.h"
 #include "exo_ioctl.h"
 #include "exo_pool.h"
 
@@ -106,6 +108,7 @@ static int __init exo_init(void)
 	ret = misc_register(&exo_misc);
 	if (ret)
 		goto err_cpu;
+	exo_debugfs_init();
 	pr_info("loaded: api %d, %u colours, region of %u frames at pfn %#lx\n",
 		EXO_API_VERSION, exo_nr_colours, exo_pool.nr,
 		exo_pool.base_pfn);
@@ -121,6 +124,7 @@ err_core:
 
 static void __exit exo_exit(void)
 {
+	exo_debugfs_exit();
 	misc_deregister(&exo_misc);
 	exo_net_exit();
 	exo_cpu_exit();

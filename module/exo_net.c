@@ -427,6 +427,18 @@ int exo_net_ctx_init(struct exo_ctx *ctx)
 }
 
 /**
+ * exo_net_flow_ifindex() - the interface a claim is on.
+ * @c: a claim in its interface's table; exo_net_lock held.
+ *
+ * Return: the interface's index.
+ */
+int exo_net_flow_ifindex(const struct exo_flow *c)
+{
+	lockdep_assert_held(&exo_net_lock);
+	return container_of(c->table, struct exo_netdev, claims)->dev->ifindex;
+}
+
+/**
  * exo_net_ctx_fini() - a closing context's claims, rings and attachments
  *	go: handlers released, ring frames unpinned, interfaces it alone
  *	attached detached (other contexts' claims on them too).

@@ -14,6 +14,7 @@
 #include <linux/xarray.h>
 
 struct exo_ctx;
+struct exo_flow;
 struct exo_netring;
 struct exo_ucmd;
 
@@ -44,6 +45,7 @@ int exo_net_init(void);
 void exo_net_exit(void);
 int exo_net_ctx_init(struct exo_ctx *ctx);
 void exo_net_ctx_fini(struct exo_ctx *ctx);
+int exo_net_flow_ifindex(const struct exo_flow *c);
 
 int exo_net_cmd_attach(struct exo_ucmd *ucmd);
 int exo_net_cmd_claim(struct exo_ucmd *ucmd);

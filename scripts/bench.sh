@@ -21,7 +21,7 @@ command -v gnuplot > /dev/null ||
 abi=$(cached_abi "$sr")
 say "building exo.ko against $abi, libexo, the handlers and the benchmarks"
 mkdir -p "$EXO_BUILD"
-make -s KDIR="$(kernel_build "$abi")" module libexo benchmarks bpf-filters \
+make -s KDIR="$(kernel_build "$abi")" module libexo benchmarks bpf-filters exoctl \
 	> "$EXO_BUILD/make-bench.log" 2>&1 || {
 	cat "$EXO_BUILD/make-bench.log"
 	die "build failed"

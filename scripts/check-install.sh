@@ -79,7 +79,8 @@ staging() {
 			"$pre/lib/pkgconfig/libexo.pc" \
 			"$pre/include/libexo.h" "$pre/include/linux/exo.h" \
 			etc/udev/rules.d/60-exo.rules \
-			"lib/modules/$kver/updates/exo.ko"
+			"lib/modules/$kver/updates/exo.ko" \
+			"$pre/sbin/exoctl" "$pre/share/man/man8/exoctl.8"
 		for f in libexo/man/*.[37]; do
 			printf '%s\n' "$pre/share/man/man${f##*.}/${f##*/}"
 		done

@@ -86,7 +86,7 @@ check host.kernel_doc perl "$ksrc/scripts/kernel-doc" -none \
 	uapi/linux/exo.h module/exo_*.c module/*.h module/kunit/*.[ch]
 man_check() {
 	local m
-	for m in libexo/man/*.[37]; do
+	for m in libexo/man/*.[37] exoctl/*.8; do
 		grep -q '^\.so ' "$m" && continue
 		MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null
 	done

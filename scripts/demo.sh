@@ -12,9 +12,9 @@ cd "$EXO_TOP"
 sr=$(series)
 "$EXO_TOP/scripts/deps.sh" "$sr"
 abi=$(cached_abi "$sr")
-say "building exo.ko against $abi, libexo, the example library OSes and the handlers"
+say "building exo.ko against $abi, libexo, the example library OSes, the handlers and exoctl"
 mkdir -p "$EXO_BUILD"
-make -s KDIR="$(kernel_build "$abi")" module libexo examples bpf-filters \
+make -s KDIR="$(kernel_build "$abi")" module libexo examples bpf-filters exoctl \
 	> "$EXO_BUILD/make-demo.log" 2>&1 || {
 	cat "$EXO_BUILD/make-demo.log"
 	die "build failed"

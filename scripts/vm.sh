@@ -16,8 +16,8 @@
 # exo.tier=, the log is build/vm-JOB-TIER.log), EXO_TESTS (the selftests to
 # run, e.g. "exo_net_test"; default every one built).
 # Every job gets the network tools of the host's Debian (ip, ping, socat,
-# nc) with their shared libraries, the BPF handlers at /bpf and, with the
-# stock kernel, the veth and bridge modules.
+# nc) with their shared libraries, the BPF handlers at /bpf, exoctl at
+# /usr/sbin/exoctl and, with the stock kernel, the veth and bridge modules.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -75,6 +75,9 @@ for o in "$EXO_BUILD"/bpf-filters/*.bpf.o; do
 	[ -f "$o" ] || die "no BPF handlers in $EXO_BUILD/bpf-filters: run make bpf-filters"
 	cp "$o" "$root/bpf/"
 done
+# exoctl (Documentation/exoctl.rst) where PREFIX=/usr installs it.
+[ -x "$EXO_BUILD/exoctl/exoctl" ] || die "no $EXO_BUILD/exoctl/exoctl: run make exoctl"
+install -D -m 755 "$EXO_BUILD/exoctl/exoctl" "$root/usr/sbin/exoctl"
 # The stock kernel has veth and the bridge as modules (init loads them in
 # this order); a kernel of EXO_KERNEL has what it was built with.
 mkdir -p "$root/modules"
