@@ -116,7 +116,8 @@ DKMS ?= dkms
 # header's sources, and this Makefile's `module` and `clean` (dkms.conf).
 DKMS_FILES := Kbuild Makefile VERSION dkms.conf module/Kbuild \
 	$(filter-out %.mod.c,$(wildcard module/*.[ch])) \
-	$(wildcard module/kunit/*.[ch]) uapi/linux/exo.h
+	$(wildcard module/kunit/*.[ch]) $(wildcard module/trace/*.h) \
+	uapi/linux/exo.h
 
 install: install-lib install-module install-udev install-tools
 

@@ -23,6 +23,7 @@
 #include "exo_ctx.h"
 #include "exo_entry.h"
 #include "exo_grant.h"
+#include "trace/exo_trace.h"
 
 #define EXO_CALL_MAX_SERVERS	64
 
@@ -461,18 +462,31 @@ long exo_call_ioctl(struct exo_ctx *ctx, unsigned int cmd, unsigned long arg)
 	if (in_compat_syscall())
 		return -EOPNOTSUPP;
 	bool taken;
+	long ret;
+	u32 op;
 
 	switch (cmd) {
 	case EXO_IOC_CALL:
-		return exo_call_call(ctx, arg, 0, &taken);
+		op = EXO_TRACE_CALL;
+		ret = exo_call_call(ctx, arg, 0, &taken);
+		break;
 	case EXO_IOC_CALL_FRAME:
-		return exo_call_frame(ctx, arg);
+		op = EXO_TRACE_CALL_FRAME;
+		ret = exo_call_frame(ctx, arg);
+		break;
 	case EXO_IOC_REPLY:
-		return exo_call_reply(ctx, arg);
+		op = EXO_TRACE_REPLY;
+		ret = exo_call_reply(ctx, arg);
+		break;
 	case EXO_IOC_SEND:
-		return exo_call_async(ctx, arg);
+		op = EXO_TRACE_SEND;
+		ret = exo_call_async(ctx, arg);
+		break;
+	default:
+		return -ENOTTY;
 	}
-	return -ENOTTY;
+	trace_exo_call(ctx->id, op, arg, ret);
+	return ret;
 }
 
 #else /* !CONFIG_X86_64 */

@@ -29,6 +29,7 @@
 #include "exo_ctx.h"
 #include "exo_fault.h"
 #include "exo_stlb.h"
+#include "trace/exo_trace.h"
 
 /**
  * struct exo_fault_waiter - a thread asleep on a fault event, on its stack.
@@ -302,6 +303,7 @@ vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite)
 			      VM_FAULT_OOM : VM_FAULT_NOPAGE;
 		ctx->fault.refills++;
 		mutex_unlock(&ctx->lock);
+		trace_exo_fault(ctx->id, va, access, EXO_TRACE_REFILL);
 		return ret;
 	}
 
@@ -316,13 +318,16 @@ vm_fault_t exo_fault(struct exo_ctx *ctx, struct vm_fault *vmf, bool mkwrite)
 	ctx->fault.upcalls++;
 	if (ctx->fault.mode == EXO_FAULT_MODE_EVENT &&
 	    (vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
+		trace_exo_fault(ctx->id, va, access, EXO_TRACE_EVENT);
 		ret = exo_fault_wait(ctx, vmf, access);
 	} else if (ctx->fault.mode == EXO_FAULT_MODE_UPCALL &&
 		   exo_upcall(ctx, vmf, access)) {
 		mutex_unlock(&ctx->lock);
+		trace_exo_fault(ctx->id, va, access, EXO_TRACE_UPCALL);
 		ret = VM_FAULT_NOPAGE;
 	} else {
 		mutex_unlock(&ctx->lock);
+		trace_exo_fault(ctx->id, va, access, EXO_TRACE_SIGBUS);
 		ret = exo_sigbus(vmf, access);
 	}
 	/* After sleeping, ->pfn_mkwrite must not go on to make the PTE writable. */

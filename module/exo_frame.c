@@ -29,6 +29,7 @@
 #include "exo_grant.h"
 #include "exo_pool.h"
 #include "exo_revoke.h"
+#include "trace/exo_trace.h"
 
 static unsigned int exo_frame_quota = 8192;
 module_param_named(frame_quota, exo_frame_quota, uint, 0644);
@@ -365,6 +366,7 @@ int exo_frame_cmd_alloc(struct exo_ucmd *ucmd)
 	req->cap = exo_cap_make(c->index, c->gen);
 	req->pfn = pfn;
 	req->colour = exo_colour_of(pfn);
+	trace_exo_frame_alloc(ctx->id, req->cap, pfn, req->order, req->how);
 	return 0;
 
 err_put:
@@ -397,6 +399,7 @@ void exo_frame_put(struct exo_ctx *ctx, struct exo_cap *c)
 	WARN_ON_ONCE(!list_empty(&c->grants));
 	if (c->critical)
 		ctx->frames.critical -= nr;
+	trace_exo_frame_free(ctx->id, c->pfn, c->order);
 	exo_owner_erase(c->pfn, c->order);
 	exo_free_run(c->pfn, c->order);
 	ctx->frames.held -= nr;

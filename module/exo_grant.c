@@ -20,6 +20,7 @@
 #include "exo_events.h"
 #include "exo_frame.h"
 #include "exo_grant.h"
+#include "trace/exo_trace.h"
 
 /* Serialises aborts, grants and their breaking; see exo_grant.h. */
 DEFINE_MUTEX(exo_abort_lock);
@@ -159,6 +160,7 @@ int exo_grant_give(struct exo_ctx *ctx, u64 cap, u32 ctx_id, u64 *grant_cap)
 		goto out;
 	}
 	*grant_cap = exo_cap_make(c->index, c->gen);
+	trace_exo_grant(ctx->id, cap, ctx_id, *grant_cap);
 	c = NULL;
 out:
 	mutex_unlock(&exo_abort_lock);

@@ -29,6 +29,7 @@
 #include "exo_flow.h"
 #include "exo_net.h"
 #include "exo_netring.h"
+#include "trace/exo_trace.h"
 
 static LIST_HEAD(exo_netdevs);
 
@@ -153,6 +154,7 @@ static rx_handler_result_t exo_net_rx(struct sk_buff **pskb)
 		bpf_compute_data_pointers(skb);
 		verdict = bpf_prog_run(prog, skb);
 		tag = cb[EXO_NET_CB_TAG];
+		trace_exo_verdict(c->ctx->id, c->id, verdict, skb->len);
 	}
 
 	switch (verdict) {
@@ -304,6 +306,8 @@ int exo_net_cmd_claim(struct exo_ucmd *ucmd)
 	if (nd)
 		ret = exo_flow_insert(&nd->claims, c);
 	mutex_unlock(&exo_net_lock);
+	trace_exo_claim(ucmd->ctx->id, req->ifindex, req->ethertype,
+			req->ip_proto, req->port, ret ? 0 : c->id, ret);
 	if (ret) {
 		exo_flow_put(c);
 		return ret;

@@ -26,6 +26,7 @@
 #include "exo_cap.h"
 #include "exo_ctx.h"
 #include "exo_repo.h"
+#include "trace/exo_trace.h"
 
 static unsigned int exo_repo_entries = 1024;
 module_param_named(repo_entries, exo_repo_entries, uint, 0644);
@@ -345,15 +346,21 @@ int exo_repo_cmd_recover(struct exo_ucmd *ucmd)
 
 	ret = exo_recover_check(ctx, req);
 	if (ret)
-		return ret;
-	if (req->flags & EXO_RECOVER_TO_FRAME)
-		return exo_recover_frame(ctx, req);
-	if (req->flags & EXO_RECOVER_TO_USER)
-		return exo_recover_user(ctx, req);
+		goto out;
+	if (req->flags & EXO_RECOVER_TO_FRAME) {
+		ret = exo_recover_frame(ctx, req);
+		goto out;
+	}
+	if (req->flags & EXO_RECOVER_TO_USER) {
+		ret = exo_recover_user(ctx, req);
+		goto out;
+	}
 	mutex_lock(&ctx->lock);
 	ret = exo_recover_entry(ctx, req, &e);
 	if (!ret)
 		exo_repo_release(ctx, req->slot);
 	mutex_unlock(&ctx->lock);
+out:
+	trace_exo_recover(ctx->id, req->slot, ret);
 	return ret;
 }

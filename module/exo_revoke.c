@@ -46,6 +46,7 @@
 #include "exo_grant.h"
 #include "exo_repo.h"
 #include "exo_revoke.h"
+#include "trace/exo_trace.h"
 
 unsigned int exo_revoke_timeout_ms = 2000;
 module_param_named(revoke_timeout_ms, exo_revoke_timeout_ms, uint, 0644);
@@ -159,6 +160,7 @@ u64 exo_revoke_post(struct exo_ctx *ctx, u64 nr, u32 timeout_ms)
 	if (fresh)
 		rv->state = EXO_REVOKE_REQUESTED;
 	id = exo_revoke_begin(ctx, nr);
+	trace_exo_revoke_request(ctx->id, id, nr);
 	exo_event_post(ctx, EXO_EV_REVOKE, id, nr, rv->deadline_ns, 0, true);
 	if (rv->state != EXO_REVOKE_ABORTING)
 		exo_revoke_arm(ctx, now);
@@ -169,6 +171,7 @@ u64 exo_revoke_post(struct exo_ctx *ctx, u64 nr, u32 timeout_ms)
 static void exo_revoke_done(struct exo_ctx *ctx)
 {
 	ctx->rv.state = EXO_REVOKE_IDLE;
+	trace_exo_revoke_done(ctx->id, ctx->rv.id, ctx->rv.cur_returned);
 	exo_event_post(ctx, EXO_EV_REVOKE_DONE, ctx->rv.id,
 		       ctx->rv.cur_returned, 0, 0, false);
 }
@@ -377,6 +380,7 @@ static void exo_abort(struct exo_ctx *ctx, u64 id)
 	u64 got = exo_abort_locked(ctx, id);
 	u64 now = ktime_get_ns();
 
+	trace_exo_revoke_abort(ctx->id, id, got);
 	if (got)
 		pr_info_ratelimited("context %u: abort took %llu frames (request %llu)\n",
 				    ctx->id, got, id);
@@ -421,6 +425,7 @@ static void exo_revoke_workfn(struct work_struct *work)
 	if (now < rv->deadline_ns) {
 		if (rv->state == EXO_REVOKE_REQUESTED && now >= rv->urgent_ns) {
 			rv->state = EXO_REVOKE_URGENT;
+			trace_exo_revoke_warning(ctx->id, rv->id, rv->owed);
 			exo_event_post(ctx, EXO_EV_REVOKE_URGENT, rv->id,
 				       rv->owed, rv->deadline_ns, 0, true);
 		}
@@ -432,9 +437,11 @@ static void exo_revoke_workfn(struct work_struct *work)
 	 * The urgent warning always comes before the abort, even when this
 	 * work ran late (a busy host) and finds the deadline already past.
 	 */
-	if (rv->state == EXO_REVOKE_REQUESTED)
+	if (rv->state == EXO_REVOKE_REQUESTED) {
+		trace_exo_revoke_warning(ctx->id, rv->id, rv->owed);
 		exo_event_post(ctx, EXO_EV_REVOKE_URGENT, rv->id, rv->owed,
 			       rv->deadline_ns, 0, true);
+	}
 	rv->state = EXO_REVOKE_ABORTING;
 	exo_events_sync(ctx);
 	id = rv->id;

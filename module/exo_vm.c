@@ -24,6 +24,7 @@
 #include "exo_ctx.h"
 #include "exo_fault.h"
 #include "exo_vm.h"
+#include "trace/exo_trace.h"
 
 static vm_fault_t exo_vm_fault(struct vm_fault *vmf)
 {
@@ -303,6 +304,7 @@ int exo_vm_cmd_map(struct exo_ucmd *ucmd)
 	exo_vm_unlock(ctx);
 out:
 	kvfree(ents);
+	trace_exo_map(ctx->id, req->nr, ret);
 	return ret;
 }
 
@@ -504,7 +506,11 @@ out_free:
  */
 int exo_vm_cmd_unmap(struct exo_ucmd *ucmd)
 {
-	return exo_vm_ranges(ucmd->ctx, ucmd->cmd, false);
+	const struct exo_vm_ranges *req = ucmd->cmd;
+	int ret = exo_vm_ranges(ucmd->ctx, req, false);
+
+	trace_exo_unmap(ucmd->ctx->id, req->nr, ret);
+	return ret;
 }
 
 /**
@@ -516,7 +522,11 @@ int exo_vm_cmd_unmap(struct exo_ucmd *ucmd)
  */
 int exo_vm_cmd_protect(struct exo_ucmd *ucmd)
 {
-	return exo_vm_ranges(ucmd->ctx, ucmd->cmd, true);
+	const struct exo_vm_ranges *req = ucmd->cmd;
+	int ret = exo_vm_ranges(ucmd->ctx, req, true);
+
+	trace_exo_protect(ucmd->ctx->id, req->nr, ret);
+	return ret;
 }
 
 struct exo_query_walk {

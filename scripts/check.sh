@@ -72,6 +72,11 @@ checkpatch() {
 		perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse -q \
 			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 			-f module/exo_compat.h
+		# Trace headers keep include/trace/events' layout (one
+		# TP_* per line, open parentheses), which --strict flags.
+		perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse -q \
+			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE \
+			-f module/trace/*.h
 	} | grep -E 'ERROR|WARNING|CHECK'
 	return 0
 }
@@ -83,7 +88,7 @@ sparse_check() {
 }
 check host.sparse sparse_check
 check host.kernel_doc perl "$ksrc/scripts/kernel-doc" -none \
-	uapi/linux/exo.h module/exo_*.c module/*.h module/kunit/*.[ch]
+	uapi/linux/exo.h module/exo_*.c module/*.h module/trace/*.h module/kunit/*.[ch]
 man_check() {
 	local m
 	for m in libexo/man/*.[37] exoctl/*.8; do
