@@ -122,7 +122,20 @@ esac
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$root.cpio.gz"
 
 accel=${EXO_ACCEL:-tcg}
-say "booting $what under qemu-system-x86_64 ($accel), job: $job"
+# Debian's 6.12 patches its own code at run time (static keys) while the
+# other vCPU runs it; under multi-threaded TCG a vCPU once executed the
+# int3 of a finished patch, an Oops in kmem_cache_alloc (Documentation/
+# kernels.rst). Its stock kernel runs on single-threaded TCG (both vCPUs
+# on one host thread, taking turns) unless EXO_TCG_THREAD says otherwise.
+qaccel=$accel
+if [ "$accel" = tcg ]; then
+	thread=${EXO_TCG_THREAD:-}
+	if [ -z "$thread" ] && [ -z "${EXO_KERNEL:-}" ] && [ "$(series)" != 6.1 ]; then
+		thread=single
+	fi
+	[ -n "$thread" ] && qaccel=tcg,thread=$thread
+fi
+say "booting $what under qemu-system-x86_64 ($qaccel), job: $job"
 log=$EXO_BUILD/vm-$job${EXO_TIER:+-$EXO_TIER}.log
 pidfile=$root.pid
 rm -f "$pidfile"
@@ -148,7 +161,7 @@ follow() {
 }
 set +e
 timeout --foreground "${EXO_VM_TIMEOUT:-1800}" \
-	qemu-system-x86_64 -accel "$accel" -cpu max -m "${EXO_VM_MEM:-1G}" -smp 2 \
+	qemu-system-x86_64 -accel "$qaccel" -cpu max -m "${EXO_VM_MEM:-1G}" -smp 2 \
 	-nographic -no-reboot -nodefaults -serial stdio -pidfile "$pidfile" \
 	-kernel "$kernel" -initrd "$root.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 exo.job=$job exo.accel=$accel${EXO_TIER:+ exo.tier=$EXO_TIER}${EXO_APPEND:+ $EXO_APPEND}" \
