@@ -54,9 +54,12 @@ for sr in "${serieses[@]}"; do
 	kernel_ready "$sr" "$(stock_abi "$sr")" || apt_update
 done
 # shellcheck disable=SC2046
-[ -z "$(missing $(wanted "${serieses[@]}"))" ] || apt_update
-# shellcheck disable=SC2046
 need=$(missing $(wanted "${serieses[@]}"))
+if [ -n "$need" ] && [ -z "$updated" ]; then
+	apt_update
+	# shellcheck disable=SC2046
+	need=$(missing $(wanted "${serieses[@]}"))
+fi
 if [ -n "$need" ]; then
 	say "installing:" $need
 	# shellcheck disable=SC2086
@@ -106,9 +109,7 @@ for sr in "${serieses[@]}"; do
 		ln -s "headers/usr/src/linux-headers-$abi" "$kdir/build"
 	fi
 	mkdir -p "$EXO_CACHE/kernel"
-	f=$EXO_CACHE/kernel/abi
-	[ "$sr" = 6.1 ] || f=$f-$sr
-	printf '%s\n' "$abi" > "$f"
+	printf '%s\n' "$abi" > "$(abi_file "$sr")"
 	[ -f "$(kernel_build "$abi")/Makefile" ] ||
 		die "$(kernel_build "$abi") missing after installing its headers"
 	say "dependencies ready; $sr stock kernel $abi"

@@ -50,11 +50,18 @@ kernel_build() { # abi
 	if [ -d "$d" ]; then echo "$d"; else echo "/lib/modules/$1/build"; fi
 }
 
+# Where deps.sh records the ABI it resolved for a series.
+abi_file() { # [series]
+	if [ "${1:-6.1}" = 6.1 ]; then
+		echo "$EXO_CACHE/kernel/abi"
+	else
+		echo "$EXO_CACHE/kernel/abi-$1"
+	fi
+}
+
 # The ABI deps.sh resolved last for a series; empty if it has not run.
 cached_abi() { # [series]
-	local f=$EXO_CACHE/kernel/abi
-	[ "${1:-6.1}" = 6.1 ] || f=$f-$1
-	cat "$f" 2>/dev/null || true
+	cat "$(abi_file "$@")" 2>/dev/null || true
 }
 
 # Extract a few files of Debian's linux-source-6.1 into the cache once
