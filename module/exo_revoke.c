@@ -409,6 +409,16 @@ static void exo_abort(struct exo_ctx *ctx, u64 id)
 	spin_unlock(&ctx->ev.lock);
 }
 
+/* The urgent warning: what is still owed, and the deadline. ev.lock held. */
+static void exo_revoke_warn(struct exo_ctx *ctx)
+{
+	struct exo_revoke_ctx *rv = &ctx->rv;
+
+	trace_exo_revoke_warning(ctx->id, rv->id, rv->owed);
+	exo_event_post(ctx, EXO_EV_REVOKE_URGENT, rv->id, rv->owed,
+		       rv->deadline_ns, 0, true);
+}
+
 static void exo_revoke_workfn(struct work_struct *work)
 {
 	struct exo_ctx *ctx = container_of(to_delayed_work(work),
@@ -425,9 +435,7 @@ static void exo_revoke_workfn(struct work_struct *work)
 	if (now < rv->deadline_ns) {
 		if (rv->state == EXO_REVOKE_REQUESTED && now >= rv->urgent_ns) {
 			rv->state = EXO_REVOKE_URGENT;
-			trace_exo_revoke_warning(ctx->id, rv->id, rv->owed);
-			exo_event_post(ctx, EXO_EV_REVOKE_URGENT, rv->id,
-				       rv->owed, rv->deadline_ns, 0, true);
+			exo_revoke_warn(ctx);
 		}
 		exo_revoke_arm(ctx, now);
 		spin_unlock(&ctx->ev.lock);
@@ -437,11 +445,8 @@ static void exo_revoke_workfn(struct work_struct *work)
 	 * The urgent warning always comes before the abort, even when this
 	 * work ran late (a busy host) and finds the deadline already past.
 	 */
-	if (rv->state == EXO_REVOKE_REQUESTED) {
-		trace_exo_revoke_warning(ctx->id, rv->id, rv->owed);
-		exo_event_post(ctx, EXO_EV_REVOKE_URGENT, rv->id, rv->owed,
-			       rv->deadline_ns, 0, true);
-	}
+	if (rv->state == EXO_REVOKE_REQUESTED)
+		exo_revoke_warn(ctx);
 	rv->state = EXO_REVOKE_ABORTING;
 	exo_events_sync(ctx);
 	id = rv->id;
