@@ -6,6 +6,8 @@
 #      make check      the test suite (what CI runs)
 #      make bench      exo's VM primitives against Linux's, in a VM
 #      make fuzz       a long run of the ioctl fuzzer on the debug kernel
+#      make htmldocs   Documentation/ as HTML in build/htmldocs/ (Sphinx,
+#                      warnings are errors)
 #      make format FILES="module/exo_vm.c ..."
 #                      rewrite files with the kernel's .clang-format
 #      make install    exo.ko (through DKMS where it is installed), libexo,
@@ -26,7 +28,7 @@ BUILD ?= $(CURDIR)/build
 KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
 
 .PHONY: all module libexo examples benchmarks selftests bpf-filters exoctl demo \
-	check bench fuzz deps sparse clean install format uninstall \
+	check bench fuzz htmldocs deps sparse clean install format uninstall \
 	install-lib install-module install-dkms-src install-udev install-tools \
 	install-module-dkms install-module-kbuild install-module-none \
 	uninstall-lib uninstall-module uninstall-udev uninstall-tools
@@ -72,6 +74,11 @@ bench:
 
 fuzz:
 	scripts/fuzz.sh
+
+# Debian's Sphinx with the kernel's kernel-doc directive, taken from
+# linux-source-6.1 into the cache (scripts/htmldocs.sh).
+htmldocs:
+	scripts/htmldocs.sh $(BUILD)/htmldocs
 
 # The kernel's own style file, from linux-source-6.1 (never copied here).
 format:

@@ -15,7 +15,7 @@ PKGS=(make gcc libc6-dev cpio gzip xz-utils kmod busybox-static
       clang llvm libbpf-dev bpftool man-db groff-base
       flex bison bc libelf-dev zlib1g-dev dwarves
       iproute2 iputils-ping socat netcat-openbsd
-      dkms pkgconf gnuplot-nox)
+      dkms pkgconf gnuplot-nox python3-sphinx)
 
 missing() {
 	local p
