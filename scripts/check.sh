@@ -3,7 +3,8 @@
 # exo's test command (make check; .ci/run calls it). Installs what is
 # missing, builds everything against Debian's stock 6.1 kernel and the
 # module against its 6.12 too, runs the host checks (checkpatch, sparse,
-# kernel-doc, man pages and their errors, the benchmark report (CSV and
+# kernel-doc, man pages and their errors, the HTML documentation with
+# Sphinx, warnings as errors, the benchmark report (CSV and
 # plots), library exports, kernel and library names apart, the 6.12
 # build, the kernel symbols each build uses, make install into a staging
 # root, a dkms build, and make demo in a fresh copy of the tree), then
@@ -97,6 +98,9 @@ man_check() {
 	done
 }
 check host.man_pages man_check
+# make htmldocs: Documentation/ through Sphinx and the kernel's kernel-doc
+# directive, once, from scratch; any warning fails (scripts/htmldocs.sh).
+check host.htmldocs "$EXO_TOP/scripts/htmldocs.sh" -q "$EXO_BUILD/htmldocs"
 # Each command's errors as Documentation/uapi.rst lists them, in its man page.
 check host.man_errnos python3 scripts/check-errnos.py
 # make bench's results.csv and plots, from the trimmed logs in bench/testdata.
