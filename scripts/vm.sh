@@ -3,7 +3,7 @@
 # Boot Debian's stock kernel under QEMU with a busybox initramfs holding
 # exo.ko and the built programs, and run one job in it:
 #   scripts/vm.sh test   run the selftests (scripts/guest/run-tests.sh)
-#   scripts/vm.sh demo   run the example library OS
+#   scripts/vm.sh demo   run the example library OSes and the tutorial's
 #   scripts/vm.sh bench  run the benchmarks (bench/exo-{vm,net,call,ipc}-bench)
 # The guest's console goes to stdout and to build/vm-JOB.log.
 # EXO_ACCEL=tcg|kvm (default tcg: nested KVM hangs on many hosts),
@@ -110,6 +110,7 @@ demo)
 	install -m 755 "$EXO_BUILD/examples/exo-net-demo" "$root/exo-net-demo"
 	install -m 755 "$EXO_BUILD/examples/exo-uthread-demo" "$root/exo-uthread-demo"
 	install -m 755 "$EXO_BUILD/examples/exo-ipc-demo" "$root/exo-ipc-demo"
+	install -m 755 "$EXO_BUILD/examples/exo-tutorial" "$root/exo-tutorial"
 	;;
 bench)
 	install -m 755 "$EXO_BUILD/bench/exo-vm-bench" "$root/exo-vm-bench"
