@@ -4,6 +4,9 @@
 #                      the examples, exoctl and the selftests
 #      make demo       the demo library OS on Debian's stock kernel in a VM
 #      make check      the test suite (what CI runs)
+#      make check-flavours
+#                      the same on 6.1's generic, cloud and PREEMPT_RT
+#                      kernels (Documentation/kernels.rst)
 #      make bench      exo's VM primitives against Linux's, in a VM
 #      make fuzz       a long run of the ioctl fuzzer on the debug kernel
 #      make format FILES="module/exo_vm.c ..."
@@ -26,7 +29,7 @@ BUILD ?= $(CURDIR)/build
 KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
 
 .PHONY: all module libexo examples benchmarks selftests bpf-filters exoctl demo \
-	check bench fuzz deps sparse clean install format uninstall \
+	check check-flavours bench fuzz deps sparse clean install format uninstall \
 	install-lib install-module install-dkms-src install-udev install-tools \
 	install-module-dkms install-module-kbuild install-module-none \
 	uninstall-lib uninstall-module uninstall-udev uninstall-tools
@@ -66,6 +69,9 @@ demo:
 
 check:
 	scripts/check.sh
+
+check-flavours:
+	scripts/check.sh flavours
 
 bench:
 	scripts/bench.sh
