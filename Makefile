@@ -8,6 +8,9 @@
 #                      the same on 6.1's generic, cloud and PREEMPT_RT
 #                      kernels (Documentation/kernels.rst)
 #      make bench      exo's VM primitives against Linux's, in a VM
+#      make bench-publish
+#                      the last make bench of each kernel series into
+#                      Documentation/bench/ (CSV, plots, reST tables)
 #      make fuzz       a long run of the ioctl fuzzer on the debug kernel
 #      make format FILES="module/exo_vm.c ..."
 #                      rewrite files with the kernel's .clang-format
@@ -29,7 +32,7 @@ BUILD ?= $(CURDIR)/build
 KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
 
 .PHONY: all module libexo examples benchmarks selftests bpf-filters exoctl demo \
-	check check-flavours bench fuzz deps sparse clean install format uninstall \
+	check check-flavours bench bench-publish fuzz deps sparse clean install format uninstall \
 	install-lib install-module install-dkms-src install-udev install-tools \
 	install-module-dkms install-module-kbuild install-module-none \
 	uninstall-lib uninstall-module uninstall-udev uninstall-tools
@@ -75,6 +78,9 @@ check-flavours:
 
 bench:
 	scripts/bench.sh
+
+bench-publish:
+	scripts/bench-publish.sh
 
 fuzz:
 	scripts/fuzz.sh
