@@ -15,20 +15,33 @@ as_root() {
 # The kernel series exo supports (Documentation/kernels.rst): 6.1, Debian
 # 12's own kernel (linux-image-amd64), and 6.12, Debian 13's, which Debian
 # 12 serves too, from its security archive (linux-image-6.12-amd64).
-# EXO_KERNEL_SERIES picks the one make demo and make bench boot.
+# 6.1 also comes in two more flavours, each a series of its own here:
+# 6.1-cloud (linux-image-cloud-amd64) and 6.1-rt (PREEMPT_RT,
+# linux-image-rt-amd64). EXO_KERNEL_SERIES picks the one make demo and
+# make bench boot; make check tests EXO_SERIES_ALL, make check-flavours
+# EXO_FLAVOURS.
 EXO_SERIES_ALL="6.1 6.12"
+EXO_FLAVOURS="6.1 6.1-cloud 6.1-rt"
 series() { printf '%s\n' "${EXO_KERNEL_SERIES:-6.1}"; }
 series_ok() { # series
-	case " $EXO_SERIES_ALL " in *" $1 "*) return 0 ;; esac
-	die "kernel series $1 is not one exo supports ($EXO_SERIES_ALL)"
+	case " $EXO_SERIES_ALL $EXO_FLAVOURS " in *" $1 "*) return 0 ;; esac
+	die "kernel series $1 is not one exo supports ($EXO_SERIES_ALL $EXO_FLAVOURS)"
 }
 
 # The metapackage whose dependency names a series' current kernel.
 series_meta() { # series
 	case "$1" in
 	6.1) echo linux-image-amd64 ;;
+	6.1-*) echo "linux-image-${1#6.1-}-amd64" ;;
 	*) echo "linux-image-$1-amd64" ;;
 	esac
+}
+
+# 6.1's flavours have headers packages that stand alone (installed, as
+# /lib/modules/ABI/build); later series' are unpacked (kernel_build).
+series_headers_installed() { # series
+	case "$1" in 6.1 | 6.1-*) return 0 ;; esac
+	return 1
 }
 
 # The ABI of a series' stock kernel (e.g. 6.1.0-56-amd64): what its

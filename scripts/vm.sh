@@ -8,7 +8,8 @@
 # The guest's console goes to stdout and to build/vm-JOB.log.
 # EXO_ACCEL=tcg|kvm (default tcg: nested KVM hangs on many hosts),
 # EXO_VM_TIMEOUT seconds (default 1800), EXO_VM_MEM (default 1G),
-# EXO_KERNEL_SERIES (the stock kernel's series: 6.1, the default, or 6.12),
+# EXO_KERNEL_SERIES (the stock kernel's series: 6.1, the default, 6.1-cloud,
+# 6.1-rt or 6.12),
 # EXO_KERNEL (a bzImage to boot instead of the stock kernel, e.g. the debug
 # kernel: scripts/debug-kernel.sh --bzimage), EXO_APPEND (more kernel
 # command-line arguments), EXO_MODULE (the exo.ko to load; default
@@ -131,8 +132,8 @@ accel=${EXO_ACCEL:-tcg}
 qaccel=$accel
 if [ "$accel" = tcg ]; then
 	thread=${EXO_TCG_THREAD:-}
-	if [ -z "$thread" ] && [ -z "${EXO_KERNEL:-}" ] && [ "$(series)" != 6.1 ]; then
-		thread=single
+	if [ -z "$thread" ] && [ -z "${EXO_KERNEL:-}" ]; then
+		case "$(series)" in 6.1 | 6.1-*) ;; *) thread=single ;; esac
 	fi
 	[ -n "$thread" ] && qaccel=tcg,thread=$thread
 fi
