@@ -31,6 +31,7 @@ kerneldoc_verbosity = 1
 root_doc = 'index'
 primary_domain = 'c'
 highlight_language = 'none'
-exclude_patterns = []
+# bench/results.rst is included by benchmarks.rst, not a page of its own.
+exclude_patterns = ['bench']
 html_title = 'exo ' + version
 html_show_sourcelink = False

@@ -108,8 +108,7 @@ def rst(records, goals, source):
            "",
            ".. Written by scripts/bench-rst.py from %s; do not edit:"
            % source,
-           "   make bench, then scripts/bench-rst.py (benchmarks.rst says"
-           " how).",
+           "   make bench for each kernel series, then make bench-publish.",
            ""]
     for (prog, series, accel), recs in runs_of(records).items():
         first = recs[0]

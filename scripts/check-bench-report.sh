@@ -6,7 +6,9 @@
 # 6.12: build/vm-bench.log, with the ASH-ECHO rows skipped). The CSV must
 # be bench/testdata/results.csv, every ratio exo's median over the
 # column's, and each plot a non-empty PNG and SVG; a log with no rows must
-# fail. Prints nothing and exits 0 when all is well.
+# fail; Documentation/bench/results.rst must be what scripts/bench-rst.py
+# makes of Documentation/bench/results.csv. Prints nothing and exits 0 when
+# all is well.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
@@ -56,3 +58,16 @@ if python3 scripts/bench-report.py --no-plots --out "$out/none" /dev/null \
 	echo "a log without rows did not fail"
 fi
 grep -q '^error: no benchmark rows' "$out/none.out" || cat "$out/none.out"
+
+# The tables Documentation/benchmarks.rst includes are what
+# scripts/bench-rst.py makes of the published CSV (make bench-publish).
+python3 scripts/bench-rst.py "$td/results.csv" > "$out/testdata.rst" ||
+	echo "scripts/bench-rst.py failed on $td/results.csv"
+grep -q '^DIRTY  *soft-dirty .*missed$' "$out/testdata.rst" ||
+	echo "scripts/bench-rst.py: no DIRTY line with its goal in $out/testdata.rst"
+pub=Documentation/bench
+python3 scripts/bench-rst.py "$pub/results.csv" | diff -u "$pub/results.rst" - ||
+	echo "$pub/results.rst is not what scripts/bench-rst.py makes of $pub/results.csv: run make bench-publish"
+for p in demux ash-echo ratios; do
+	grep -q '<svg' "$pub/$p.svg" 2>/dev/null || echo "$pub/$p.svg: missing or not an SVG"
+done
