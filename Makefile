@@ -4,8 +4,16 @@
 #                      the examples, exoctl and the selftests
 #      make demo       the demo library OS on Debian's stock kernel in a VM
 #      make check      the test suite (what CI runs)
+#      make check-flavours
+#                      the same on 6.1's generic, cloud and PREEMPT_RT
+#                      kernels (Documentation/kernels.rst)
 #      make bench      exo's VM primitives against Linux's, in a VM
+#      make bench-publish
+#                      the last make bench of each kernel series into
+#                      Documentation/bench/ (CSV, plots, reST tables)
 #      make fuzz       a long run of the ioctl fuzzer on the debug kernel
+#      make htmldocs   Documentation/ as HTML in build/htmldocs/ (Sphinx,
+#                      warnings are errors)
 #      make format FILES="module/exo_vm.c ..."
 #                      rewrite files with the kernel's .clang-format
 #      make install    exo.ko (through DKMS where it is installed), libexo,
@@ -26,7 +34,8 @@ BUILD ?= $(CURDIR)/build
 KSFT_DIR ?= $(shell $(CURDIR)/scripts/ksrc.sh)/tools/testing/selftests
 
 .PHONY: all module libexo examples benchmarks selftests bpf-filters exoctl demo \
-	check bench fuzz deps sparse clean install format uninstall \
+	check check-flavours bench bench-publish fuzz htmldocs deps sparse clean \
+	install format uninstall \
 	install-lib install-module install-dkms-src install-udev install-tools \
 	install-module-dkms install-module-kbuild install-module-none \
 	uninstall-lib uninstall-module uninstall-udev uninstall-tools
@@ -67,11 +76,22 @@ demo:
 check:
 	scripts/check.sh
 
+check-flavours:
+	scripts/check.sh flavours
+
 bench:
 	scripts/bench.sh
 
+bench-publish:
+	scripts/bench-publish.sh
+
 fuzz:
 	scripts/fuzz.sh
+
+# Debian's Sphinx with the kernel's kernel-doc directive, taken from
+# linux-source-6.1 into the cache (scripts/htmldocs.sh).
+htmldocs:
+	scripts/htmldocs.sh $(BUILD)/htmldocs
 
 # The kernel's own style file, from linux-source-6.1 (never copied here).
 format:

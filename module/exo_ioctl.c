@@ -302,7 +302,7 @@ int exo_ioctl_run(struct exo_ctx *ctx, unsigned int cmd, void *kbuf)
  * @cmd: an EXO_IOC_* command.
  * @arg: user pointer to the command's struct.
  *
- * Return: 0 or a negative errno from the table in Documentation/uapi.rst.
+ * Return: 0 or a negative errno from the table in Documentation/index.rst.
  */
 long exo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {

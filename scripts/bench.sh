@@ -46,5 +46,10 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 files=$(python3 "$EXO_TOP/scripts/bench-report.py" --cpu-model "$cpu" \
 	--out "$EXO_BUILD/bench" "$log") ||
 	die "scripts/bench-report.py could not read build/vm-bench.log"
-say "the table as CSV, and the plots (Documentation/benchmarks.rst):"
-printf '%s\n' "$files" | sed "s|^$EXO_TOP/|  |"
+python3 "$EXO_TOP/scripts/bench-rst.py" --out "$EXO_BUILD/bench/results.rst" \
+	"$EXO_BUILD/bench/results.csv" ||
+	die "scripts/bench-rst.py could not read build/bench/results.csv"
+# Kept per series for make bench-publish, which puts the series side by side.
+cp "$log" "$EXO_BUILD/bench/vm-bench-$sr.log"
+say "the table as CSV, the plots and the tables as reST (Documentation/benchmarks.rst):"
+printf '%s\n' "$files" "$EXO_BUILD/bench/results.rst" | sed "s|^$EXO_TOP/|  |"

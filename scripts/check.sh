@@ -3,23 +3,34 @@
 # exo's test command (make check; .ci/run calls it). Installs what is
 # missing, builds everything against Debian's stock 6.1 kernel and the
 # module against its 6.12 too, runs the host checks (checkpatch, sparse,
-# kernel-doc, man pages and their errors, the benchmark report (CSV and
+# kernel-doc, man pages and their errors, the HTML documentation with
+# Sphinx, warnings as errors, the benchmark report (CSV and
 # plots), library exports, kernel and library names apart, the 6.12
 # build, the kernel symbols each build uses, make install into a staging
 # root, a dkms build, and make demo in a fresh copy of the tree), then
 # boots each stock kernel under QEMU, and a debug build of 6.1, and runs
 # the selftests there. Prints KTAP per test and ends with "N passed, N
 # failed[, N skipped]"; exits non-zero on any failure.
+#
+# "scripts/check.sh flavours" (make check-flavours) runs the same host
+# checks, but builds for and boots 6.1's three flavours instead (generic,
+# cloud and PREEMPT_RT: tiers stock, stock-cloud, stock-rt), without the
+# debug tier (Documentation/kernels.rst).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$EXO_TOP"
 
+mode=${1:-all}
+case "$mode" in
+all) serieses=$EXO_SERIES_ALL ;;
+flavours) serieses=$EXO_FLAVOURS ;;
+*) die "usage: scripts/check.sh [flavours]" ;;
+esac
 start=$(date +%s)
-"$EXO_TOP/scripts/deps.sh" $EXO_SERIES_ALL || die "dependency installation failed"
+# shellcheck disable=SC2086
+"$EXO_TOP/scripts/deps.sh" $serieses || die "dependency installation failed"
 abi=$(cached_abi 6.1)
 kdir=$(kernel_build "$abi")
-abi612=$(cached_abi 6.12)
-kdir612=$(kernel_build "$abi612")
 ksrc=$("$EXO_TOP/scripts/ksrc.sh") || die "cannot extract linux-source-6.1 files"
 
 say "building exo.ko against $abi, libexo, the example and the selftests"
@@ -30,11 +41,16 @@ make -s KDIR="$kdir" KSFT_DIR="$ksrc/tools/testing/selftests" all \
 	echo "0 passed, 1 failed"
 	die "build failed"
 }
-# The same sources against Debian's 6.12 (Documentation/kernels.rst).
-say "building exo.ko against $abi612"
-src612=$EXO_BUILD/src-6.12
-module_copy_build "$kdir612" "$src612" "$EXO_BUILD/make-6.12.log"
-build612=$?
+# The same sources against the other series' kernels (Documentation/
+# kernels.rst), each from a copy in build/src-SERIES.
+declare -A built
+for sr in $serieses; do
+	[ "$sr" = 6.1 ] && continue
+	say "building exo.ko against $(cached_abi "$sr")"
+	module_copy_build "$(kernel_build "$(cached_abi "$sr")")" \
+		"$EXO_BUILD/src-$sr" "$EXO_BUILD/make-$sr.log"
+	built[$sr]=$?
+done
 
 pass=0 fail=0 skip=0 n=0
 result() { # verdict name [detail-file]
@@ -97,6 +113,9 @@ man_check() {
 	done
 }
 check host.man_pages man_check
+# make htmldocs: Documentation/ through Sphinx and the kernel's kernel-doc
+# directive, once, from scratch; any warning fails (scripts/htmldocs.sh).
+check host.htmldocs "$EXO_TOP/scripts/htmldocs.sh" -q "$EXO_BUILD/htmldocs"
 # Each command's errors as Documentation/uapi.rst lists them, in its man page.
 check host.man_errnos python3 scripts/check-errnos.py
 # make bench's results.csv and plots, from the trimmed logs in bench/testdata.
@@ -118,16 +137,23 @@ names_apart() {
 check host.names_apart names_apart
 # One source, two kernels: each build warning-free, and every symbol the
 # module takes from the kernel exported by that kernel (Module.symvers).
-build_612() {
-	[ "$build612" -eq 0 ] || { cat "$EXO_BUILD/make-6.12.log"; return 1; }
-	grep -E 'warning|error' "$EXO_BUILD/make-6.12.log"
+build_series() { # series
+	[ "${built[$1]}" -eq 0 ] || { cat "$EXO_BUILD/make-$1.log"; return 1; }
+	grep -E 'warning|error' "$EXO_BUILD/make-$1.log"
 	return 0
 }
-check host.build_6_12 build_612
+for sr in $serieses; do
+	[ "$sr" = 6.1 ] && continue
+	sr_=${sr//[.-]/_}
+	check "host.build_$sr_" build_series "$sr"
+done
 symbols_exported() {
-	local ko symvers
-	for ko in "module/exo.ko:$kdir/Module.symvers" \
-		  "$src612/module/exo.ko:$kdir612/Module.symvers"; do
+	local ko symvers sr
+	for ko in "module/exo.ko:$kdir/Module.symvers" $(
+		for sr in $serieses; do
+			[ "$sr" = 6.1 ] ||
+			echo "$EXO_BUILD/src-$sr/module/exo.ko:$(kernel_build "$(cached_abi "$sr")")/Module.symvers"
+		done); do
 		symvers=${ko#*:} ko=${ko%%:*}
 		[ -f "$ko" ] || continue
 		comm -23 <(nm -u "$ko" | awk '{ print $2 }' | sort -u) \
@@ -206,17 +232,21 @@ tier_summary= tier_pass=$pass tier_fail=$fail tier_skip=$skip
 tier_summary+="# host checks: $pass passed, $fail failed"$'\n'
 
 run_tier stock "Debian's stock kernel $abi" EXO_KERNEL_SERIES=6.1
-# Debian 13's kernel (Debian 12's security archive serves it too); the
-# debug tier below stays on 6.1 (Documentation/kernels.rst says why).
-if [ "$build612" -eq 0 ]; then
-	run_tier stock-6.12 "Debian's 6.12 kernel $abi612" \
-		EXO_KERNEL_SERIES=6.12 EXO_MODULE="$src612/module/exo.ko"
-fi
+# Debian 13's kernel (Debian 12's security archive serves it too), or
+# 6.1's cloud and PREEMPT_RT flavours; the debug tier below stays on 6.1
+# (Documentation/kernels.rst says why).
+for sr in $serieses; do
+	[ "$sr" = 6.1 ] && continue
+	[ "${built[$sr]}" -eq 0 ] || continue
+	case "$sr" in 6.1-*) tier=stock-${sr#6.1-} ;; *) tier=stock-$sr ;; esac
+	run_tier "$tier" "Debian's $sr kernel $(cached_abi "$sr")" \
+		EXO_KERNEL_SERIES="$sr" EXO_MODULE="$EXO_BUILD/src-$sr/module/exo.ko"
+done
 
 # The debug tier: the same suite on a kernel built from Debian's
 # linux-source-6.1 with KUnit, KASAN, lockdep, kmemleak and fault injection
 # (EXO_DEBUG_TIER=0 skips it, for a quick run).
-if [ "${EXO_DEBUG_TIER:-1}" != 0 ]; then
+if [ "$mode" = all ] && [ "${EXO_DEBUG_TIER:-1}" != 0 ]; then
 	if dbg=$("$EXO_TOP/scripts/debug-kernel.sh"); then
 		say "building exo.ko (with its KUnit suites) against the debug kernel"
 		dsrc=$EXO_BUILD/debug-src

@@ -16,7 +16,7 @@ PKGS=(make gcc libc6-dev cpio gzip xz-utils kmod busybox-static
       clang llvm libbpf-dev bpftool man-db groff-base
       flex bison bc libelf-dev zlib1g-dev dwarves
       iproute2 iputils-ping socat netcat-openbsd
-      dkms pkgconf gnuplot-nox rsync)
+      dkms pkgconf gnuplot-nox python3-sphinx rsync trace-cmd)
 
 missing() {
 	local p
@@ -42,12 +42,16 @@ for sr in "${serieses[@]}"; do series_ok "$sr"; done
 # (6.1: the installed headers package; others: their headers unpacked).
 kernel_ready() { # series abi
 	[ -n "$2" ] && [ -f "$(kernel_dir "$2")/vmlinuz" ] || return 1
-	[ "$1" = 6.1 ] || [ -f "$(kernel_dir "$2")/build/Makefile" ]
+	series_headers_installed "$1" || [ -f "$(kernel_dir "$2")/build/Makefile" ]
 }
-# The packages to install: the tools, and 6.1's headers.
+# The packages to install: the tools, and 6.1's flavours' headers.
 wanted() { # series...
+	local sr
 	printf '%s\n' "${PKGS[@]}"
-	case " $* " in *" 6.1 "*) echo "linux-headers-$(stock_abi 6.1)" ;; esac
+	for sr in "$@"; do
+		series_headers_installed "$sr" && echo "linux-headers-$(stock_abi "$sr")"
+	done
+	return 0
 }
 # Anything to fetch: refresh the lists first, so the ABIs and the packages
 # come from the same, current lists.
@@ -96,7 +100,7 @@ for sr in "${serieses[@]}"; do
 		mv "$kdir.tmp/lib/modules/$abi" "$kdir/modules"
 		rm -rf "$kdir.tmp"
 	fi
-	if [ "$sr" != 6.1 ] && [ ! -f "$kdir/build/Makefile" ]; then
+	if ! series_headers_installed "$sr" && [ ! -f "$kdir/build/Makefile" ]; then
 		# Its headers package depends on its image: unpacked here, the
 		# host gets no kernel it would never boot. The tree's Makefile
 		# names its common half by an absolute path; point it here.

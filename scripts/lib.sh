@@ -15,20 +15,33 @@ as_root() {
 # The kernel series exo supports (Documentation/kernels.rst): 6.1, Debian
 # 12's own kernel (linux-image-amd64), and 6.12, Debian 13's, which Debian
 # 12 serves too, from its security archive (linux-image-6.12-amd64).
-# EXO_KERNEL_SERIES picks the one make demo and make bench boot.
+# 6.1 also comes in two more flavours, each a series of its own here:
+# 6.1-cloud (linux-image-cloud-amd64) and 6.1-rt (PREEMPT_RT,
+# linux-image-rt-amd64). EXO_KERNEL_SERIES picks the one make demo and
+# make bench boot; make check tests EXO_SERIES_ALL, make check-flavours
+# EXO_FLAVOURS.
 EXO_SERIES_ALL="6.1 6.12"
+EXO_FLAVOURS="6.1 6.1-cloud 6.1-rt"
 series() { printf '%s\n' "${EXO_KERNEL_SERIES:-6.1}"; }
 series_ok() { # series
-	case " $EXO_SERIES_ALL " in *" $1 "*) return 0 ;; esac
-	die "kernel series $1 is not one exo supports ($EXO_SERIES_ALL)"
+	case " $EXO_SERIES_ALL $EXO_FLAVOURS " in *" $1 "*) return 0 ;; esac
+	die "kernel series $1 is not one exo supports ($EXO_SERIES_ALL $EXO_FLAVOURS)"
 }
 
 # The metapackage whose dependency names a series' current kernel.
 series_meta() { # series
 	case "$1" in
 	6.1) echo linux-image-amd64 ;;
+	6.1-*) echo "linux-image-${1#6.1-}-amd64" ;;
 	*) echo "linux-image-$1-amd64" ;;
 	esac
+}
+
+# 6.1's flavours have headers packages that stand alone (installed, as
+# /lib/modules/ABI/build); later series' are unpacked (kernel_build).
+series_headers_installed() { # series
+	case "$1" in 6.1 | 6.1-*) return 0 ;; esac
+	return 1
 }
 
 # The ABI of a series' stock kernel (e.g. 6.1.0-56-amd64): what its
@@ -117,4 +130,41 @@ module_copy_build() { # kdir dir log
 	(cd "$EXO_TOP" && find Kbuild uapi module -name Kbuild -o -name '*.[ch]' \
 		! -name '*.mod.c' | cpio -pdm --quiet "$dir") || return 1
 	make -s -C "$kdir" M="$dir" modules > "$log" 2>&1
+}
+
+# The kernel's Sphinx extension for kernel-doc comments (kerneldoc.py and
+# kernellog.py, which it imports) and scripts/kernel-doc, from Debian's
+# linux-source-6.1, for make htmldocs (scripts/htmldocs.sh). A directory of
+# their own, apart from ksrc_dir's, extracted once (again when the package
+# is newer or a file is missing).
+KSRC_DOCS_FILES=(Documentation/sphinx/kerneldoc.py Documentation/sphinx/kernellog.py
+		 scripts/kernel-doc)
+ksrc_docs_dir() { printf '%s/linux-source-6.1-docs\n' "$EXO_CACHE"; }
+ksrc_docs_extract() {
+	local tarball=/usr/src/linux-source-6.1.tar.xz dir tmp f missing=
+	dir=$(ksrc_docs_dir)
+	[ -f "$tarball" ] || die "$tarball missing: run scripts/deps.sh"
+	for f in "${KSRC_DOCS_FILES[@]}"; do
+		[ -f "$dir/$f" ] || missing=1
+	done
+	[ -z "$missing" ] && [ -f "$dir/.stamp" ] && [ ! "$tarball" -nt "$dir/.stamp" ] &&
+		return 0
+	say "extracting the kernel's Sphinx kernel-doc extension and kernel-doc from linux-source-6.1"
+	mkdir -p "$EXO_CACHE"
+	tmp=$(mktemp -d "$EXO_CACHE/linux-source-6.1-docs.XXXXXX") ||
+		die "cannot make a directory in $EXO_CACHE"
+	if ! tar -C "$tmp" -xJf "$tarball" "${KSRC_DOCS_FILES[@]/#/linux-source-6.1/}"; then
+		rm -rf "$tmp"
+		die "cannot extract from $tarball"
+	fi
+	for f in "${KSRC_DOCS_FILES[@]}"; do
+		[ -f "$tmp/linux-source-6.1/$f" ] || { rm -rf "$tmp"; die "$tarball has no $f"; }
+	done
+	touch "$tmp/linux-source-6.1/.stamp"
+	rm -rf "$dir"
+	if ! mv "$tmp/linux-source-6.1" "$dir"; then
+		rm -rf "$tmp"
+		die "cannot move the extracted files to $dir"
+	fi
+	rmdir "$tmp"
 }

@@ -3,12 +3,13 @@
 # Boot Debian's stock kernel under QEMU with a busybox initramfs holding
 # exo.ko and the built programs, and run one job in it:
 #   scripts/vm.sh test   run the selftests (scripts/guest/run-tests.sh)
-#   scripts/vm.sh demo   run the example library OS
+#   scripts/vm.sh demo   run the example library OSes and the tutorial's
 #   scripts/vm.sh bench  run the benchmarks (bench/exo-{vm,net,call,ipc}-bench)
 # The guest's console goes to stdout and to build/vm-JOB.log.
 # EXO_ACCEL=tcg|kvm (default tcg: nested KVM hangs on many hosts),
 # EXO_VM_TIMEOUT seconds (default 1800), EXO_VM_MEM (default 1G),
-# EXO_KERNEL_SERIES (the stock kernel's series: 6.1, the default, or 6.12),
+# EXO_KERNEL_SERIES (the stock kernel's series: 6.1, the default, 6.1-cloud,
+# 6.1-rt or 6.12),
 # EXO_KERNEL (a bzImage to boot instead of the stock kernel, e.g. the debug
 # kernel: scripts/debug-kernel.sh --bzimage), EXO_APPEND (more kernel
 # command-line arguments), EXO_MODULE (the exo.ko to load; default
@@ -136,6 +137,7 @@ demo)
 	install -m 755 "$EXO_BUILD/examples/exo-net-demo" "$root/exo-net-demo"
 	install -m 755 "$EXO_BUILD/examples/exo-uthread-demo" "$root/exo-uthread-demo"
 	install -m 755 "$EXO_BUILD/examples/exo-ipc-demo" "$root/exo-ipc-demo"
+	install -m 755 "$EXO_BUILD/examples/exo-tutorial" "$root/exo-tutorial"
 	;;
 bench)
 	install -m 755 "$EXO_BUILD/bench/exo-vm-bench" "$root/exo-vm-bench"
@@ -156,8 +158,8 @@ accel=${EXO_ACCEL:-tcg}
 qaccel=$accel
 if [ "$accel" = tcg ]; then
 	thread=${EXO_TCG_THREAD:-}
-	if [ -z "$thread" ] && [ -z "${EXO_KERNEL:-}" ] && [ "$(series)" != 6.1 ]; then
-		thread=single
+	if [ -z "$thread" ] && [ -z "${EXO_KERNEL:-}" ]; then
+		case "$(series)" in 6.1 | 6.1-*) ;; *) thread=single ;; esac
 	fi
 	[ -n "$thread" ] && qaccel=tcg,thread=$thread
 fi

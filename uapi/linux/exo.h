@@ -6,7 +6,7 @@
  * with @size (the caller's sizeof) and @flags; the kernel accepts a smaller
  * struct down to the documented minimum and a larger one whose extra bytes
  * are zero, so old binaries and new kernels interoperate. The errno table is
- * in Documentation/uapi.rst.
+ * in Documentation/index.rst, each command's errors in Documentation/uapi.rst.
  */
 #ifndef _UAPI_LINUX_EXO_H
 #define _UAPI_LINUX_EXO_H
