@@ -17,7 +17,7 @@
 # exo.tier=, the log is build/vm-JOB-TIER.log), EXO_TESTS (the selftests to
 # run, e.g. "exo_net_test"; default every one built).
 # Every job gets the network tools of the host's Debian (ip, ping, socat,
-# nc) with their shared libraries, the BPF handlers at /bpf, exoctl at
+# nc) and its trace-cmd with their shared libraries, the BPF handlers at /bpf, exoctl at
 # /usr/sbin/exoctl and, with the stock kernel, the veth and bridge modules.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -68,6 +68,8 @@ copy_prog /usr/sbin/ip
 copy_prog /usr/bin/ping
 copy_prog /usr/bin/socat
 copy_prog /bin/nc.openbsd /usr/bin/nc
+# Debian's trace-cmd, for exo's trace events (Documentation/tracing.rst).
+copy_prog /usr/bin/trace-cmd
 # ip netns keeps its namespaces in /var/run/netns.
 mkdir -p "$root/var" && ln -s /run "$root/var/run"
 # Every job downloads handlers: missing ones are a build that went wrong.
@@ -130,6 +132,10 @@ test)
 		install -D -m 644 "$f" "$root$f"
 	done
 	ln -s /bin/busybox "$root/usr/bin/env"
+	# The tutorial's library OS, which run-tests.sh traces with trace-cmd.
+	if [ -x "$EXO_BUILD/examples/exo-tutorial" ]; then
+		install -m 755 "$EXO_BUILD/examples/exo-tutorial" "$root/exo-tutorial"
+	fi
 	;;
 demo)
 	install -m 755 "$EXO_BUILD/examples/exo-demo" "$root/exo-demo"

@@ -189,6 +189,37 @@ wait "$ksft_pid"
 [ -n "$suite" ] && report fail "$(in_flight)" "the kselftest runner ended before $suite's result"
 rm -f /tmp/ksft.fifo
 
+# Debian's trace-cmd over exo's trace events (Documentation/tracing.rst):
+# the tutorial's one write fault handled by an upcall, recorded and
+# reported, must show its frame allocated, the fault and the mapping, all
+# in the tutorial's context.
+trace_cmd_record() {
+	local t=module.trace_cmd_record out=/tmp/trace-cmd.out ctx ev missing=
+	if [ ! -x /exo-tutorial ]; then
+		report skip $t "no /exo-tutorial in this VM (make examples builds it)"
+		return
+	fi
+	if ! trace-cmd record -q -e exo -o /tmp/exo.dat /exo-tutorial > /tmp/tutorial.out 2>&1 ||
+	   ! trace-cmd report -i /tmp/exo.dat > $out 2>&1; then
+		cat /tmp/tutorial.out $out | tail -n 20 | sed 's/^/# /'
+		report fail $t "trace-cmd record or report failed"
+		return
+	fi
+	ctx=$(sed -n 's/^exo-tutorial: context \([0-9]*\):.*/\1/p' /tmp/tutorial.out)
+	# trace-cmd pads the event's name with spaces.
+	for ev in "exo_fault: +ctx=$ctx va=0x[0-9a-f]+ access=0x[0-9a-f]+ how=upcall" \
+		  "exo_frame_alloc: +ctx=$ctx " "exo_map: +ctx=$ctx nr=1 ret=0$"; do
+		grep -Eq "$ev" $out || missing="$missing, $ev"
+	done
+	grep -E ' exo_[a-z_]+: ' $out | sed 's/^/# trace-cmd: /'
+	if [ -z "$ctx" ] || [ -n "$missing" ]; then
+		report fail $t "no event${missing#,} for context '$ctx' in trace-cmd's report"
+	else
+		report pass $t
+	fi
+}
+trace_cmd_record
+
 # Leaks of exo's: every context has closed, so anything exo allocated and
 # nothing references is a leak. kmemleak reports objects at least 5 s old;
 # only suspects whose allocation backtrace runs through exo count (the
