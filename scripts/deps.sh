@@ -10,12 +10,13 @@ set -euo pipefail
 
 command -v apt-get >/dev/null || die "exo's scripts need Debian (apt-get)"
 
+# rsync: the kselftest lib.mk's install target copies with it.
 PKGS=(make gcc libc6-dev cpio gzip xz-utils kmod busybox-static
       qemu-system-x86 linux-source-6.1 sparse perl python3
       clang llvm libbpf-dev bpftool man-db groff-base
       flex bison bc libelf-dev zlib1g-dev dwarves
       iproute2 iputils-ping socat netcat-openbsd
-      dkms pkgconf gnuplot-nox python3-sphinx)
+      dkms pkgconf gnuplot-nox python3-sphinx rsync trace-cmd)
 
 missing() {
 	local p

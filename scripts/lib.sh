@@ -78,26 +78,45 @@ cached_abi() { # [series]
 }
 
 # Extract a few files of Debian's linux-source-6.1 into the cache once
-# (again when the package is newer, or a file the list names is missing).
+# (again when the package is newer, or a file the list names is missing):
+# the kselftest harness, lib.mk, runner and run_kselftest.sh (selftests/
+# Makefile), checkpatch, kernel-doc and .clang-format.
 ksrc_dir() { printf '%s/linux-source-6.1\n' "$EXO_CACHE"; }
 ksrc_extract() {
-	local tarball=/usr/src/linux-source-6.1.tar.xz dir
+	local tarball=/usr/src/linux-source-6.1.tar.xz dir tmp f stale=
+	local files=(
+		tools/testing/selftests/kselftest_harness.h
+		tools/testing/selftests/kselftest.h
+		tools/testing/selftests/lib.mk
+		tools/testing/selftests/run_kselftest.sh
+		tools/testing/selftests/kselftest/runner.sh
+		tools/testing/selftests/kselftest/prefix.pl
+		tools/testing/selftests/kselftest/module.sh
+		scripts/checkpatch.pl
+		scripts/spelling.txt
+		scripts/const_structs.checkpatch
+		scripts/kernel-doc
+		.clang-format
+	)
 	dir=$(ksrc_dir)
 	[ -f "$tarball" ] || die "$tarball missing: run scripts/deps.sh"
-	if [ ! -f "$dir/.stamp" ] || [ "$tarball" -nt "$dir/.stamp" ] ||
-	   [ ! -f "$dir/.clang-format" ]; then
-		say "extracting kselftest harness, checkpatch, kernel-doc and .clang-format from linux-source-6.1"
-		rm -rf "$dir" && mkdir -p "$EXO_CACHE"
-		tar -C "$EXO_CACHE" -xJf "$tarball" \
-			linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
-			linux-source-6.1/tools/testing/selftests/kselftest.h \
-			linux-source-6.1/scripts/checkpatch.pl \
-			linux-source-6.1/scripts/spelling.txt \
-			linux-source-6.1/scripts/const_structs.checkpatch \
-			linux-source-6.1/scripts/kernel-doc \
-			linux-source-6.1/.clang-format ||
+	[ -f "$dir/.stamp" ] && [ ! "$tarball" -nt "$dir/.stamp" ] || stale=1
+	for f in "${files[@]}"; do
+		[ -f "$dir/$f" ] || stale=1
+	done
+	if [ -n "$stale" ]; then
+		say "extracting the kselftest harness, lib.mk and runner, checkpatch, kernel-doc and .clang-format from linux-source-6.1"
+		# Into a directory of its own first: a build in another tree
+		# may be reading the old copy.
+		mkdir -p "$EXO_CACHE" && tmp=$(mktemp -d "$dir.XXXXXX") ||
+			die "cannot make a directory in $EXO_CACHE"
+		tar -C "$tmp" -xJf "$tarball" "${files[@]/#/linux-source-6.1/}" || {
+			rm -rf "$tmp"
 			die "cannot extract from $tarball"
-		touch "$dir/.stamp"
+		}
+		touch "$tmp/linux-source-6.1/.stamp"
+		rm -rf "$dir" && mv "$tmp/linux-source-6.1" "$dir" && rmdir "$tmp" ||
+			die "cannot move the extracted files to $dir"
 	fi
 }
 

@@ -17,7 +17,7 @@
 # exo.tier=, the log is build/vm-JOB-TIER.log), EXO_TESTS (the selftests to
 # run, e.g. "exo_net_test"; default every one built).
 # Every job gets the network tools of the host's Debian (ip, ping, socat,
-# nc) with their shared libraries, the BPF handlers at /bpf, exoctl at
+# nc) and its trace-cmd with their shared libraries, the BPF handlers at /bpf, exoctl at
 # /usr/sbin/exoctl and, with the stock kernel, the veth and bridge modules.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -43,7 +43,7 @@ readelf -d "$busybox" | grep -q NEEDED &&
 
 root=$EXO_BUILD/initramfs-$job${EXO_TIER:+-$EXO_TIER}
 rm -rf "$root"
-mkdir -p "$root/bin" "$root/tests"
+mkdir -p "$root/bin"
 cp "$busybox" "$root/bin/busybox"
 install -m 755 "$EXO_TOP/scripts/guest/init" "$root/init"
 install -m 755 "$EXO_TOP/scripts/guest/run-tests.sh" "$root/run-tests.sh"
@@ -68,6 +68,8 @@ copy_prog /usr/sbin/ip
 copy_prog /usr/bin/ping
 copy_prog /usr/bin/socat
 copy_prog /bin/nc.openbsd /usr/bin/nc
+# Debian's trace-cmd, for exo's trace events (Documentation/tracing.rst).
+copy_prog /usr/bin/trace-cmd
 # ip netns keeps its namespaces in /var/run/netns.
 mkdir -p "$root/var" && ln -s /run "$root/var/run"
 # Every job downloads handlers: missing ones are a build that went wrong.
@@ -97,13 +99,43 @@ fi
 
 case "$job" in
 test)
-	for t in "$EXO_BUILD"/selftests/*_test; do
-		if [ -n "${EXO_TESTS:-}" ]; then
-			case " $EXO_TESTS " in *" ${t##*/} "*) ;; *) continue ;; esac
-		fi
-		install -m 755 "$t" "$root/tests/"
+	# The selftests as a user installs them (Documentation/testing.rst):
+	# a kselftest tree at /kselftest, run-tests.sh runs its
+	# run_kselftest.sh. From the build, rebuilt by make if out of date.
+	ksrc_extract
+	say "installing the selftests: make -C selftests install INSTALL_PATH=/kselftest"
+	make -s -C "$EXO_TOP/selftests" install INSTALL_PATH="$root/kselftest" \
+		O="$EXO_BUILD/selftests" LIBEXO="$EXO_BUILD/libexo" \
+		BPF_OUT="$EXO_BUILD/bpf-filters" \
+		KSFT_DIR="$(ksrc_dir)/tools/testing/selftests" ||
+		die "make -C selftests install failed: build first (make selftests)"
+	# EXO_TESTS, checked against the installed list, for
+	# run_kselftest.sh -t COLLECTION:TEST.
+	if [ -n "${EXO_TESTS:-}" ]; then
+		for t in $EXO_TESTS; do
+			grep -qx "exo:$t" "$root/kselftest/kselftest-list.txt" ||
+				die "EXO_TESTS: no selftest $t (make -C selftests emit_tests COLLECTION=exo lists them)"
+			echo "exo:$t"
+		done > "$root/kselftest-tests"
+	fi
+	# What runner.sh uses when it is there: coreutils' timeout, so that
+	# the settings file's per-program timeout fires (busybox's has no
+	# --foreground), and perl for kselftest/prefix.pl, which passes a
+	# program's output on as it comes (busybox's sed, the fallback,
+	# holds it back until the program ends, and the kernel log is checked
+	# after each result). prefix.pl needs strict and IO::Handle, and
+	# /usr/bin/env (busybox's) for its #! line.
+	copy_prog /usr/bin/timeout
+	copy_prog /usr/bin/perl
+	for f in $(perl -Mstrict -MIO::Handle -e \
+		'print "$_\n" for values %INC, @DynaLoader::dl_shared_objects'); do
+		install -D -m 644 "$f" "$root$f"
 	done
-	install -m 755 "$EXO_BUILD/selftests/exo_net_hold" "$root/exo_net_hold"
+	ln -s /bin/busybox "$root/usr/bin/env"
+	# The tutorial's library OS, which run-tests.sh traces with trace-cmd.
+	if [ -x "$EXO_BUILD/examples/exo-tutorial" ]; then
+		install -m 755 "$EXO_BUILD/examples/exo-tutorial" "$root/exo-tutorial"
+	fi
 	;;
 demo)
 	install -m 755 "$EXO_BUILD/examples/exo-demo" "$root/exo-demo"

@@ -1,9 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the VM. Runs every kselftest binary in /tests, reads its TAP
-# results as they come, and after each result checks the kernel log: a test
-# that left BUG/WARNING/Oops/KASAN/lockdep output fails. Then the module
-# tests (rmmod). Prints KTAP lines "ok N name" / "not ok N name # why".
+# Runs inside the VM. Runs the selftests through the kselftest tree that
+# scripts/vm.sh installed at /kselftest (run_kselftest.sh, runner.sh, the
+# per-program timeout of exo/settings), reads each test case's TAP result
+# as it comes, and after each result checks the kernel log: a test that
+# left BUG/WARNING/Oops/KASAN/lockdep output fails. Before them, the
+# KUnit results of insmod; after them, kmemleak and the module tests
+# (rmmod). Prints KTAP lines "ok N name" / "not ok N name # why", one per
+# test case.
 # Kernel problems: BUG/WARNING/Oops headers (lockdep's splats start with
 # WARNING: too), sanitizer reports, lockdep's own assertions; leaks are
 # kmemleak_clean's business.
@@ -72,58 +76,149 @@ if [ -e "$KMEMLEAK" ]; then
 	echo scan > "$KMEMLEAK"
 	echo clear > "$KMEMLEAK"
 fi
-for bin in /tests/*; do
-	suite=${bin##*/}
-	echo "# running $suite"
-	"$bin" 2>&1 | {
-		cur=
-		while IFS= read -r line; do
-			case "$line" in
-			"#  RUN "*)
-				# The harness names a skipped test only here.
-				cur=${line#\#  RUN}
-				cur=$(echo "$cur" | sed 's/^ *//; s/ \.\.\.$//')
-				echo "# $line"
-				;;
-			"ok "*|"not ok "*)
-				verdict=pass
-				case "$line" in "not ok "*) verdict=fail ;; esac
-				rest=${line#*ok }
-				rest=${rest#* }
-				name=${rest%% #*}
-				why=
-				case "$rest" in "# SKIP"*|*" # SKIP"*)
-					verdict=skip; why=${rest#*# SKIP } ;;
-				esac
-				[ -n "$cur" ] && name=$cur
-				cur=
-				bad=$(klog_bad)
-				if [ -n "$bad" ]; then
-					echo "$bad" | sed 's/^/# kernel: /'
-					verdict=fail
-					why="kernel log: $(echo "$bad" | head -n1)"
-				fi
-				# Report through the parent shell's numbering.
-				echo "RESULT $verdict $suite.$name|$why"
-				;;
-			*) echo "# $line" ;;
-			esac
-		done
-	} > /tmp/out.$suite
-	rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		"RESULT "*)
-			rest=${line#RESULT }
-			verdict=${rest%% *}
+# The selftests, run as a user runs them: the kselftest tree that
+# "make -C selftests install" gave (/kselftest), through its
+# run_kselftest.sh and kselftest/runner.sh, each program under the
+# timeout of exo/settings. /kselftest-tests names EXO_TESTS's choice
+# (collection:test lines for run_kselftest.sh -t), else every test runs.
+# runner.sh prints one TAP line per program and nests the program's own
+# under "# "; its test cases are what is reported, each checked against
+# the kernel log as its result arrives. Through a FIFO, so that the
+# numbering stays in this shell.
+KSFT=/kselftest
+case " $(cat /proc/cmdline) " in
+*" exo.fuzz_calls="*)
+	# A fuzzing run of the length asked for (make fuzz): the fuzzer
+	# sets its own timeout from it, and the VM's bounds the run.
+	sed -i 's/^timeout=.*/timeout=0/' "$KSFT/exo/settings"
+	echo "# exo.fuzz_calls= given: runner.sh's timeout is off, the fuzzer's own applies"
+	;;
+esac
+ksft_timeout=$(sed -n 's/^timeout=//p' "$KSFT/exo/settings")
+case "${ksft_timeout:-45}" in
+0) ksft_limit="no timeout" ;;
+*) ksft_limit="timeout ${ksft_timeout:-45} s" ;;
+esac
+set --
+if [ -f /kselftest-tests ]; then
+	for t in $(cat /kselftest-tests); do set -- "$@" -t "$t"; done
+fi
+rm -f /tmp/ksft.fifo
+mkfifo /tmp/ksft.fifo
+"$KSFT/run_kselftest.sh" "$@" > /tmp/ksft.fifo 2>&1 &
+ksft_pid=$!
+suite= cur= nres=0 nfail=0
+# The case in flight when its program ended, else the program itself.
+in_flight() { echo "$suite${cur:+.$cur}"; }
+while IFS= read -r line; do
+	case "$line" in
+	"# selftests: "*": "*)
+		suite=${line##*: } cur= nres=0 nfail=0 started=$(date +%s)
+		echo "# running $suite"
+		;;
+	"# "*|"#")
+		# The program's own output, nested once.
+		inner=${line#\#}
+		inner=${inner# }
+		case "$inner" in
+		"#  RUN "*)
+			# The harness names a skipped test only here.
+			cur=${inner#\#  RUN}
+			cur=$(echo "$cur" | sed 's/^ *//; s/ \.\.\.$//')
+			echo "$line"
+			;;
+		"ok "*|"not ok "*)
+			verdict=pass
+			case "$inner" in "not ok "*) verdict=fail; nfail=$((nfail + 1)) ;; esac
+			rest=${inner#*ok }
 			rest=${rest#* }
-			report "$verdict" "${rest%%|*}" "${rest#*|}"
+			name=${rest%% #*}
+			why=
+			case "$rest" in "# SKIP"*|*" # SKIP"*)
+				verdict=skip; why=${rest#*# SKIP } ;;
+			esac
+			[ -n "$cur" ] && name=$cur
+			cur=
+			nres=$((nres + 1))
+			bad=$(klog_bad)
+			if [ -n "$bad" ]; then
+				echo "$bad" | sed 's/^/# kernel: /'
+				verdict=fail
+				why="kernel log: $(echo "$bad" | head -n1)"
+			fi
+			report "$verdict" "$suite.$name" "$why"
 			;;
 		*) echo "$line" ;;
 		esac
-	done < /tmp/out.$suite
-	grep -q "^RESULT " /tmp/out.$suite || report fail "$suite" "printed no result"
-done
+		;;
+	"ok "*|"not ok "*)
+		# runner.sh's result for the whole program: a comment here,
+		# the cases counted already; what they cannot say, reported.
+		echo "# $line"
+		echo "# $suite took $(($(date +%s) - started)) s ($ksft_limit)"
+		bad=$(klog_bad)
+		[ -n "$bad" ] && echo "$bad" | sed 's/^/# kernel: /'
+		case "$line" in
+		*" # TIMEOUT "*)
+			report fail "$(in_flight)" "TIMEOUT: runner.sh killed $suite after ${line##* # TIMEOUT } (the timeout of selftests/settings)${bad:+; kernel log: $(echo "$bad" | head -n1)}"
+			;;
+		"not ok "*" # exit="*)
+			rc=${line##* # exit=}
+			if [ -n "$cur" ]; then
+				report fail "$(in_flight)" "$suite ended (exit=$rc) before this case's result${bad:+; kernel log: $(echo "$bad" | head -n1)}"
+			elif [ "$nres" -eq 0 ]; then
+				report fail "$suite" "printed no result (exit=$rc)"
+			elif [ "$nfail" -eq 0 ]; then
+				report fail "$suite" "exit=$rc, yet no case failed"
+			fi
+			;;
+		"ok "*" # SKIP"*)
+			[ "$nres" -eq 0 ] &&
+				report skip "$suite" "the program exited with kselftest's skip code, no case run"
+			;;
+		*)
+			[ "$nres" -eq 0 ] && report fail "$suite" "printed no result"
+			;;
+		esac
+		suite= cur=
+		;;
+	*) echo "# $line" ;;
+	esac
+done < /tmp/ksft.fifo
+wait "$ksft_pid"
+[ -n "$suite" ] && report fail "$(in_flight)" "the kselftest runner ended before $suite's result"
+rm -f /tmp/ksft.fifo
+
+# Debian's trace-cmd over exo's trace events (Documentation/tracing.rst):
+# the tutorial's one write fault handled by an upcall, recorded and
+# reported, must show its frame allocated, the fault and the mapping, all
+# in the tutorial's context.
+trace_cmd_record() {
+	local t=module.trace_cmd_record out=/tmp/trace-cmd.out ctx ev missing=
+	if [ ! -x /exo-tutorial ]; then
+		report skip $t "no /exo-tutorial in this VM (make examples builds it)"
+		return
+	fi
+	if ! trace-cmd record -q -e exo -o /tmp/exo.dat /exo-tutorial > /tmp/tutorial.out 2>&1 ||
+	   ! trace-cmd report -i /tmp/exo.dat > $out 2>&1; then
+		cat /tmp/tutorial.out $out | tail -n 20 | sed 's/^/# /'
+		report fail $t "trace-cmd record or report failed"
+		return
+	fi
+	ctx=$(sed -n 's/^exo-tutorial: context \([0-9]*\):.*/\1/p' /tmp/tutorial.out)
+	# trace-cmd pads the event's name with spaces.
+	for ev in "exo_fault: +ctx=$ctx va=0x[0-9a-f]+ access=0x[0-9a-f]+ how=upcall" \
+		  "exo_frame_alloc: +ctx=$ctx " "exo_map: +ctx=$ctx nr=1 ret=0$"; do
+		grep -Eq "$ev" $out || missing="$missing, $ev"
+	done
+	grep -E ' exo_[a-z_]+: ' $out | sed 's/^/# trace-cmd: /'
+	if [ -z "$ctx" ] || [ -n "$missing" ]; then
+		report fail $t "no event${missing#,} for context '$ctx' in trace-cmd's report"
+	else
+		report pass $t
+	fi
+}
+trace_cmd_record
 
 # Leaks of exo's: every context has closed, so anything exo allocated and
 # nothing references is a leak. kmemleak reports objects at least 5 s old;
@@ -209,7 +304,7 @@ net_cleanup() {
 net_module_tests() {
 	local hold echos i
 	net_cleanup
-	if [ ! -x /exo_net_hold ] || ! $IP netns add exonet 2>/dev/null ||
+	if [ ! -x "$KSFT/exo/exo_net_hold" ] || ! $IP netns add exonet 2>/dev/null ||
 	   ! $IP link add exon0 type veth peer name exon1 netns exonet 2>/dev/null; then
 		report skip "module.net_rmmod_refused_with_handlers" "no veth or ip netns"
 		net_cleanup
@@ -229,7 +324,7 @@ net_module_tests() {
 	}
 	rm -f /tmp/hold.in /tmp/hold.out
 	mkfifo /tmp/hold.in
-	/exo_net_hold exon0 < /tmp/hold.in > /tmp/hold.out 2>&1 &
+	"$KSFT/exo/exo_net_hold" exon0 < /tmp/hold.in > /tmp/hold.out 2>&1 &
 	hold=$!
 	exec 4> /tmp/hold.in
 	for i in $(seq 100); do
