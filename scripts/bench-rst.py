@@ -16,30 +16,30 @@ script makes of the CSV), so its figures are the CSV's and nothing else.
 
 import argparse
 import csv
+import importlib.util
 import os
 import sys
 
 HEAD = ("row", "Linux column", "exo median", "Linux median", "ratio", "goal")
 
 
-def die(msg):
-    print("error: " + msg, file=sys.stderr)
-    sys.exit(1)
+def load_report():
+    """scripts/bench-report.py as a module: its reader of bench/goals.csv."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "bench-report.py")
+    spec = importlib.util.spec_from_file_location("bench_report", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+report = load_report()
+die = report.die
 
 
 def read_goals(path):
-    goals = {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = [ln for ln in f if ln.strip() and not ln.startswith("#")]
-    except OSError as e:
-        die("cannot read %s: %s" % (path, e.strerror))
-    for g in csv.DictReader(lines):
-        try:
-            goals[g["row"], g["column"]] = float(g["goal"])
-        except (KeyError, TypeError, ValueError):
-            die("%s: bad line %r" % (path, g))
-    return goals
+    """(row, column) -> goal."""
+    return {(row, col): goal for row, col, goal, _ in report.read_goals(path)}
 
 
 def us(v):
