@@ -4,7 +4,7 @@
 # (python3-sphinx), the uapi's structs pulled in by the kernel's own
 # kernel-doc directive (Documentation/sphinx/kerneldoc.py and
 # scripts/kernel-doc from linux-source-6.1, extracted into the cache by
-# ksrc_docs_extract). Warnings are errors: any warning of Sphinx's or of
+# ksrc_extract). Warnings are errors: any warning of Sphinx's or of
 # kernel-doc's fails the build, and so does a struct, enum or union of
 # uapi/linux/exo.h without a kernel-doc comment.
 #   scripts/htmldocs.sh [-q] [OUTDIR]   (default build/htmldocs)
@@ -20,8 +20,8 @@ out=${1:-$EXO_BUILD/htmldocs}
 
 command -v sphinx-build >/dev/null ||
 	die "sphinx-build missing: run scripts/deps.sh (it installs python3-sphinx)"
-ksrc_docs_extract
-EXO_KSRC_DOCS=$(ksrc_docs_dir)
+ksrc_extract
+EXO_KSRC_DOCS=$(ksrc_dir)
 export EXO_KSRC_DOCS
 
 # Every struct, enum and union of the uapi carries kernel-doc, so that the

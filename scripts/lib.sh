@@ -80,7 +80,9 @@ cached_abi() { # [series]
 # Extract a few files of Debian's linux-source-6.1 into the cache once
 # (again when the package is newer, or a file the list names is missing):
 # the kselftest harness, lib.mk, runner and run_kselftest.sh (selftests/
-# Makefile), checkpatch, kernel-doc and .clang-format.
+# Makefile), checkpatch, kernel-doc and .clang-format, and the kernel's
+# Sphinx extension for kernel-doc comments (kerneldoc.py and kernellog.py,
+# which it imports) for make htmldocs (scripts/htmldocs.sh).
 ksrc_dir() { printf '%s/linux-source-6.1\n' "$EXO_CACHE"; }
 ksrc_extract() {
 	local tarball=/usr/src/linux-source-6.1.tar.xz dir tmp f stale=
@@ -97,6 +99,8 @@ ksrc_extract() {
 		scripts/const_structs.checkpatch
 		scripts/kernel-doc
 		.clang-format
+		Documentation/sphinx/kerneldoc.py
+		Documentation/sphinx/kernellog.py
 	)
 	dir=$(ksrc_dir)
 	[ -f "$tarball" ] || die "$tarball missing: run scripts/deps.sh"
@@ -105,7 +109,7 @@ ksrc_extract() {
 		[ -f "$dir/$f" ] || stale=1
 	done
 	if [ -n "$stale" ]; then
-		say "extracting the kselftest harness, lib.mk and runner, checkpatch, kernel-doc and .clang-format from linux-source-6.1"
+		say "extracting the kselftest harness, lib.mk and runner, checkpatch, kernel-doc, its Sphinx extension and .clang-format from linux-source-6.1"
 		# Into a directory of its own first: a build in another tree
 		# may be reading the old copy.
 		mkdir -p "$EXO_CACHE" && tmp=$(mktemp -d "$dir.XXXXXX") ||
@@ -130,41 +134,4 @@ module_copy_build() { # kdir dir log
 	(cd "$EXO_TOP" && find Kbuild uapi module -name Kbuild -o -name '*.[ch]' \
 		! -name '*.mod.c' | cpio -pdm --quiet "$dir") || return 1
 	make -s -C "$kdir" M="$dir" modules > "$log" 2>&1
-}
-
-# The kernel's Sphinx extension for kernel-doc comments (kerneldoc.py and
-# kernellog.py, which it imports) and scripts/kernel-doc, from Debian's
-# linux-source-6.1, for make htmldocs (scripts/htmldocs.sh). A directory of
-# their own, apart from ksrc_dir's, extracted once (again when the package
-# is newer or a file is missing).
-KSRC_DOCS_FILES=(Documentation/sphinx/kerneldoc.py Documentation/sphinx/kernellog.py
-		 scripts/kernel-doc)
-ksrc_docs_dir() { printf '%s/linux-source-6.1-docs\n' "$EXO_CACHE"; }
-ksrc_docs_extract() {
-	local tarball=/usr/src/linux-source-6.1.tar.xz dir tmp f missing=
-	dir=$(ksrc_docs_dir)
-	[ -f "$tarball" ] || die "$tarball missing: run scripts/deps.sh"
-	for f in "${KSRC_DOCS_FILES[@]}"; do
-		[ -f "$dir/$f" ] || missing=1
-	done
-	[ -z "$missing" ] && [ -f "$dir/.stamp" ] && [ ! "$tarball" -nt "$dir/.stamp" ] &&
-		return 0
-	say "extracting the kernel's Sphinx kernel-doc extension and kernel-doc from linux-source-6.1"
-	mkdir -p "$EXO_CACHE"
-	tmp=$(mktemp -d "$EXO_CACHE/linux-source-6.1-docs.XXXXXX") ||
-		die "cannot make a directory in $EXO_CACHE"
-	if ! tar -C "$tmp" -xJf "$tarball" "${KSRC_DOCS_FILES[@]/#/linux-source-6.1/}"; then
-		rm -rf "$tmp"
-		die "cannot extract from $tarball"
-	fi
-	for f in "${KSRC_DOCS_FILES[@]}"; do
-		[ -f "$tmp/linux-source-6.1/$f" ] || { rm -rf "$tmp"; die "$tarball has no $f"; }
-	done
-	touch "$tmp/linux-source-6.1/.stamp"
-	rm -rf "$dir"
-	if ! mv "$tmp/linux-source-6.1" "$dir"; then
-		rm -rf "$tmp"
-		die "cannot move the extracted files to $dir"
-	fi
-	rmdir "$tmp"
 }
