@@ -17,8 +17,9 @@
 # exo.tier=, the log is build/vm-JOB-TIER.log), EXO_TESTS (the selftests to
 # run, e.g. "exo_net_test"; default every one built).
 # Every job gets the network tools of the host's Debian (ip, ping, socat,
-# nc) and its trace-cmd with their shared libraries, the BPF handlers at /bpf, exoctl at
-# /usr/sbin/exoctl and, with the stock kernel, the veth and bridge modules.
+# nc) and its trace-cmd, with their shared libraries, the BPF handlers at
+# /bpf, exoctl at /usr/sbin/exoctl and, with the stock kernel, the veth and
+# bridge modules.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
